@@ -1,0 +1,108 @@
+/**
+ * `npm start` (build, then serve) and `npm run dev` (hot reload): the app together with its
+ * embedded defaults, so a fresh checkout runs end to end with no configuration.
+ * See scripts/embedded-env.ts for what is embedded and how real services replace it.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+
+import { Redis as IORedis } from "ioredis";
+import pg from "pg";
+
+import { embeddedPlan } from "./embedded-env";
+import { migrate } from "./db-migrate";
+import { startInngestExecutor } from "../dev/inngest-executor";
+import { startS3rver } from "../dev/s3rver";
+
+const dev = process.argv.includes("--dev");
+const log = (line: string) => console.log(`[start] ${line}`);
+
+function fail(message: string): never {
+  console.error(`\n[start] ${message}\n`);
+  process.exit(1);
+}
+
+function redact(url: string) {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+}
+
+async function checkPostgres(url: string) {
+  const client = new pg.Client({ connectionString: url.replace(/\/[^/?]*(\?|$)/, "/postgres$1"), connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    fail(`PostgreSQL is not reachable at ${redact(url)}: ${(error as Error).message}. Start it, or set DATABASE_URL.`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function checkRedis(url: string) {
+  const redis = new IORedis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    fail(`Redis is not reachable at ${redact(url)}: ${(error as Error).message}. Start it, or set REDIS_URL or UPSTASH_REDIS_REST_URL.`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const result = spawnSync(command, args, { stdio: "inherit", env });
+  if (result.status !== 0) fail(`${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal}).`);
+}
+
+async function main() {
+  for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnvFile(file);
+  const plan = embeddedPlan();
+  const env = { ...process.env, ...plan.env };
+  const appUrl = `http://127.0.0.1:${env.PORT}`;
+
+  await checkPostgres(plan.env.DATABASE_URL!);
+  if (plan.env.REDIS_URL) await checkRedis(plan.env.REDIS_URL);
+
+  const applied = await migrate(plan.env.DATABASE_URL!, (line) => log(`migration ${line}`));
+  log(applied.length ? `database migrated (${applied.length} new)` : "database is up to date");
+  run("npx", ["tsx", "prisma/seed.ts"], env);
+
+  const closers: Array<() => Promise<void>> = [];
+  if (plan.s3rver) {
+    const s3 = await startS3rver(plan.s3rver);
+    closers.push(s3.close);
+    log(`embedded S3 (s3rver) on ${s3.endpoint}, files in ${plan.s3rver.directory}`);
+  }
+  if (plan.inngest) {
+    const executor = await startInngestExecutor({
+      port: plan.inngest.port,
+      host: "127.0.0.1",
+      dataDir: plan.inngest.dataDir,
+      appUrls: [`${appUrl}/api/inngest`],
+    });
+    closers.push(executor.close);
+    log(`local Inngest executor on ${executor.url} (runs at ${executor.url}/v1/runs)`);
+  }
+
+  if (!dev) {
+    // A stale dev build would be served as is otherwise.
+    rmSync(".next/BUILD_ID", { force: true });
+    run("npx", ["next", "build"], env);
+  }
+  const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", env.PORT!, "-H", "0.0.0.0"], { stdio: "inherit", env });
+  log(`app starting on http://localhost:${env.PORT}`);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    next.kill("SIGTERM");
+    await Promise.allSettled(closers.map((close) => close()));
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  next.on("exit", (code) => void stop(code ?? 1));
+}
+
+main().catch((error: Error) => fail(error.stack ?? error.message));

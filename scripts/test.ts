@@ -1,0 +1,75 @@
+/**
+ * `npm test`: every check, in the order a failure is cheapest to find: typecheck, lint,
+ * unit and integration tests (Vitest, against the real local services), then the
+ * end-to-end tests (Playwright, in Debian's Chromium against the built app).
+ *
+ *   npm test                        everything
+ *   npm test -- export-metric-data  only the Vitest files whose path matches
+ *
+ * It runs every stage even after a failure, prints each runner's own summary, then one
+ * closing line with the test counts, and exits non-zero if anything failed.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+
+const filters = process.argv.slice(2);
+const reports = path.resolve(".local/reports");
+mkdirSync(reports, { recursive: true });
+const vitestReport = path.join(reports, "vitest.json");
+const playwrightReport = path.join(reports, "playwright.json");
+
+type Stage = { name: string; command: string[]; env?: Record<string, string> };
+
+const stages: Stage[] = filters.length
+  ? [{ name: "vitest", command: ["vitest", "run", ...filters, "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`] }]
+  : [
+      { name: "typecheck", command: ["tsc", "--noEmit"] },
+      { name: "lint", command: ["eslint", "--max-warnings=0", "."] },
+      { name: "vitest", command: ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`] },
+      { name: "playwright", command: ["playwright", "test"], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport } },
+    ];
+
+const counts = { passed: 0, failed: 0, skipped: 0 };
+
+function readCounts(file: string, pick: (report: Record<string, unknown>) => { passed: number; failed: number; skipped: number }) {
+  if (!existsSync(file)) return false;
+  const c = pick(JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>);
+  counts.passed += c.passed;
+  counts.failed += c.failed;
+  counts.skipped += c.skipped;
+  return true;
+}
+
+const results: Array<{ name: string; ok: boolean; seconds: number }> = [];
+for (const stage of stages) {
+  rmSync(vitestReport, { force: true });
+  rmSync(playwrightReport, { force: true });
+  console.log(`\n━━━ ${stage.name}: npx ${stage.command.join(" ")}`);
+  const started = Date.now();
+  const run = spawnSync("npx", stage.command, { stdio: "inherit", env: { ...process.env, ...stage.env } });
+  let ok = run.status === 0;
+  if (stage.name === "vitest") {
+    ok &&= readCounts(vitestReport, (r) => ({
+      passed: Number(r.numPassedTests ?? 0),
+      failed: Number(r.numFailedTests ?? 0),
+      skipped: Number(r.numPendingTests ?? 0) + Number(r.numTodoTests ?? 0),
+    }));
+  }
+  if (stage.name === "playwright") {
+    ok &&= readCounts(playwrightReport, (r) => {
+      const s = (r.stats ?? {}) as Record<string, number>;
+      return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: s.unexpected ?? 0, skipped: s.skipped ?? 0 };
+    });
+  }
+  results.push({ name: stage.name, ok, seconds: Math.round((Date.now() - started) / 1000) });
+}
+
+console.log("\n━━━ summary");
+for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(11)} ${r.seconds}s`);
+const failedStages = results.filter((r) => !r.ok);
+console.log(`Tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+// A stage can fail without failing a test (typecheck, lint, a crash): that fails the run too.
+if (failedStages.length) console.log(`Failed stages: ${failedStages.map((r) => r.name).join(", ")}`);
+if (counts.passed === 0) console.log("No test ran: that is a failure.");
+process.exit(failedStages.length > 0 || counts.failed > 0 || counts.passed === 0 ? 1 : 0);

@@ -1,0 +1,104 @@
+/**
+ * The environment, read and validated in one place. Every other module imports `env` from
+ * here instead of reading process.env, so a missing or malformed variable fails at start-up
+ * with a message that names it. `.env.example` documents each variable.
+ */
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+
+    DATABASE_URL: z.url({ message: "must be a postgresql:// connection URL" }),
+
+    REDIS_URL: z.url().optional(),
+    UPSTASH_REDIS_REST_URL: z.url().optional(),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+
+    VAULT_KEY: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, "must be 32 bytes as 64 hex characters (openssl rand -hex 32)"),
+
+    AUTH_SECRET: z.string().min(16, "must be at least 16 characters (openssl rand -base64 32)"),
+    AUTH_DEV_LOGIN: bool,
+    AUTH_GITHUB_ID: z.string().optional(),
+    AUTH_GITHUB_SECRET: z.string().optional(),
+    AUTH_GOOGLE_ID: z.string().optional(),
+    AUTH_GOOGLE_SECRET: z.string().optional(),
+    EMAIL_SERVER: z.string().optional(),
+    EMAIL_FROM: z.string().optional(),
+
+    R2_ACCOUNT_ID: z.string().optional(),
+    R2_ACCESS_KEY_ID: z.string().optional(),
+    R2_SECRET_ACCESS_KEY: z.string().optional(),
+    R2_BUCKET: z.string().default("metric-exports"),
+    S3_ENDPOINT: z.url().optional(),
+    S3_REGION: z.string().default("us-east-1"),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_BUCKET: z.string().optional(),
+    S3_FORCE_PATH_STYLE: bool,
+
+    TINYBIRD_TOKEN: z.string().optional(),
+    TINYBIRD_API_URL: z.url().default("https://api.tinybird.co"),
+    TINYBIRD_PIPE: z.string().default("export_view_durations"),
+    TINYBIRD_MODE: z.enum(["per-view", "batched"]).default("batched"),
+
+    EXPORT_JOB_TTL_SECONDS: int(7 * 24 * 3600),
+    EXPORT_FILE_TTL_SECONDS: int(60),
+    EXPORT_LINK_TTL_SECONDS: int(60),
+    EXPORT_MAX_ROWS: int(1_000_000),
+    EXPORT_MAX_BYTES: int(500 * 1024 * 1024),
+    EXPORT_STATEMENT_TIMEOUT_MS: int(5 * 60 * 1000),
+    EXPORT_REST_WAIT_MS: int(2 * 60 * 1000),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.REDIS_URL && !(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_URL"],
+        message: "set REDIS_URL, or UPSTASH_REDIS_REST_URL with UPSTASH_REDIS_REST_TOKEN",
+      });
+    }
+    const r2 = e.R2_ACCOUNT_ID && e.R2_ACCESS_KEY_ID && e.R2_SECRET_ACCESS_KEY;
+    const s3 = e.S3_ENDPOINT && e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY;
+    if (!r2 && !s3) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["R2_ACCOUNT_ID"],
+        message:
+          "set R2_ACCOUNT_ID, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY, or S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new Error(`Invalid environment configuration:\n${lines.join("\n")}\nSee .env.example.`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+/** The validated environment, parsed on first use so that importing a module never throws. */
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** The development sign-in is on outside production, or in production by explicit choice. */
+export function devLoginEnabled(e: Env = getEnv()): boolean {
+  return e.NODE_ENV !== "production" || e.AUTH_DEV_LOGIN;
+}

@@ -1,0 +1,87 @@
+/**
+ * tRPC's foundations: the context, the error mapping, and the procedures every router
+ * builds on. Routers stay thin; domain logic lives in src/server/<domain>.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+
+import { type Caller, resolveCaller } from "~/server/auth/caller";
+import { isAppError } from "~/server/errors";
+import { requireTeamAccess } from "~/server/teams/membership";
+
+export type ExportChannel = "UI" | "CLIENT" | "REST";
+
+/** The context without HTTP, so tests and server components can build one directly. */
+export function createContextInner(opts: { caller: Caller | null; channel?: ExportChannel }) {
+  return { caller: opts.caller, channel: opts.channel ?? (opts.caller?.via === "token" ? "CLIENT" : "UI") };
+}
+
+export async function createTRPCContext(opts: { headers: Headers }) {
+  try {
+    return createContextInner({ caller: await resolveCaller(opts.headers) });
+  } catch (error) {
+    // Context errors bypass the procedure middleware, so a refused token is mapped here.
+    if (isAppError(error)) throw new TRPCError({ code: error.trpcCode, message: error.message });
+    throw error;
+  }
+}
+
+export type Context = ReturnType<typeof createContextInner>;
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        appCode: isAppError(error.cause) ? error.cause.code : undefined,
+        details: isAppError(error.cause) ? error.cause.details : undefined,
+        zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : undefined,
+      },
+    };
+  },
+});
+
+/**
+ * Domain code throws AppError; this turns it into the matching tRPC code once, for every
+ * procedure. Anything else unexpected stays INTERNAL_SERVER_ERROR with a generic message,
+ * so internals never reach a client.
+ */
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (isAppError(cause)) throw new TRPCError({ code: cause.trpcCode, message: cause.message, cause });
+    if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      console.error(JSON.stringify({ level: "error", msg: "trpc.unhandled", error: String(cause ?? result.error) }));
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side" });
+    }
+  }
+  return result;
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const createTRPCRouter = t.router;
+
+export const publicProcedure = t.procedure.use(mapAppErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  return next({ ctx: { ...ctx, caller: ctx.caller } });
+});
+
+export const teamInput = z.object({ teamId: z.string().min(1).max(64) });
+
+/** A procedure on one team's data: the caller must belong to the team named in the input. */
+export const teamProcedure = protectedProcedure.input(teamInput).use(async ({ ctx, input, next }) => {
+  const membership = await requireTeamAccess(ctx.caller, input.teamId);
+  return next({ ctx: { ...ctx, team: { id: input.teamId, role: membership.role } } });
+});
+
+/** Team settings (data sources, API tokens): owners and admins only. */
+export const teamAdminProcedure = protectedProcedure.input(teamInput).use(async ({ ctx, input, next }) => {
+  const membership = await requireTeamAccess(ctx.caller, input.teamId, "ADMIN");
+  return next({ ctx: { ...ctx, team: { id: input.teamId, role: membership.role } } });
+});

@@ -1,0 +1,24 @@
+/**
+ * Runs once before every Vitest run: points the tests at the local services and gives them
+ * a migrated database of their own, so that tests never touch the development data.
+ * Workers inherit these variables; a test that needs other values sets its own.
+ */
+import { migrate } from "../scripts/db-migrate";
+
+export default async function setup() {
+  const defaults: Record<string, string> = {
+    DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/export_center_test",
+    REDIS_URL: "redis://127.0.0.1:6379/1",
+    VAULT_KEY: "a".repeat(64),
+    AUTH_SECRET: "test-auth-secret-test-auth-secret",
+    // Tests that touch storage start their own s3rver and pass its endpoint explicitly.
+    S3_ENDPOINT: "http://127.0.0.1:4599",
+    S3_ACCESS_KEY_ID: "S3RVER",
+    S3_SECRET_ACCESS_KEY: "S3RVER",
+    S3_BUCKET: "test-exports",
+    S3_FORCE_PATH_STYLE: "true",
+    INNGEST_DEV: "1",
+  };
+  for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;
+  await migrate(process.env.DATABASE_URL!);
+}
