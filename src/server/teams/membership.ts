@@ -14,10 +14,14 @@ export async function requireMembership(userId: string, teamId: string, minimumR
     select: { role: true, team: { select: { id: true, name: true } } },
   });
   if (!membership) throw new AppError("FORBIDDEN", "You are not a member of this team");
-  if (rank[membership.role] < rank[minimumRole]) {
+  requireRole(membership.role, minimumRole);
+  return membership;
+}
+
+export function requireRole(role: Role, minimumRole: Role) {
+  if (rank[role] < rank[minimumRole]) {
     throw new AppError("FORBIDDEN", `This needs the ${minimumRole.toLowerCase()} role or higher`);
   }
-  return membership;
 }
 
 export function listTeamsOf(userId: string) {

@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
+import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from "~/server/metrics/metrics";
+import { requireRole } from "~/server/teams/membership";
+
+const id = z.string().min(1).max(64);
+const metricFields = z.object({
+  name: z.string().trim().min(1).max(200),
+  sql: z.string().trim().min(1).max(100_000),
+  dataSourceId: id,
+});
+
+export const metricsRouter = createTRPCRouter({
+  list: teamProcedure.query(({ ctx }) => listMetrics(ctx.team.id)),
+
+  get: teamProcedure.input(z.object({ metricId: id })).query(({ ctx, input }) => getMetric(ctx.team.id, input.metricId)),
+
+  create: teamProcedure.input(metricFields).mutation(({ ctx, input }) => {
+    requireRole(ctx.team.role, "MEMBER");
+    return createMetric(ctx.team.id, { name: input.name, sql: input.sql, dataSourceId: input.dataSourceId });
+  }),
+
+  update: teamProcedure.input(metricFields.partial().extend({ metricId: id })).mutation(({ ctx, input }) => {
+    requireRole(ctx.team.role, "MEMBER");
+    const { metricId, teamId: _teamId, ...changes } = input;
+    return updateMetric(ctx.team.id, metricId, changes);
+  }),
+
+  delete: teamProcedure.input(z.object({ metricId: id })).mutation(async ({ ctx, input }) => {
+    requireRole(ctx.team.role, "MEMBER");
+    await deleteMetric(ctx.team.id, input.metricId);
+    return { ok: true as const };
+  }),
+});

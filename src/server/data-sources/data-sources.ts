@@ -1,0 +1,74 @@
+/**
+ * A team's data sources. Credentials go in through `create` and `test`, are encrypted with
+ * the vault, and never come back out: no select here includes them.
+ */
+import { getEnv } from "~/env";
+import type { DataSourceType } from "~/generated/prisma/client";
+import { db } from "~/server/db";
+import { AppError } from "~/server/errors";
+import { createSourceAdapter, parseSourceCredentials, type SourceAdapter } from "~/server/sources";
+import { openJson, sealJson } from "~/server/vault";
+
+export const dataSourceSelect = {
+  id: true,
+  teamId: true,
+  name: true,
+  type: true,
+  createdAt: true,
+  updatedAt: true,
+  encryptedCredentials: false,
+  _count: { select: { metrics: true } },
+} as const;
+
+export function listDataSources(teamId: string) {
+  return db.dataSource.findMany({ where: { teamId }, orderBy: { name: "asc" }, select: dataSourceSelect });
+}
+
+export async function createDataSource(teamId: string, input: { name: string; type: DataSourceType; credentials: unknown }) {
+  const credentials = parseSourceCredentials(input.type, input.credentials);
+  const existing = await db.dataSource.findUnique({ where: { teamId_name: { teamId, name: input.name } }, select: { id: true } });
+  if (existing) throw new AppError("CONFLICT", `A data source named "${input.name}" already exists`);
+  return db.dataSource.create({
+    data: { teamId, name: input.name, type: input.type, encryptedCredentials: sealJson(credentials, getEnv().VAULT_KEY) },
+    select: dataSourceSelect,
+  });
+}
+
+/** Runs `SELECT 1` with credentials that are not saved anywhere. */
+export async function testCredentials(type: DataSourceType, credentials: unknown) {
+  const adapter = await createSourceAdapter(type, credentials);
+  try {
+    await adapter.test();
+  } finally {
+    await adapter.close();
+  }
+}
+
+/** The adapter for a saved data source, its credentials decrypted only in memory. */
+export async function openDataSource(teamId: string, dataSourceId: string): Promise<SourceAdapter> {
+  const source = await db.dataSource.findFirst({
+    where: { id: dataSourceId, teamId },
+    select: { type: true, encryptedCredentials: true },
+  });
+  if (!source) throw new AppError("NOT_FOUND", "No such data source");
+  if (!source.encryptedCredentials) throw new AppError("NOT_FOUND", "The data source has no credentials");
+  return createSourceAdapter(source.type, openJson(source.encryptedCredentials, getEnv().VAULT_KEY));
+}
+
+export async function testDataSource(teamId: string, dataSourceId: string) {
+  const adapter = await openDataSource(teamId, dataSourceId);
+  try {
+    await adapter.test();
+  } finally {
+    await adapter.close();
+  }
+}
+
+export async function deleteDataSource(teamId: string, dataSourceId: string) {
+  const source = await db.dataSource.findFirst({ where: { id: dataSourceId, teamId }, select: { _count: { select: { metrics: true } } } });
+  if (!source) throw new AppError("NOT_FOUND", "No such data source");
+  if (source._count.metrics > 0) {
+    throw new AppError("CONFLICT", `${source._count.metrics} metric(s) still use this data source; delete or move them first`);
+  }
+  await db.dataSource.delete({ where: { id: dataSourceId } });
+}

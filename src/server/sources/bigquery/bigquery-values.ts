@@ -1,0 +1,113 @@
+/**
+ * How BigQuery's REST rows reach the CSV writer. Rows are read unparsed (`skipParsing`):
+ * every value is the API's string, so INT64, NUMERIC and BIGNUMERIC keep their digits.
+ * TIMESTAMP arrives as microseconds since the epoch and becomes ISO 8601 in UTC with all
+ * six fraction digits. RECORD and REPEATED values become JSON text with exact numbers.
+ */
+import { type ColumnType } from "~/server/csv";
+
+import { JsonNumber, RawJson, toJsonText } from "../json-text";
+
+export interface BigQueryField {
+  name?: string | null;
+  type?: string | null;
+  mode?: string | null;
+  fields?: BigQueryField[] | null;
+}
+
+interface Cell {
+  v?: unknown;
+}
+
+const MICROS_PER_SECOND = 1_000_000n;
+
+function isoFromTimestamp(value: string): string {
+  if (!/^-?\d+$/.test(value)) {
+    // Seconds with a fraction, the API's format without useInt64Timestamp.
+    return new Date(Number(value) * 1000).toISOString();
+  }
+  const micros = BigInt(value);
+  let seconds = micros / MICROS_PER_SECOND;
+  let fraction = micros % MICROS_PER_SECOND;
+  if (fraction < 0n) {
+    fraction += MICROS_PER_SECOND;
+    seconds -= 1n;
+  }
+  const iso = new Date(Number(seconds) * 1000).toISOString();
+  return iso.slice(0, -5) + "." + fraction.toString().padStart(6, "0") + "Z";
+}
+
+const numericTypes = new Set(["INTEGER", "INT64", "FLOAT", "FLOAT64", "NUMERIC", "BIGNUMERIC", "BIGDECIMAL", "DECIMAL"]);
+
+/** A value inside a RECORD or REPEATED value, as something toJsonText writes exactly. */
+function nestedReader(field: BigQueryField, ignoreMode = false): (value: unknown) => unknown {
+  if (field.mode === "REPEATED" && !ignoreMode) {
+    const item = nestedReader(field, true);
+    return (value) => (Array.isArray(value) ? (value as Cell[]).map((cell) => item(cell.v)) : null);
+  }
+  const type = (field.type ?? "").toUpperCase();
+  if (type === "RECORD" || type === "STRUCT") {
+    const members = (field.fields ?? []).map((f) => ({ name: f.name ?? "", read: nestedReader(f) }));
+    return (value) => {
+      const cells = (value as { f?: Cell[] } | null)?.f;
+      if (!cells) return null;
+      return Object.fromEntries(members.map((m, i) => [m.name, m.read(cells[i]?.v)]));
+    };
+  }
+  return (value) => {
+    if (value === null || value === undefined) return null;
+    const text = String(value);
+    if (numericTypes.has(type)) return new JsonNumber(text);
+    if (type === "BOOLEAN" || type === "BOOL") return text === "true";
+    if (type === "TIMESTAMP") return isoFromTimestamp(text);
+    if (type === "JSON") return new RawJson(text);
+    return text;
+  };
+}
+
+export interface BigQueryColumnPlan {
+  type: ColumnType;
+  read: (value: unknown) => unknown;
+}
+
+const identity = (value: unknown) => value;
+
+export function planBigQueryColumn(field: BigQueryField): BigQueryColumnPlan {
+  const type = (field.type ?? "").toUpperCase();
+  if (field.mode === "REPEATED" || type === "RECORD" || type === "STRUCT") {
+    const read = nestedReader(field);
+    return { type: "json", read: (value) => (value === null || value === undefined ? null : toJsonText(read(value))) };
+  }
+  switch (type) {
+    case "INTEGER":
+    case "INT64":
+      return { type: "bigint", read: identity };
+    case "FLOAT":
+    case "FLOAT64":
+      return { type: "number", read: identity };
+    case "NUMERIC":
+    case "BIGNUMERIC":
+    case "DECIMAL":
+    case "BIGDECIMAL":
+      return { type: "decimal", read: identity };
+    case "BOOLEAN":
+    case "BOOL":
+      return { type: "boolean", read: (value) => (value === null || value === undefined ? null : value === "true") };
+    case "TIMESTAMP":
+      return { type: "date", read: (value) => (typeof value === "string" ? isoFromTimestamp(value) : value) };
+    case "DATE":
+    case "DATETIME":
+      return { type: "date", read: identity };
+    case "BYTES":
+      return { type: "binary", read: (value) => (typeof value === "string" ? Buffer.from(value, "base64") : value) };
+    case "JSON":
+      return { type: "json", read: identity };
+    case "STRING":
+    case "TIME":
+    case "GEOGRAPHY":
+    case "INTERVAL":
+      return { type: "text", read: identity };
+    default:
+      return { type: "unknown", read: identity };
+  }
+}

@@ -1,0 +1,21 @@
+export { createSourceAdapter } from "./create-source-adapter";
+export {
+  type BigQueryCredentials,
+  bigQueryCredentialsSchema,
+  type MysqlCredentials,
+  mysqlCredentialsSchema,
+  parseSourceCredentials,
+  type PostgresCredentials,
+  postgresCredentialsSchema,
+  type SnowflakeCredentials,
+  snowflakeCredentialsSchema,
+  type SourceCredentials,
+  sourceCredentialsSchemas,
+} from "./credentials";
+export {
+  type DataSourceType,
+  dataSourceTypes,
+  type QueryResult,
+  type SourceAdapter,
+  type SourceQuery,
+} from "./source-adapter";

@@ -1,0 +1,247 @@
+/**
+ * MySQL and MariaDB through mysql2's row events: one connection per query, rows as arrays,
+ * gathered into batches. The connection is paused while a full batch waits for the
+ * consumer, so a slow upload holds back the server instead of filling memory, and it is
+ * destroyed as soon as the row budget is reached, which ends the query on the server.
+ *
+ * The session is `SET SESSION TRANSACTION READ ONLY`, which makes the server refuse writes
+ * and DDL alike (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), and it gets a statement timeout:
+ * `max_statement_time` (seconds) on MariaDB, `max_execution_time` (ms) on MySQL, where it
+ * applies to SELECT only, which is what a metric is. Multiple statements stay disabled, so a
+ * metric cannot switch the session back to read-write before its write.
+ */
+import { type Socket } from "node:net";
+
+import { type Connection, type ConnectionOptions, createConnection, type FieldPacket } from "mysql2";
+
+import { type CsvColumn } from "~/server/csv";
+import { AppError } from "~/server/errors";
+
+import { type MysqlCredentials } from "../credentials";
+import {
+  DEFAULT_BATCH_SIZE,
+  type QueryResult,
+  rowBudget,
+  type SourceAdapter,
+  type SourceQuery,
+} from "../source-adapter";
+import {
+  connectionFailed,
+  isPassThrough,
+  queryFailed,
+  queryTimedOut,
+  SecretRedactor,
+  urlSecrets,
+} from "../source-errors";
+import { mysqlColumnType, mysqlValueConverter } from "./mysql-types";
+
+const CONNECT_TIMEOUT_MS = 15_000;
+/** ER_STATEMENT_TIMEOUT (MariaDB) and ER_QUERY_TIMEOUT (MySQL). */
+const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+
+type Row = unknown[];
+
+/**
+ * Only the connection target is taken from a URL. mysql2 would also read any driver option
+ * from its query string (e.g. `?multipleStatements=true`), which would undo the read-only
+ * guarantees above.
+ */
+function target(credentials: MysqlCredentials): ConnectionOptions {
+  if (!("url" in credentials)) {
+    const { host, port, database, user, password } = credentials;
+    return { host, port, database, user, password };
+  }
+  const url = new URL(credentials.url);
+  return {
+    host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, "")),
+    port: url.port ? Number(url.port) : 3306,
+    database: decodeURIComponent(url.pathname.slice(1)),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
+}
+
+function connectionOptions(credentials: MysqlCredentials): ConnectionOptions {
+  const ssl = credentials.ssl === true ? {} : credentials.ssl || undefined;
+  return {
+    ...target(credentials),
+    ...(ssl ? { ssl } : {}),
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    enableKeepAlive: true,
+    charset: "UTF8MB4_UNICODE_CI",
+    multipleStatements: false,
+    flags: ["-LOCAL_FILES"],
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    decimalNumbers: false,
+    dateStrings: true,
+    jsonStrings: true,
+    timezone: "Z",
+  };
+}
+
+function secretsOf(credentials: MysqlCredentials): string[] {
+  if ("url" in credentials) return urlSecrets(credentials.url);
+  return credentials.password ? [credentials.password] : [];
+}
+
+function run(connection: Connection, sql: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    connection.query(sql, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function startSession(connection: Connection, statementTimeoutMs: number): Promise<void> {
+  const versionRows = (await run(connection, "SELECT VERSION() AS version")) as { version?: string }[];
+  const isMariaDb = /mariadb/i.test(versionRows[0]?.version ?? "");
+  const timeoutMs = Math.max(1, Math.floor(statementTimeoutMs));
+  const timeout = isMariaDb ? `max_statement_time = ${timeoutMs / 1000}` : `max_execution_time = ${timeoutMs}`;
+  await run(connection, `SET SESSION time_zone = '+00:00', SESSION ${timeout}`);
+  await run(connection, "SET SESSION TRANSACTION READ ONLY");
+}
+
+export function createMysqlAdapter(credentials: MysqlCredentials): SourceAdapter {
+  const redactor = new SecretRedactor(secretsOf(credentials));
+  const open = new Set<Connection>();
+
+  function release(connection: Connection): void {
+    if (!open.delete(connection)) return;
+    connection.destroy();
+    // mysql2's destroy() only half-closes the socket. With the connection paused, the
+    // server would then sit blocked writing the rest of the result until its
+    // net_write_timeout; closing the socket makes its next write fail at once.
+    (connection as unknown as { stream: Socket }).stream.destroy();
+  }
+
+  function toAppError(error: unknown, query: SourceQuery, phase: "connect" | "query"): unknown {
+    if (isPassThrough(error, query.signal)) return error;
+    if (query.signal?.aborted) return query.signal.reason;
+    const { errno, code, fatal } = error as { errno?: number; code?: string; fatal?: boolean };
+    if (phase === "connect" || fatal) return connectionFailed(error, redactor);
+    if (errno !== undefined && TIMEOUT_ERRNOS.has(errno)) return queryTimedOut(query.statementTimeoutMs, error, redactor);
+    return queryFailed(error, redactor, code ? { sourceCode: code } : undefined);
+  }
+
+  async function connect(query: SourceQuery): Promise<Connection> {
+    let connection: Connection;
+    try {
+      connection = createConnection(connectionOptions(credentials));
+    } catch (error) {
+      // A malformed URL: the TypeError carries the whole URL, password included, as `input`.
+      throw connectionFailed(error, redactor);
+    }
+    // Errors of an idle connection would otherwise be thrown as uncaught exceptions.
+    connection.on("error", () => undefined);
+    open.add(connection);
+    try {
+      await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
+      return connection;
+    } catch (error) {
+      release(connection);
+      throw toAppError(error, query, "connect");
+    }
+  }
+
+  async function query(query: SourceQuery): Promise<QueryResult> {
+    query.signal?.throwIfAborted();
+    const connection = await connect(query);
+    const abort = () => release(connection);
+    query.signal?.addEventListener("abort", abort, { once: true });
+    const stopListening = () => query.signal?.removeEventListener("abort", abort);
+
+    const batchSize = query.batchSize ?? DEFAULT_BATCH_SIZE;
+    const budget = rowBudget(query);
+    let buffer: Row[] = [];
+    let received = 0;
+    let fields: FieldPacket[] | undefined;
+    let finished = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const resume = wake;
+      wake = undefined;
+      resume?.();
+    };
+    const changed = () => new Promise<void>((resolve) => (wake = resolve));
+
+    try {
+      await startSession(connection, query.statementTimeoutMs);
+      connection
+        .query({ sql: query.sql, rowsAsArray: true })
+        .on("fields", (f: FieldPacket[]) => {
+          fields = f;
+          notify();
+        })
+        .on("result", (row: Row) => {
+          buffer.push(row);
+          received++;
+          if (received >= budget) {
+            // Enough rows: hold the rest back until the generator destroys the connection.
+            finished = true;
+            connection.pause();
+          } else if (buffer.length >= batchSize) {
+            connection.pause();
+          }
+          if (finished || buffer.length >= batchSize) notify();
+        })
+        .on("error", (error: unknown) => {
+          failure = error;
+          notify();
+        })
+        .on("end", () => {
+          finished = true;
+          notify();
+        });
+      while (!fields && !finished && failure === undefined) await changed();
+      if (failure !== undefined) throw failure;
+      if (!fields) {
+        throw new AppError("QUERY_FAILED", "The statement returned no columns to export; a metric must be a SELECT.");
+      }
+    } catch (error) {
+      stopListening();
+      release(connection);
+      throw toAppError(error, query, "query");
+    }
+
+    const resultFields = fields;
+    const columns: CsvColumn[] = resultFields.map((f) => ({ name: f.name, type: mysqlColumnType(f) }));
+    const converters = resultFields
+      .map((f, index) => ({ index, convert: mysqlValueConverter(f) }))
+      .filter((c): c is { index: number; convert: (value: unknown) => unknown } => c.convert !== undefined);
+
+    async function* batches(): AsyncGenerator<Row[]> {
+      try {
+        for (;;) {
+          while (buffer.length < batchSize && !finished && failure === undefined) await changed();
+          if (failure !== undefined) throw toAppError(failure, query, "query");
+          const batch = buffer;
+          buffer = [];
+          // Let the driver fill the next batch while this one is being written.
+          if (!finished) connection.resume();
+          if (converters.length > 0) {
+            for (const row of batch) for (const { index, convert } of converters) row[index] = convert(row[index]);
+          }
+          if (batch.length > 0) yield batch;
+          if (finished && buffer.length === 0) return;
+        }
+      } finally {
+        stopListening();
+        release(connection);
+      }
+    }
+
+    return { columns, batches: batches() };
+  }
+
+  return {
+    type: "MYSQL",
+    query,
+    async test() {
+      const result = await query({ sql: "SELECT 1", maxRows: 1, statementTimeoutMs: CONNECT_TIMEOUT_MS });
+      for await (const _ of result.batches) void _;
+    },
+    async close() {
+      for (const connection of [...open]) release(connection);
+    },
+  };
+}

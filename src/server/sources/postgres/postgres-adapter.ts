@@ -1,0 +1,203 @@
+/**
+ * PostgreSQL through a server-side cursor (pg-cursor, extended protocol): one connection per
+ * query, rows fetched `batchSize` at a time as arrays, never more than the row budget.
+ *
+ * Each query runs in `BEGIN TRANSACTION READ ONLY` with `SET LOCAL statement_timeout`, so a
+ * write is refused by the server (SQLSTATE 25006) and a slow statement is cancelled by it.
+ * The extended protocol also refuses several statements in one query, so the metric's SQL
+ * cannot COMMIT its way out of the transaction and go on. The statement timeout covers each
+ * fetch of the cursor, not the export as a whole.
+ *
+ * The session runs with TimeZone=UTC, so `now()::date` and the like in a metric mean UTC,
+ * and DateStyle=ISO, which the timestamp parsers in postgres-types rely on.
+ */
+import pg from "pg";
+import Cursor from "pg-cursor";
+
+import { type CsvColumn } from "~/server/csv";
+import { AppError } from "~/server/errors";
+
+import { type PostgresCredentials } from "../credentials";
+import {
+  DEFAULT_BATCH_SIZE,
+  type QueryResult,
+  rowBudget,
+  type SourceAdapter,
+  type SourceQuery,
+} from "../source-adapter";
+import {
+  connectionFailed,
+  errorMessage,
+  isNetworkError,
+  isPassThrough,
+  queryFailed,
+  queryTimedOut,
+  SecretRedactor,
+  urlSecrets,
+} from "../source-errors";
+import { exportTypeParsers, postgresColumnType } from "./postgres-types";
+
+const CONNECT_TIMEOUT_MS = 15_000;
+const QUERY_CANCELED = "57014";
+
+type Row = unknown[];
+
+function clientConfig(credentials: PostgresCredentials): pg.ClientConfig {
+  const common: pg.ClientConfig = {
+    types: exportTypeParsers,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: "export-center",
+    ...(credentials.ssl === undefined ? {} : { ssl: credentials.ssl }),
+  };
+  if ("url" in credentials) return { ...common, connectionString: credentials.url };
+  const { host, port, database, user, password } = credentials;
+  return { ...common, host, port, database, user, password };
+}
+
+function secretsOf(credentials: PostgresCredentials): string[] {
+  if ("url" in credentials) return urlSecrets(credentials.url);
+  return credentials.password ? [credentials.password] : [];
+}
+
+function sessionSetup(statementTimeoutMs: number): string {
+  const timeout = Math.max(1, Math.floor(statementTimeoutMs));
+  return [
+    "BEGIN TRANSACTION READ ONLY",
+    `SET LOCAL statement_timeout = ${timeout}`,
+    "SET LOCAL TimeZone = 'UTC'",
+    "SET LOCAL DateStyle = 'ISO, YMD'",
+    "SET LOCAL IntervalStyle = 'postgres'",
+  ].join("; ");
+}
+
+function read(cursor: Cursor<Row>, count: number): Promise<{ rows: Row[]; fields: pg.FieldDef[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(count, (error, rows, result) => (error ? reject(error) : resolve({ rows, fields: result.fields })));
+  });
+}
+
+export function createPostgresAdapter(credentials: PostgresCredentials): SourceAdapter {
+  const redactor = new SecretRedactor(secretsOf(credentials));
+  const open = new Set<pg.Client>();
+
+  async function release(client: pg.Client): Promise<void> {
+    if (!open.delete(client)) return;
+    await client.end().catch(() => undefined);
+  }
+
+  function toAppError(error: unknown, query: SourceQuery, phase: "connect" | "query"): unknown {
+    if (isPassThrough(error, query.signal)) return error;
+    if (query.signal?.aborted) return query.signal.reason;
+    const code = (error as { code?: unknown }).code;
+    if (phase === "connect" || isNetworkError(error) || /Connection terminated/i.test(errorMessage(error))) {
+      return connectionFailed(error, redactor);
+    }
+    if (code === QUERY_CANCELED && /statement timeout/i.test(errorMessage(error))) {
+      return queryTimedOut(query.statementTimeoutMs, error, redactor);
+    }
+    return queryFailed(error, redactor, typeof code === "string" ? { sqlState: code } : undefined);
+  }
+
+  async function connect(query: SourceQuery): Promise<pg.Client> {
+    let client: pg.Client;
+    try {
+      client = new pg.Client(clientConfig(credentials));
+    } catch (error) {
+      // A malformed URL: the TypeError carries the whole URL, password included, as `input`.
+      throw connectionFailed(error, redactor);
+    }
+    // Errors of a live connection also reach the pending query; without a listener, pg
+    // would re-throw them as an uncaught exception.
+    client.on("error", () => undefined);
+    open.add(client);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await release(client);
+      throw toAppError(error, query, "connect");
+    }
+  }
+
+  async function* batches(
+    client: pg.Client,
+    cursor: Cursor<Row>,
+    first: Row[],
+    firstWasLast: boolean,
+    query: SourceQuery,
+    stopListening: () => void,
+  ): AsyncGenerator<Row[]> {
+    const batchSize = query.batchSize ?? DEFAULT_BATCH_SIZE;
+    let remaining = rowBudget(query) - first.length;
+    let exhausted = firstWasLast;
+    // The next batch is requested before the current one is handed over, so that the
+    // server produces rows while the CSV writer encodes the previous ones.
+    const fetchNext = () => {
+      if (exhausted || remaining <= 0) return undefined;
+      const wanted = Math.min(batchSize, remaining);
+      const next = read(cursor, wanted).then(({ rows }) => {
+        remaining -= rows.length;
+        exhausted = rows.length < wanted;
+        return rows;
+      });
+      // Settled by the loop below, unless the consumer stops first and ends the connection.
+      next.catch(() => undefined);
+      return next;
+    };
+    try {
+      let pending = fetchNext();
+      if (first.length > 0) yield first;
+      while (pending) {
+        let rows: Row[];
+        try {
+          rows = await pending;
+        } catch (error) {
+          throw toAppError(error, query, "query");
+        }
+        pending = fetchNext();
+        if (rows.length > 0) yield rows;
+      }
+    } finally {
+      stopListening();
+      // Ending the connection ends the transaction and the cursor with it, at once, even
+      // when the result has millions of rows left.
+      await release(client);
+    }
+  }
+
+  async function query(query: SourceQuery): Promise<QueryResult> {
+    query.signal?.throwIfAborted();
+    const client = await connect(query);
+    const abort = () => void release(client);
+    query.signal?.addEventListener("abort", abort, { once: true });
+    const stopListening = () => query.signal?.removeEventListener("abort", abort);
+    try {
+      await client.query(sessionSetup(query.statementTimeoutMs));
+      const cursor = client.query(new Cursor<Row>(query.sql, undefined, { rowMode: "array" }));
+      const wanted = Math.min(query.batchSize ?? DEFAULT_BATCH_SIZE, rowBudget(query));
+      const { rows, fields } = await read(cursor, wanted);
+      if (fields.length === 0) {
+        throw new AppError("QUERY_FAILED", "The statement returned no columns to export; a metric must be a SELECT.");
+      }
+      const columns: CsvColumn[] = fields.map((f) => ({ name: f.name, type: postgresColumnType(f.dataTypeID) }));
+      return { columns, batches: batches(client, cursor, rows, rows.length < wanted, query, stopListening) };
+    } catch (error) {
+      stopListening();
+      await release(client);
+      throw toAppError(error, query, "query");
+    }
+  }
+
+  return {
+    type: "POSTGRES",
+    query,
+    async test() {
+      const result = await query({ sql: "SELECT 1", maxRows: 1, statementTimeoutMs: CONNECT_TIMEOUT_MS });
+      for await (const _ of result.batches) void _;
+    },
+    async close() {
+      await Promise.all([...open].map(release));
+    },
+  };
+}

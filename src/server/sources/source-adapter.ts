@@ -1,0 +1,48 @@
+/**
+ * The one interface every data source implements. An export asks an adapter for a result,
+ * hands `columns` and `batches` to the CSV writer, and never sees a driver.
+ */
+import { type CsvColumn } from "~/server/csv";
+
+export const dataSourceTypes = ["POSTGRES", "MYSQL", "SNOWFLAKE", "BIGQUERY"] as const;
+export type DataSourceType = (typeof dataSourceTypes)[number];
+
+export interface SourceQuery {
+  sql: string;
+  /**
+   * The export's row limit. Adapters read at most `maxRows + 1` rows, so that the CSV
+   * writer can tell a result of exactly `maxRows` rows from a longer one, and then stop
+   * the query.
+   */
+  maxRows: number;
+  statementTimeoutMs: number;
+  /** Rows per batch; the adapter's default suits its driver. */
+  batchSize?: number;
+  /** Aborting ends the query and its connection; the pending read rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+export interface QueryResult {
+  columns: CsvColumn[];
+  /**
+   * Rows as arrays of values in column order. Read it to the end or stop early (break,
+   * return); either way the adapter closes the query and its connection.
+   */
+  batches: AsyncIterable<unknown[][]>;
+}
+
+export interface SourceAdapter {
+  readonly type: DataSourceType;
+  /** Connects and runs `SELECT 1` the way a query would; throws a sanitised AppError. */
+  test(): Promise<void>;
+  query(query: SourceQuery): Promise<QueryResult>;
+  /** Ends every connection the adapter still holds, including unread results. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BATCH_SIZE = 5_000;
+
+/** How many rows a query may read: one beyond the export's limit, to detect truncation. */
+export function rowBudget(query: SourceQuery): number {
+  return Math.max(0, Math.floor(query.maxRows)) + 1;
+}
