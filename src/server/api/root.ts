@@ -1,10 +1,14 @@
 import { apiTokensRouter } from "~/server/api/routers/api-tokens";
+import { dataSourcesRouter } from "~/server/api/routers/data-sources";
+import { metricsRouter } from "~/server/api/routers/metrics";
 import { teamsRouter } from "~/server/api/routers/teams";
 import { createCallerFactory, createTRPCRouter } from "~/server/api/trpc";
 
 export const appRouter = createTRPCRouter({
   teams: teamsRouter,
   apiTokens: apiTokensRouter,
+  dataSources: dataSourcesRouter,
+  metrics: metricsRouter,
 });
 
 export type AppRouter = typeof appRouter;
