@@ -1,0 +1,67 @@
+/**
+ * The export job record (DESIGN.md's `ExportJob`), shared by the job store, the tRPC and REST
+ * layers, and the UI.
+ */
+import { z } from "zod";
+
+export const exportKinds = ["metric", "document", "dataroom", "dataroom-group"] as const;
+export type ExportKind = (typeof exportKinds)[number];
+
+export const exportStatuses = ["PENDING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export type ExportStatus = (typeof exportStatuses)[number];
+
+export const terminalStatuses: readonly ExportStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
+
+export const exportChannels = ["UI", "CLIENT", "REST"] as const;
+
+export const exportJobSchema = z.object({
+  id: z.string(),
+  type: z.enum(exportKinds),
+  status: z.enum(exportStatuses),
+  resourceId: z.string(),
+  resourceName: z.string().optional(),
+  groupId: z.string().optional(),
+  error: z.string().optional(),
+  /** The AppError code behind `error`, so REST can answer 400 for a failed query. */
+  errorCode: z.string().optional(),
+  userId: z.string(),
+  teamId: z.string(),
+  channel: z.enum(exportChannels).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  progress: z
+    .object({ phase: z.string(), rows: z.number(), totalRows: z.number().optional(), bytes: z.number() })
+    .optional(),
+  file: z
+    .object({
+      key: z.string(),
+      name: z.string(),
+      size: z.number(),
+      rowCount: z.number(),
+      truncated: z.boolean(),
+      expiresAt: z.string(),
+      /** Set once the file has been removed from storage; the record stays for its TTL. */
+      deletedAt: z.string().optional(),
+    })
+    .optional(),
+});
+
+export type ExportJob = z.infer<typeof exportJobSchema>;
+
+export type ExportProgress = NonNullable<ExportJob["progress"]>;
+export type ExportFile = NonNullable<ExportJob["file"]>;
+
+export function isTerminal(status: ExportStatus): boolean {
+  return terminalStatuses.includes(status);
+}
+
+/** Every legal move of a job's status; anything else is refused by the job store. */
+export const allowedTransitions: Record<ExportStatus, readonly ExportStatus[]> = {
+  PENDING: ["PROCESSING", "FAILED", "CANCELLED"],
+  PROCESSING: ["COMPLETED", "FAILED", "CANCELLED"],
+  COMPLETED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
