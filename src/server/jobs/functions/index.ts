@@ -1,4 +1,4 @@
-import type { InngestFunction } from "inngest";
+import { exportMetricData } from "./export-metric-data";
 
 /** Every function the app serves at /api/inngest. */
-export const functions: InngestFunction.Any[] = [];
+export const functions = [exportMetricData];

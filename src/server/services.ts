@@ -1,0 +1,44 @@
+/**
+ * The composition root: builds each adapter once from the validated environment. Domain code
+ * asks here instead of reading the environment itself, and tests can build adapters directly.
+ */
+import { getEnv } from "~/env";
+import { JobStore } from "~/server/jobs/job-store";
+import { type AppRedis, createRedis } from "~/server/redis";
+import { ObjectStorage, type StorageConfig } from "~/server/storage";
+
+const cache = globalThis as unknown as { exportCenterServices?: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage } };
+const services = (cache.exportCenterServices ??= {});
+
+export function getRedis(): AppRedis {
+  const env = getEnv();
+  return (services.redis ??= createRedis({
+    upstashUrl: env.UPSTASH_REDIS_REST_URL,
+    upstashToken: env.UPSTASH_REDIS_REST_TOKEN,
+    redisUrl: env.REDIS_URL,
+  }));
+}
+
+export function getJobStore(): JobStore {
+  return (services.jobs ??= new JobStore(getRedis(), getEnv().EXPORT_JOB_TTL_SECONDS));
+}
+
+export function storageConfig(): StorageConfig {
+  const env = getEnv();
+  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY) {
+    return { kind: "r2", accountId: env.R2_ACCOUNT_ID, accessKeyId: env.R2_ACCESS_KEY_ID, secretAccessKey: env.R2_SECRET_ACCESS_KEY, bucket: env.R2_BUCKET };
+  }
+  return {
+    kind: "s3",
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    accessKeyId: env.S3_ACCESS_KEY_ID ?? "",
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? "",
+    bucket: env.S3_BUCKET ?? env.R2_BUCKET,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  };
+}
+
+export function getStorage(): ObjectStorage {
+  return (services.storage ??= new ObjectStorage(storageConfig()));
+}
