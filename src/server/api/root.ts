@@ -1,4 +1,5 @@
 import { apiTokensRouter } from "~/server/api/routers/api-tokens";
+import { exportsRouter } from "~/server/api/routers/exports";
 import { dataSourcesRouter } from "~/server/api/routers/data-sources";
 import { metricsRouter } from "~/server/api/routers/metrics";
 import { teamsRouter } from "~/server/api/routers/teams";
@@ -9,6 +10,7 @@ export const appRouter = createTRPCRouter({
   apiTokens: apiTokensRouter,
   dataSources: dataSourcesRouter,
   metrics: metricsRouter,
+  exports: exportsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
+import { startMetricExport } from "~/server/exports/start-export";
 import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from "~/server/metrics/metrics";
 import { requireRole } from "~/server/teams/membership";
 
@@ -26,6 +27,17 @@ export const metricsRouter = createTRPCRouter({
     const { metricId, teamId: _teamId, ...changes } = input;
     return updateMetric(ctx.team.id, metricId, changes);
   }),
+
+  /** Starts an export and returns at once; progress arrives through exports.onProgress. */
+  export: teamProcedure
+    .input(z.object({ metricId: id, requestId: z.string().max(64).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const job = await startMetricExport(
+        { userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId: input.requestId },
+        input.metricId,
+      );
+      return { exportId: job.id, job };
+    }),
 
   delete: teamProcedure.input(z.object({ metricId: id })).mutation(async ({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");

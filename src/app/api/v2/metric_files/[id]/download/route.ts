@@ -1,0 +1,10 @@
+import { downloadMetricFile } from "~/server/exports/metric/download-metric-file";
+import { authedRoute } from "~/server/rest/handler";
+
+// The export may take up to two minutes before this answers.
+export const maxDuration = 150;
+export const dynamic = "force-dynamic";
+
+export const GET = authedRoute<{ id: string }>(async ({ req, params, caller }) =>
+  Response.json(await downloadMetricFile(caller, params.id, req.signal)),
+);

@@ -1,0 +1,62 @@
+import { tracked } from "@trpc/server";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+
+import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
+import {
+  cancelExport,
+  createDownloadLink,
+  deleteExport,
+  getExport,
+  listExports,
+  retryExport,
+} from "~/server/exports/manage-export";
+import { isTerminal } from "~/server/jobs/export-job";
+
+const exportId = z.object({ exportId: z.string().min(1).max(64) });
+const PROGRESS_POLL_MS = 500;
+
+export const exportsRouter = createTRPCRouter({
+  list: teamProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(100).default(20), offset: z.number().int().min(0).default(0) }))
+    .query(({ ctx, input }) => listExports(ctx.team.id, { limit: input.limit, offset: input.offset })),
+
+  get: teamProcedure.input(exportId).query(({ ctx, input }) => getExport(ctx.team.id, input.exportId)),
+
+  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(ctx.team.id, input.exportId)),
+
+  delete: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {
+    await deleteExport(ctx.team.id, input.exportId);
+    return { ok: true as const };
+  }),
+
+  retry: teamProcedure
+    .input(exportId.extend({ requestId: z.string().max(64).optional() }))
+    .mutation(({ ctx, input }) =>
+      retryExport({ userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId: input.requestId }, input.exportId),
+    ),
+
+  /** A fresh link on every call: links live 60 seconds, so they are never cached. */
+  downloadUrl: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {
+    const link = await createDownloadLink(ctx.team.id, input.exportId);
+    return { url: link.url, expiresAt: link.expiresAt, fileName: link.file.name, fileSize: link.file.size, rowCount: link.file.rowCount, truncated: link.file.truncated };
+  }),
+
+  /**
+   * Streams the job every time it changes, until it ends. It reads the job store rather than
+   * a pub/sub channel, so it works the same over Upstash's HTTP API and plain Redis.
+   */
+  onProgress: teamProcedure.input(exportId).subscription(async function* ({ ctx, input, signal }) {
+    let last = "";
+    while (!signal?.aborted) {
+      const job = await getExport(ctx.team.id, input.exportId);
+      const stamp = `${job.status}|${job.updatedAt}|${job.progress?.rows}|${job.progress?.bytes}|${job.file?.deletedAt}`;
+      if (stamp !== last) {
+        last = stamp;
+        yield tracked(stamp, job);
+      }
+      if (isTerminal(job.status)) return;
+      await sleep(PROGRESS_POLL_MS, undefined, { signal }).catch(() => {});
+    }
+  }),
+});
