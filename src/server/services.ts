@@ -7,8 +7,7 @@ import { JobStore } from "~/server/jobs/job-store";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { ObjectStorage, type StorageConfig } from "~/server/storage";
 
-const cache = globalThis as unknown as { exportCenterServices?: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage } };
-const services = (cache.exportCenterServices ??= {});
+const services: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage } = {};
 
 export function getRedis(): AppRedis {
   const env = getEnv();
