@@ -48,7 +48,8 @@ const schema = z
 
     TINYBIRD_TOKEN: z.string().optional(),
     TINYBIRD_API_URL: z.url().default("https://api.tinybird.co"),
-    TINYBIRD_PIPE: z.string().default("export_view_durations"),
+    /** Defaults to the pipe of TINYBIRD_MODE (see tinybird/README.md). */
+    TINYBIRD_PIPE: z.string().optional(),
     TINYBIRD_MODE: z.enum(["per-view", "batched"]).default("batched"),
 
     EXPORT_JOB_TTL_SECONDS: int(7 * 24 * 3600),

@@ -3,11 +3,13 @@
  * asks here instead of reading the environment itself, and tests can build adapters directly.
  */
 import { getEnv } from "~/env";
+import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
+import { db } from "~/server/db";
 import { JobStore } from "~/server/jobs/job-store";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { ObjectStorage, type StorageConfig } from "~/server/storage";
 
-const services: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage } = {};
+const services: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage; analytics?: AnalyticsProvider } = {};
 
 export function getRedis(): AppRedis {
   const env = getEnv();
@@ -40,4 +42,14 @@ export function storageConfig(): StorageConfig {
 
 export function getStorage(): ObjectStorage {
   return (services.storage ??= new ObjectStorage(storageConfig()));
+}
+
+/** Tinybird behind the shared rate limit when TINYBIRD_TOKEN is set, else the local PageView table. */
+export function getAnalytics(): AnalyticsProvider {
+  const env = getEnv();
+  return (services.analytics ??= createAnalyticsProvider({
+    tinybird: { token: env.TINYBIRD_TOKEN, apiUrl: env.TINYBIRD_API_URL, pipe: env.TINYBIRD_PIPE, mode: env.TINYBIRD_MODE },
+    redis: env.TINYBIRD_TOKEN ? getRedis() : undefined,
+    db,
+  }));
 }

@@ -3,6 +3,7 @@ import { exportsRouter } from "~/server/api/routers/exports";
 import { dataSourcesRouter } from "~/server/api/routers/data-sources";
 import { metricsRouter } from "~/server/api/routers/metrics";
 import { teamsRouter } from "~/server/api/routers/teams";
+import { visitsRouter } from "~/server/api/routers/visits";
 import { createCallerFactory, createTRPCRouter } from "~/server/api/trpc";
 
 export const appRouter = createTRPCRouter({
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   dataSources: dataSourcesRouter,
   metrics: metricsRouter,
   exports: exportsRouter,
+  visits: visitsRouter,
 });
 
 export type AppRouter = typeof appRouter;

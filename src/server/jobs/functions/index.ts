@@ -1,4 +1,5 @@
 import { exportMetricData } from "./export-metric-data";
+import { exportVisits } from "./export-visits";
 
 /** Every function the app serves at /api/inngest. */
-export const functions = [exportMetricData];
+export const functions = [exportMetricData, exportVisits];

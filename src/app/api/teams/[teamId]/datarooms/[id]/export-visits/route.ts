@@ -1,0 +1,3 @@
+import { visitExportRoute } from "~/server/rest/export-routes";
+
+export const POST = visitExportRoute<{ teamId: string; id: string }>((p) => ({ kind: "dataroom", dataroomId: p.id }));

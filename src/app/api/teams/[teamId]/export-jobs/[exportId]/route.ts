@@ -1,0 +1,5 @@
+import { deleteExportJob, getExportJob } from "~/server/rest/export-routes";
+
+export const dynamic = "force-dynamic";
+export const GET = getExportJob;
+export const DELETE = deleteExportJob;

@@ -1,0 +1,45 @@
+/**
+ * Page durations from the app's own PageView table, for installs without a Tinybird token:
+ * the app then works end to end with no external account. One grouped query per batch of
+ * views; PostgreSQL is ours, so no rate limit applies.
+ */
+import type { PrismaClient } from "~/generated/prisma/client";
+
+import { collectDurations, type AnalyticsProvider, type PageDurationsByView, type PageDurationsOptions, type ViewRef } from "./analytics-provider";
+
+export interface LocalAnalyticsProviderOptions {
+  db: Pick<PrismaClient, "pageView">;
+  /** View ids per query; keeps the bind-parameter count far below PostgreSQL's 65,535. */
+  batchSize?: number;
+}
+
+export class LocalAnalyticsProvider implements AnalyticsProvider {
+  readonly name = "local" as const;
+  private readonly db: Pick<PrismaClient, "pageView">;
+  private readonly batchSize: number;
+
+  constructor(options: LocalAnalyticsProviderOptions) {
+    this.db = options.db;
+    this.batchSize = options.batchSize ?? 10_000;
+  }
+
+  async pageDurations(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<PageDurationsByView> {
+    const ids = [...new Set(views.map((v) => v.viewId))];
+    const rows: { viewId: string; pageNumber: number; durationMs: number }[] = [];
+    for (let i = 0; i < ids.length; i += this.batchSize) {
+      opts.signal?.throwIfAborted();
+      // Summed in the database, as Tinybird's pipe sums: a page visited twice is one entry.
+      const groups = await this.db.pageView.groupBy({
+        by: ["viewId", "pageNumber"],
+        where: { viewId: { in: ids.slice(i, i + this.batchSize) } },
+        _sum: { durationMs: true },
+      });
+      for (const g of groups) rows.push({ viewId: g.viewId, pageNumber: g.pageNumber, durationMs: g._sum.durationMs ?? 0 });
+    }
+    return collectDurations(ids, rows);
+  }
+}
+
+export function createLocalAnalyticsProvider(options: LocalAnalyticsProviderOptions): LocalAnalyticsProvider {
+  return new LocalAnalyticsProvider(options);
+}

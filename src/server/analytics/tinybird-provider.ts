@@ -1,0 +1,228 @@
+/**
+ * Page durations from Tinybird's HTTP API (`GET {apiUrl}/v0/pipes/{pipe}.json`), through
+ * the distributed limiter. Two pipes, chosen by `mode` (see tinybird/README.md):
+ * - "per-view": one call per view, `?documentId=…&viewId=…[&versionNumber=…]`, answering
+ *   `{ data: [{ pageNumber, sum_duration }] }`;
+ * - "batched": one call per `batchSize` (≤ 100) views, `?viewIds=a,b,c`, answering
+ *   `{ data: [{ viewId, pageNumber, sum_duration }] }`.
+ * `sum_duration` is milliseconds; `pageNumber` may come as a number or a numeric string.
+ *
+ * Failures: 429 and 5xx, network errors and timeouts are retried with exponential backoff
+ * and jitter, waiting at least the Retry-After; any other 4xx fails at once, marked
+ * non-retryable. The token goes only into the Authorization header, never into a URL or a
+ * message.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { z } from "zod";
+
+import { collectDurations, type AnalyticsProvider, type PageDurationsByView, type PageDurationsOptions, type ViewRef } from "./analytics-provider";
+import { mapConcurrent } from "./map-concurrent";
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry-policy";
+import { redactToken, retryAfterMs, isRetryable, TinybirdError } from "./tinybird-errors";
+import type { CallLimiter } from "./tinybird-limiter";
+
+export type TinybirdMode = "per-view" | "batched";
+
+export const DEFAULT_TINYBIRD_PIPES: Record<TinybirdMode, string> = {
+  "per-view": "export_view_durations",
+  batched: "export_view_durations_batched",
+};
+
+/** The batched pipe's own cap on view ids per call. */
+export const MAX_TINYBIRD_BATCH = 100;
+
+export interface TinybirdProviderOptions {
+  apiUrl: string;
+  token: string;
+  mode: TinybirdMode;
+  /** Defaults to the pipe of `mode` in DEFAULT_TINYBIRD_PIPES. */
+  pipe?: string;
+  limiter: CallLimiter;
+  /** Views per call in batched mode, at most 100. */
+  batchSize?: number;
+  /** Per attempt. Must stay below the limiter's lease TTL, or a slow call could outlive its slot. */
+  requestTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  fetch?: typeof fetch;
+}
+
+const pageNumber = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
+const duration = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)]).transform((v) => Math.round(Number(v)));
+const perViewResponse = z.object({ data: z.array(z.object({ pageNumber, sum_duration: duration })) });
+const batchedResponse = z.object({ data: z.array(z.object({ viewId: z.string(), pageNumber, sum_duration: duration })) });
+
+type Row = { viewId: string; pageNumber: number; durationMs: number };
+
+interface Call {
+  params: Record<string, string>;
+  /** Turns the pipe's answer into rows; per-view answers carry no viewId. */
+  parse(body: unknown): Row[] | undefined;
+}
+
+export class TinybirdAnalyticsProvider implements AnalyticsProvider {
+  readonly name = "tinybird" as const;
+  private readonly endpoint: string;
+  private readonly token: string;
+  private readonly mode: TinybirdMode;
+  private readonly limiter: CallLimiter;
+  private readonly batchSize: number;
+  private readonly requestTimeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly fetch: typeof fetch;
+
+  constructor(options: TinybirdProviderOptions) {
+    const pipe = options.pipe ?? DEFAULT_TINYBIRD_PIPES[options.mode];
+    this.endpoint = `${options.apiUrl.replace(/\/+$/, "")}/v0/pipes/${encodeURIComponent(pipe)}.json`;
+    this.token = options.token;
+    this.mode = options.mode;
+    this.limiter = options.limiter;
+    this.batchSize = options.batchSize ?? MAX_TINYBIRD_BATCH;
+    if (this.batchSize < 1 || this.batchSize > MAX_TINYBIRD_BATCH) {
+      throw new RangeError(`Tinybird batchSize must be between 1 and ${MAX_TINYBIRD_BATCH}`);
+    }
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async pageDurations(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<PageDurationsByView> {
+    const unique = [...new Map(views.map((v) => [v.viewId, v])).values()];
+    const calls = this.mode === "batched" ? this.batchedCalls(unique) : unique.map((v) => this.perViewCall(v));
+    // No more local tasks than the limiter admits: extra ones would only poll Redis.
+    const rows = await mapConcurrent(calls, this.limiter.maxConcurrent, (call, signal) => this.callWithRetry(call, signal), opts.signal);
+    return collectDurations(
+      unique.map((v) => v.viewId),
+      rows.flat(),
+    );
+  }
+
+  private perViewCall(view: ViewRef): Call {
+    const params: Record<string, string> = { documentId: view.documentId, viewId: view.viewId };
+    if (view.versionNumber !== undefined) params.versionNumber = String(view.versionNumber);
+    return {
+      params,
+      parse: (body) => {
+        const parsed = perViewResponse.safeParse(body);
+        if (!parsed.success) return undefined;
+        return parsed.data.data.map((r) => ({ viewId: view.viewId, pageNumber: r.pageNumber, durationMs: r.sum_duration }));
+      },
+    };
+  }
+
+  private batchedCalls(views: readonly ViewRef[]): Call[] {
+    const calls: Call[] = [];
+    for (let i = 0; i < views.length; i += this.batchSize) {
+      const ids = views.slice(i, i + this.batchSize).map((v) => v.viewId);
+      calls.push({
+        params: { viewIds: ids.join(",") },
+        parse: (body) => {
+          const parsed = batchedResponse.safeParse(body);
+          if (!parsed.success) return undefined;
+          return parsed.data.data.map((r) => ({ viewId: r.viewId, pageNumber: r.pageNumber, durationMs: r.sum_duration }));
+        },
+      });
+    }
+    return calls;
+  }
+
+  private async callWithRetry(call: Call, signal: AbortSignal): Promise<Row[]> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.limiter.run(() => this.callOnce(call, signal), { signal });
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (!isRetryable(error) || retry >= this.retry.retries) throw error;
+        const askedMs = retryAfterMs(error);
+        if (askedMs !== undefined && askedMs > this.retry.maxRetryAfterMs) throw error;
+        if (askedMs !== undefined) {
+          // Tinybird's limit is per token, so every worker should hear the Retry-After.
+          await this.limiter.holdOff(askedMs).catch(() => undefined);
+        }
+        await sleep(Math.max(askedMs ?? 0, backoffDelayMs(retry, this.retry)), undefined, { signal });
+      }
+    }
+  }
+
+  private async callOnce(call: Call, signal: AbortSignal): Promise<Row[]> {
+    const url = `${this.endpoint}?${new URLSearchParams(call.params).toString()}`;
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        headers: { Authorization: `Bearer ${this.token}`, Accept: "application/json" },
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)]),
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
+      const reason = timedOut ? `no answer within ${this.requestTimeoutMs} ms` : networkReason(error);
+      throw new TinybirdError("UPSTREAM_UNAVAILABLE", `Tinybird could not be reached: ${redactToken(reason, this.token)}`, {
+        retryable: true,
+      });
+    }
+
+    if (response.ok) {
+      const body: unknown = await response.json().catch(() => undefined);
+      const rows = call.parse(body);
+      if (!rows) {
+        // A shape we do not understand means the deployed pipe does not match this client;
+        // asking again will not change that.
+        throw new TinybirdError("UPSTREAM_UNAVAILABLE", "Tinybird answered in an unexpected shape; check that the deployed pipe matches tinybird/", {
+          retryable: false,
+          status: response.status,
+        });
+      }
+      return rows;
+    }
+
+    const status = response.status;
+    const upstreamMessage = redactToken(await errorText(response), this.token);
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+    if (status === 429) {
+      throw new TinybirdError("RATE_LIMITED", `Tinybird rate limit reached (429)${upstreamMessage}`, {
+        retryable: true,
+        status,
+        retryAfterMs: retryAfter,
+      });
+    }
+    if (status >= 500) {
+      throw new TinybirdError("UPSTREAM_UNAVAILABLE", `Tinybird is unavailable (${status})${upstreamMessage}`, {
+        retryable: true,
+        status,
+        retryAfterMs: retryAfter,
+      });
+    }
+    if (status === 401 || status === 403) {
+      throw new TinybirdError("UPSTREAM_UNAVAILABLE", `Tinybird refused the token (${status}); check TINYBIRD_TOKEN and its scopes`, {
+        retryable: false,
+        status,
+      });
+    }
+    throw new TinybirdError("UPSTREAM_UNAVAILABLE", `Tinybird rejected the request (${status})${upstreamMessage}`, { retryable: false, status });
+  }
+}
+
+function networkReason(error: unknown): string {
+  if (!(error instanceof Error)) return "network error";
+  // undici puts the useful part (ECONNREFUSED, ENOTFOUND…) in the cause.
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
+
+/** Tinybird explains errors as `{ "error": "…" }`; keep it short, as ": …". */
+async function errorText(response: Response): Promise<string> {
+  const text = await response.text().catch(() => "");
+  let message = text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === "object" && "error" in parsed && typeof parsed.error === "string") message = parsed.error;
+  } catch {
+    // Not JSON: use the text as it is.
+  }
+  message = message.trim().slice(0, 300);
+  return message ? `: ${message}` : "";
+}
+
+export function createTinybirdProvider(options: TinybirdProviderOptions): TinybirdAnalyticsProvider {
+  return new TinybirdAnalyticsProvider(options);
+}

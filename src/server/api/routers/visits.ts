@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
+import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
+import { listVisitResources } from "~/server/exports/visits/visit-resources";
+
+const id = z.string().min(1).max(64);
+const requestId = z.string().max(64).optional();
+
+export const visitsRouter = createTRPCRouter({
+  resources: teamProcedure.query(({ ctx }) => listVisitResources(ctx.team.id)),
+
+  exportDocument: teamProcedure
+    .input(z.object({ documentId: id, requestId }))
+    .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "document", documentId: input.documentId })),
+
+  exportDataroom: teamProcedure
+    .input(z.object({ dataroomId: id, requestId }))
+    .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "dataroom", dataroomId: input.dataroomId })),
+
+  exportGroup: teamProcedure
+    .input(z.object({ dataroomId: id, groupId: id, requestId }))
+    .mutation(({ ctx, input }) =>
+      start(ctx, input.requestId, { kind: "dataroom-group", dataroomId: input.dataroomId, groupId: input.groupId }),
+    ),
+});
+
+async function start(
+  ctx: { caller: { userId: string }; team: { id: string }; channel: "UI" | "CLIENT" | "REST" },
+  requestId: string | undefined,
+  target: VisitTarget,
+) {
+  const job = await startVisitExport({ userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId }, target);
+  return { exportId: job.id, job };
+}
