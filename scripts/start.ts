@@ -11,7 +11,7 @@ import pg from "pg";
 
 import { embeddedPlan } from "./embedded-env";
 import { migrate } from "./db-migrate";
-import { startInngestExecutor } from "../dev/inngest-executor";
+import { startLocalInngest } from "../dev/local-inngest";
 import { startS3rver } from "../dev/s3rver";
 
 const dev = process.argv.includes("--dev");
@@ -74,7 +74,7 @@ async function main() {
     log(`embedded S3 (s3rver) on ${s3.endpoint}, files in ${plan.s3rver.directory}`);
   }
   if (plan.inngest) {
-    const executor = await startInngestExecutor({
+    const executor = await startLocalInngest({
       port: plan.inngest.port,
       host: "127.0.0.1",
       dataDir: plan.inngest.dataDir,

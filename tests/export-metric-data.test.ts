@@ -1,0 +1,185 @@
+/**
+ * Metric exports end to end, on real services: the local PostgreSQL and MariaDB as data
+ * sources, s3rver as storage, Redis as the job store, and the local Inngest executor running
+ * the real `export-metric-data` function through the SDK's serve handler.
+ */
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { parse } from "csv-parse/sync";
+import mysql from "mysql2/promise";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+
+const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
+const MYSQL_ADMIN = "mysql://root@127.0.0.1:3306/test";
+const MYSQL_DB = "export_center_metric_test";
+const TABLE = `awkward_${Date.now()}`;
+
+/** Values chosen to break naive CSV: quotes, commas, line breaks, emoji, NULL, JSON, precision, formulas. */
+const awkward = [
+  { id: 1, label: 'say "hi", then leave', note: "line one\r\nline two", amount: "12345678901234567890.1234567890", big: "9007199254740993", data: { a: [1, 2], b: "ü" }, at: "2024-03-01T12:34:56.789Z", flag: true },
+  { id: 2, label: "=SUM(A1:A2)", note: null, amount: "-42.5000000000", big: "-1", data: null, at: "1999-12-31T23:59:59.000Z", flag: false },
+  { id: 3, label: "+cmd|' /C calc'!A0", note: "emoji 🎉 and ünïcödé", amount: "0.0000000001", big: "0", data: [], at: null, flag: null },
+  { id: 4, label: "-10", note: "@mention", amount: null, big: null, data: { nested: { deep: "x,y" } }, at: "2024-01-01T00:00:00.000Z", flag: true },
+  { id: 5, label: "", note: "\ttabbed", amount: "1", big: "123", data: "plain string", at: "2024-06-30T10:00:00.000Z", flag: false },
+];
+
+let harness: ExportHarness;
+let app: typeof import("./support/export-app");
+
+async function createPgTable() {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(
+    `CREATE TABLE ${TABLE} (id int primary key, label text, note text, amount numeric(40,10), big bigint, data jsonb, at timestamptz, flag boolean)`,
+  );
+  for (const r of awkward) {
+    await client.query(`INSERT INTO ${TABLE} VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, [r.id, r.label, r.note, r.amount, r.big, r.data === null ? null : JSON.stringify(r.data), r.at, r.flag]);
+  }
+  await client.end();
+}
+
+async function createMysqlTable() {
+  const admin = await mysql.createConnection(MYSQL_ADMIN);
+  await admin.query(`CREATE DATABASE IF NOT EXISTS ${MYSQL_DB}`);
+  await admin.query(`USE ${MYSQL_DB}`);
+  await admin.query(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (id int primary key, label text, note text, amount decimal(40,10), big bigint, data json, at datetime(3), flag boolean)`,
+  );
+  for (const r of awkward) {
+    await admin.query(`INSERT INTO ${TABLE} VALUES (?,?,?,?,?,?,?,?)`, [r.id, r.label, r.note, r.amount, r.big, r.data === null ? null : JSON.stringify(r.data), r.at ? r.at.replace("T", " ").replace("Z", "") : null, r.flag]);
+  }
+  await admin.end();
+}
+
+/** What a spreadsheet user should see in each cell. */
+function expectedCells(r: (typeof awkward)[number]) {
+  const neutral = (s: string | null) => (s === null ? "" : /^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+  return [
+    String(r.id),
+    neutral(r.label),
+    neutral(r.note),
+    r.amount ?? "",
+    r.big ?? "",
+    r.data === null ? "" : JSON.stringify(r.data),
+    r.at ?? "",
+    r.flag === null ? "" : String(r.flag),
+  ];
+}
+
+beforeAll(async () => {
+  harness = await startExportHarness({
+    env: { EXPORT_FILE_TTL_SECONDS: "4", EXPORT_LINK_TTL_SECONDS: "2", EXPORT_MAX_ROWS: "1000", EXPORT_MAX_BYTES: String(2 * 1024 * 1024) },
+  });
+  app = await import("./support/export-app");
+  await createPgTable();
+  await createMysqlTable();
+}, 120_000);
+
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
+  await client.end();
+  const admin = await mysql.createConnection(MYSQL_ADMIN);
+  await admin.query(`DROP DATABASE IF EXISTS ${MYSQL_DB}`);
+  await admin.end();
+  await harness?.close();
+});
+
+async function objectsInBucket(): Promise<string[]> {
+  const { getStorage } = await import("~/server/services");
+  const listed = await getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
+}
+
+describe("export-metric-data", () => {
+  it("exports awkward PostgreSQL values that round-trip cell for cell, then expires the link and deletes the file", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric(`SELECT * FROM ${TABLE} ORDER BY id`);
+    const job = await team.exportAndWait(metric.id);
+    expect(job).toMatchObject({ status: "COMPLETED", file: { rowCount: awkward.length, truncated: false } });
+
+    const link = await team.trpc.exports.downloadUrl({ teamId: team.id, exportId: job.id });
+    const response = await fetch(link.url);
+    expect(response.status).toBe(200);
+    const rows = parse(await response.text(), { bom: true }) as string[][];
+    expect(rows[0]).toEqual(["id", "label", "note", "amount", "big", "data", "at", "flag"]);
+    expect(rows.slice(1)).toEqual(awkward.map(expectedCells));
+
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await fetch(link.url)).status).toBe(403);
+
+    const key = job.file!.key;
+    await app.waitFor(async () => !(await objectsInBucket()).includes(key), 15_000);
+    const after = await team.trpc.exports.get({ teamId: team.id, exportId: job.id });
+    expect(after.file?.deletedAt).toBeDefined();
+  });
+
+  it("exports the same awkward values from MariaDB", async () => {
+    const team = await app.teamWithSource("MYSQL", { url: `mysql://root@127.0.0.1:3306/${MYSQL_DB}` });
+    const metric = await team.metric(`SELECT * FROM ${TABLE} ORDER BY id`);
+    const job = await team.exportAndWait(metric.id);
+    expect(job.status).toBe("COMPLETED");
+    const link = await team.trpc.exports.downloadUrl({ teamId: team.id, exportId: job.id });
+    const rows = parse(await (await fetch(link.url)).text(), { bom: true }) as string[][];
+    expect(rows.slice(1).map((r) => r.filter((_, i) => i !== 7))).toEqual(awkward.map((r) => expectedCells(r).filter((_, i) => i !== 7)));
+    // MariaDB has no boolean type: BOOLEAN is TINYINT(1), so true and false arrive as 1 and 0.
+    expect(rows.slice(1).map((r) => r[7])).toEqual(awkward.map((r) => (r.flag === null ? "" : r.flag ? "1" : "0")));
+  });
+
+  it("cuts at the row cap and says so, with exactly the capped number of rows", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT g AS n FROM generate_series(1, 5000) g");
+    const job = await team.exportAndWait(metric.id);
+    expect(job).toMatchObject({ status: "COMPLETED", file: { rowCount: 1000, truncated: true } });
+    const link = await team.trpc.exports.downloadUrl({ teamId: team.id, exportId: job.id });
+    const rows = parse(await (await fetch(link.url)).text()) as string[][];
+    expect(rows).toHaveLength(1001);
+    expect(rows.at(-1)).toEqual(["1000"]);
+  });
+
+  it("fails cleanly past the size cap, leaving no file behind", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT repeat('x', 5000) AS padding FROM generate_series(1, 900)");
+    const job = await team.exportAndWait(metric.id);
+    expect(job).toMatchObject({ status: "FAILED", errorCode: "FILE_TOO_LARGE" });
+    expect(job.error).toMatch(/larger than the 2 MB limit/);
+    expect((await objectsInBucket()).filter((k) => k.startsWith(`exports/${team.id}/`))).toEqual([]);
+  });
+
+  it("reports bad SQL as FAILED with the database's own message, without retrying it", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT * FROM no_such_table_anywhere");
+    const job = await team.exportAndWait(metric.id);
+    expect(job).toMatchObject({ status: "FAILED", errorCode: "QUERY_FAILED" });
+    expect(job.error).toContain('relation "no_such_table_anywhere" does not exist');
+    const runs = await harness.executor.runs();
+    const run = runs.find((r) => (r.event?.data as { exportId?: string } | undefined)?.exportId === job.id && r.functionId.endsWith("export-metric-data"));
+    expect(run?.attempts ?? 1).toBe(1);
+  });
+
+  it("refuses writes: the metric runs in a read-only transaction", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric(`DELETE FROM ${TABLE} RETURNING *`);
+    const job = await team.exportAndWait(metric.id);
+    expect(job).toMatchObject({ status: "FAILED", errorCode: "QUERY_FAILED" });
+    expect(job.error).toMatch(/read-only transaction/);
+  });
+
+  it("cancels a slow export: CANCELLED, the query stopped, and nothing in storage", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT pg_sleep(30), 1 AS done");
+    const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+    await app.waitFor(async () => (await team.trpc.exports.get({ teamId: team.id, exportId })).status === "PROCESSING", 15_000);
+    const started = Date.now();
+    const cancelled = await team.trpc.exports.cancel({ teamId: team.id, exportId });
+    expect(cancelled.status).toBe("CANCELLED");
+    await app.waitFor(async () => !(await app.activeQueries("pg_sleep(30)")), 10_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await objectsInBucket()).filter((k) => k.startsWith(`exports/${team.id}/`))).toEqual([]);
+    const again = await team.trpc.exports.cancel({ teamId: team.id, exportId }).catch((e: { code?: string }) => e);
+    expect((again as { code?: string }).code).toBe("CONFLICT");
+  });
+});
