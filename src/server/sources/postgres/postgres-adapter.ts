@@ -166,10 +166,30 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
     }
   }
 
+  /**
+   * Closing a connection does not stop its query: the server only notices a gone client when
+   * it next writes, which `pg_sleep` or a long sort never do. A cancel request from a second
+   * connection stops it now.
+   */
+  async function cancelRunning(client: pg.Client): Promise<void> {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (!pid) return;
+    const canceller = new pg.Client(clientConfig(credentials));
+    canceller.on("error", () => undefined);
+    try {
+      await canceller.connect();
+      await canceller.query("SELECT pg_cancel_backend($1)", [pid]);
+    } catch {
+      // Best effort: the statement timeout still bounds the query.
+    } finally {
+      await canceller.end().catch(() => undefined);
+    }
+  }
+
   async function query(query: SourceQuery): Promise<QueryResult> {
     query.signal?.throwIfAborted();
     const client = await connect(query);
-    const abort = () => void release(client);
+    const abort = () => void cancelRunning(client).then(() => release(client));
     query.signal?.addEventListener("abort", abort, { once: true });
     const stopListening = () => query.signal?.removeEventListener("abort", abort);
     try {
