@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 
 import type { Requester, UpstashRequest, UpstashResponse } from "@upstash/redis";
-import { Redis as IORedis } from "ioredis";
+import type { Redis as IORedis } from "ioredis";
 
 type Command = [string, ...unknown[]];
 
