@@ -1,0 +1,128 @@
+/**
+ * Visit exports end to end: the real `export-visits` function on the local executor, views
+ * in PostgreSQL, and page durations from a local fake of Tinybird's pipe API (nothing real
+ * can run Tinybird here) that answers 429 whenever its rate limit is broken.
+ */
+import { parse } from "csv-parse/sync";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { FAKE_TINYBIRD_TOKEN, type FakeTinybird, startFakeTinybird } from "../dev/fake-tinybird";
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { durationsOf, type SeededView, seedVisits } from "./support/visit-fixtures";
+
+let tinybird: FakeTinybird;
+let harness: ExportHarness;
+let app: typeof import("./support/export-app");
+let fixtures: typeof import("./support/fixtures");
+let manage: typeof import("~/server/exports/manage-export");
+
+beforeAll(async () => {
+  tinybird = await startFakeTinybird({ latencyMs: 20 });
+  harness = await startExportHarness({
+    env: { TINYBIRD_TOKEN: FAKE_TINYBIRD_TOKEN, TINYBIRD_API_URL: tinybird.url, TINYBIRD_MODE: "per-view" },
+  });
+  app = await import("./support/export-app");
+  fixtures = await import("./support/fixtures");
+  manage = await import("~/server/exports/manage-export");
+}, 120_000);
+
+afterAll(async () => {
+  await harness?.close();
+  await tinybird?.close();
+});
+
+async function exportAndRead(start: () => Promise<{ exportId: string }>, teamId: string) {
+  const { exportId } = await start();
+  const job = await manage.waitForExport(teamId, exportId, { timeoutMs: 120_000 });
+  expect(job.status, job.error).toBe("COMPLETED");
+  const link = await manage.createDownloadLink(teamId, exportId);
+  const rows = parse(await (await fetch(link.url)).text(), { bom: true }) as string[][];
+  return { job, header: rows[0]!, rows: rows.slice(1) };
+}
+
+function expectedRow(view: SeededView, documentName: string) {
+  const totalMs = view.pages.reduce((s, p) => s + p.durationMs, 0);
+  return {
+    "Viewer email": view.email,
+    "Viewer name": view.name.startsWith("=") ? `'${view.name}` : view.name,
+    "Viewed at": view.viewedAt.toISOString(),
+    Document: documentName,
+    "Document version": "2",
+    "Total duration (s)": (totalMs / 1000).toFixed(3),
+    "Pages viewed": String(view.pages.length),
+    "Total pages": "8",
+  };
+}
+
+describe("export-visits", () => {
+  it("exports a 100-view dataroom in per-view mode with zero 429s and the right durations", async () => {
+    const seeded = await seedVisits({ views: 100 });
+    tinybird.setDurations(durationsOf(seeded.views));
+    tinybird.reset();
+    const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const { header, rows, job } = await exportAndRead(() => trpc.visits.exportDataroom({ teamId: seeded.team.id, dataroomId: seeded.dataroom.id }), seeded.team.id);
+
+    const stats = tinybird.stats();
+    expect(stats.sent429).toBe(0);
+    expect(stats.calls).toBe(100);
+    expect(stats.maxInFlight).toBeGreaterThan(1);
+    expect(stats.maxInFlight).toBeLessThanOrEqual(5);
+    expect(job.file).toMatchObject({ rowCount: 100, truncated: false });
+
+    expect(header).toEqual(["Viewer email", "Viewer name", "Viewed at", "Document", "Document version", "Total duration (s)", "Pages viewed", "Total pages", "Link", "company", "role"]);
+    const byEmail = new Map(rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+    for (const view of seeded.views) {
+      expect(byEmail.get(view.email)).toMatchObject(expectedRow(view, seeded.document.name));
+    }
+    const first = byEmail.get("viewer1@example.test")!;
+    expect(first).toMatchObject({ company: "Acme 1, Inc.", role: "'=CFO", Link: "Open link" });
+  });
+
+  it("exports only a group's views, and an empty group as a header-only file", async () => {
+    const seeded = await seedVisits({ views: 12, groupEvery: 3 });
+    tinybird.setDurations(durationsOf(seeded.views));
+    const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const group = await exportAndRead(
+      () => trpc.visits.exportGroup({ teamId: seeded.team.id, dataroomId: seeded.dataroom.id, groupId: seeded.investors.id }),
+      seeded.team.id,
+    );
+    expect(group.rows.map((r) => r[0]).sort()).toEqual(seeded.views.filter((v) => v.groupId).map((v) => v.email).sort());
+
+    const empty = await exportAndRead(
+      () => trpc.visits.exportGroup({ teamId: seeded.team.id, dataroomId: seeded.dataroom.id, groupId: seeded.legal.id }),
+      seeded.team.id,
+    );
+    expect(empty.rows).toEqual([]);
+    expect(empty.header[0]).toBe("Viewer email");
+    expect(empty.job.file?.rowCount).toBe(0);
+  });
+
+  it("retries Tinybird's 503s and still completes with correct data", async () => {
+    const seeded = await seedVisits({ views: 10 });
+    tinybird.setDurations(durationsOf(seeded.views));
+    tinybird.reset();
+    const flaky = seeded.views.slice(0, 3).map((v) => v.id);
+    tinybird.injectFault({ viewIds: flaky, status: 503, times: 2 });
+    const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const { rows, header } = await exportAndRead(() => trpc.visits.exportDocument({ teamId: seeded.team.id, documentId: seeded.document.id }), seeded.team.id);
+    expect(tinybird.stats().faultsSent).toBeGreaterThanOrEqual(2);
+    const byEmail = new Map(rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+    for (const view of seeded.views) expect(byEmail.get(view.email)).toMatchObject(expectedRow(view, seeded.document.name));
+  });
+
+  it("refuses a group of another dataroom, and resources of another team, as not found", async () => {
+    const seeded = await seedVisits({ views: 1 });
+    const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const wrongRoom = await trpc.visits
+      .exportGroup({ teamId: seeded.team.id, dataroomId: seeded.otherRoom.id, groupId: seeded.investors.id })
+      .catch((e: { code?: string }) => e);
+    expect((wrongRoom as { code?: string }).code).toBe("NOT_FOUND");
+    const stranger = await fixtures.createTeamWithUser("OWNER");
+    const foreign = await fixtures
+      .trpcAs(fixtures.sessionCaller(stranger.user.id))
+      .visits.exportDocument({ teamId: stranger.team.id, documentId: seeded.document.id })
+      .catch((e: { code?: string }) => e);
+    expect((foreign as { code?: string }).code).toBe("NOT_FOUND");
+    void app;
+  });
+});
