@@ -244,7 +244,7 @@ export class Executor {
     try {
       response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     } catch (error) {
-      if (!ACTIVE.has(run.status)) return;
+      if (!ACTIVE.has(run.status) || this.closed) return;
       // The app is down or restarting: that is worth a retry, like any failed call.
       if (!this.retry(run, fn, null, `app unreachable (${(error as Error).message})`)) {
         this.end(run, "Failed", { error: { name: "Error", message: `app unreachable: ${(error as Error).message}` } });
@@ -252,8 +252,9 @@ export class Executor {
       return;
     }
     const text = await response.text();
-    // A cancelled run's in-flight answer is dropped, as Inngest drops it.
-    if (run.status !== "Running") return;
+    // A cancelled run's in-flight answer is dropped, as Inngest drops it; so is any answer
+    // reaching an executor that has been closed, which must not write state any more.
+    if (run.status !== "Running" || this.closed) return;
     const payload = text ? (JSON.parse(text) as unknown) : null;
     const noRetry = response.headers.get("x-inngest-no-retry") === "true";
     const retryAfter = response.headers.get("retry-after");
