@@ -1,0 +1,88 @@
+/**
+ * What both benchmarks run on: s3rver, the local executor, and the app's Inngest functions in
+ * a worker process of their own, so the worker's peak RSS (VmHWM) is the export's alone.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { migrate } from "../db-migrate";
+import { startLocalInngest } from "../../dev/local-inngest";
+import { startS3rver } from "../../dev/s3rver";
+
+const EXECUTOR_PORT = 8390;
+
+export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-"));
+  const s3 = await startS3rver({ directory: path.join(dir, "s3"), bucket: "bench-exports" });
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_bench";
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/6",
+    VAULT_KEY: "b".repeat(64),
+    AUTH_SECRET: "bench-secret-bench-secret",
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY_ID: "S3RVER",
+    S3_SECRET_ACCESS_KEY: "S3RVER",
+    S3_BUCKET: "bench-exports",
+    S3_FORCE_PATH_STYLE: "true",
+    INNGEST_DEV: "1",
+    INNGEST_BASE_URL: `http://127.0.0.1:${EXECUTOR_PORT}`,
+    EXPORT_FILE_TTL_SECONDS: "5",
+    ...extraEnv,
+  };
+  Object.assign(process.env, env);
+  await migrate(databaseUrl);
+
+  const { db } = await import("~/server/db");
+  const team = await db.team.create({ data: { name: `bench-${Date.now()}` } });
+  const user = await db.user.create({ data: { email: `bench-${Date.now()}@example.test` } });
+  await db.membership.create({ data: { teamId: team.id, userId: user.id, role: "OWNER" } });
+
+  return {
+    databaseUrl,
+    env,
+    dir,
+    team,
+    user,
+    /** A fresh worker and executor for one measurement; `stop()` returns the worker's peak RSS in MB. */
+    async startWorker(workerEnv: Record<string, string> = {}) {
+      const script = fileURLToPath(new URL("./export-worker.ts", import.meta.url));
+      const worker = spawn(process.execPath, ["--import", "tsx", script], { env: { ...env, ...workerEnv }, stdio: ["ignore", "pipe", "inherit"] });
+      const port = await new Promise<number>((resolve, reject) => {
+        worker.stdout.on("data", (chunk: Buffer) => {
+          const match = /ready (\d+)/.exec(chunk.toString());
+          if (match) resolve(Number(match[1]));
+        });
+        worker.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+      });
+      const executor = await startLocalInngest({
+        port: EXECUTOR_PORT,
+        appUrls: [`http://127.0.0.1:${port}/api/inngest`],
+        dataDir: mkdtempSync(path.join(dir, "executor-")),
+        log: () => {},
+      });
+      await executor.sync();
+      return {
+        async stop(): Promise<number> {
+          const status = await readFile(`/proc/${worker.pid}/status`, "utf8");
+          worker.kill();
+          await executor.close();
+          return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+        },
+      };
+    },
+    async close() {
+      await s3.close();
+      const { getRedis } = await import("~/server/services");
+      await getRedis().close();
+      await db.$disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
