@@ -215,3 +215,32 @@ describe.concurrent("admin CLI: errors", { timeout: 120_000 }, () => {
     expect(help.stdout).toContain("create-token");
   });
 });
+
+describe.concurrent("admin CLI: data sources and metrics", { timeout: 120_000 }, () => {
+  it("creates a data source with encrypted credentials and a metric on it", async () => {
+    const team = await newTeam();
+    const url = "postgresql://postgres:cli-planted-pw@127.0.0.1:5432/export_center_test";
+    const source = await adminJson("create-data-source", "--team", team.id, "--type", "postgres", "--name", "Warehouse", "--url", url);
+    expect(source.code, source.stderr).toBe(0);
+    expect(source.json).toEqual({ id: expect.any(String) });
+    const stored = await db.dataSource.findUniqueOrThrow({ where: { id: source.json.id as string } });
+    expect(stored).toMatchObject({ teamId: team.id, type: "POSTGRES", name: "Warehouse" });
+    expect(stored.encryptedCredentials).not.toContain("cli-planted-pw");
+
+    const metric = await adminJson("create-metric", "--team", team.id, "--source", source.json.id as string, "--name", "Answer", "--sql", "select 42 as answer");
+    expect(metric.code, metric.stderr).toBe(0);
+    expect(await db.metric.findUniqueOrThrow({ where: { id: metric.json.id as string } })).toMatchObject({ sql: "select 42 as answer", dataSourceId: source.json.id });
+  });
+
+  it("refuses an unknown type (usage, exit 2) and another team's data source (exit 1)", async () => {
+    const team = await newTeam();
+    const badType = await admin("create-data-source", "--team", team.id, "--type", "oracle", "--name", "X", "--url", "x");
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain("--type must be postgres or mysql");
+    const other = await newTeam();
+    const source = await adminJson("create-data-source", "--team", other.id, "--type", "mysql", "--name", "M", "--url", "mysql://root@127.0.0.1:3306/test");
+    const foreign = await adminJson("create-metric", "--team", team.id, "--source", source.json.id as string, "--name", "N", "--sql", "select 1");
+    expect(foreign.code).toBe(1);
+    expect(foreign.json).toMatchObject({ error: { code: "not_found" } });
+  });
+});
