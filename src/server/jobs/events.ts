@@ -28,3 +28,8 @@ export const visitExportRequested = eventType("export/visits.requested", {
 export const exportCancelRequested = eventType("export/cancel.requested", {
   schema: z.object({ exportId: z.string() }),
 });
+
+/** A finished export's file, to be deleted once its lifetime has passed. */
+export const exportFileCreated = eventType("export/file.created", {
+  schema: z.object({ exportId: z.string(), key: z.string(), ttlSeconds: z.number().int().positive() }),
+});

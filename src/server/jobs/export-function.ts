@@ -4,8 +4,11 @@
  *   1. "load <thing>"       authorise the requester again, load the resource, pick the key
  *   2. "<produce step>"     stream rows → CSV → multipart upload; returns only figures
  *   3. "mark completed"     record the file on the job
- *   4. "wait <n>s"          step.sleep for the file's lifetime
- *   5. "delete file"        remove it from storage
+ *   4. "schedule deletion"  hand the file to `delete-export-file`, which sleeps for the
+ *                           file's lifetime and deletes it (functions/delete-export-file.ts)
+ *
+ * The wait lives in a run of its own because a run's `timeouts.finish` counts its sleeps:
+ * a visit file lives 7 days, far past the export's 15-minute limit.
  *
  * A user's cancel marks the job CANCELLED; the producing step notices within a second,
  * aborts its query and upload, and nothing is left. Any failure that outlives its retries
@@ -18,7 +21,7 @@ import { type GetStepTools, NonRetriableError } from "inngest";
 import { recordExportOutcome } from "~/server/audit/export-audit";
 import { type ErrorCode, isAppError } from "~/server/errors";
 import { cancelledError, failureReason, settleUnfinishedExport } from "~/server/exports/settle-export";
-import { exportCancelRequested } from "~/server/jobs/events";
+import { exportCancelRequested, exportFileCreated } from "~/server/jobs/events";
 import { inngest } from "~/server/jobs/inngest-client";
 import { createProgressReporter } from "~/server/jobs/job-store";
 import { log } from "~/server/log";
@@ -181,13 +184,10 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
         log("info", "export.completed", { exportId: data.exportId, function: def.id, ...produced, expiresAt });
       });
 
-      await step.sleep(`wait ${ttl}s`, `${ttl}s`);
-
-      await step.run("delete file", async () => {
-        await getStorage().deleteObject(loaded.key);
-        await store.markFileDeleted(data.exportId);
-        log("info", "export.file_deleted", { exportId: data.exportId, function: def.id });
-      });
+      await step.sendEvent(
+        "schedule deletion",
+        exportFileCreated.create({ exportId: data.exportId, key: loaded.key, ttlSeconds: ttl }),
+      );
 
       return { exportId: data.exportId, ...produced };
     },

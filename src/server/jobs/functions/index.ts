@@ -1,5 +1,6 @@
+import { deleteExportFile } from "./delete-export-file";
 import { exportMetricData } from "./export-metric-data";
 import { exportVisits } from "./export-visits";
 
 /** Every function the app serves at /api/inngest. */
-export const functions = [exportMetricData, exportVisits];
+export const functions = [exportMetricData, exportVisits, deleteExportFile];

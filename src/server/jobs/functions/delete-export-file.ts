@@ -1,0 +1,23 @@
+import { exportFileCreated } from "~/server/jobs/events";
+import { inngest } from "~/server/jobs/inngest-client";
+import { log } from "~/server/log";
+import { getJobStore, getStorage } from "~/server/services";
+
+/**
+ * Deletes an export's file once its lifetime has passed: 60 seconds for a metric export,
+ * the job's 7 days for a visit export. Deleting is idempotent, so a user who deleted the
+ * job already, or a bucket lifecycle rule that got there first, changes nothing.
+ */
+export const deleteExportFile = inngest.createFunction(
+  { id: "delete-export-file", name: "Delete export file", triggers: [exportFileCreated], retries: 5 },
+  async ({ event, step }) => {
+    const { exportId, key, ttlSeconds } = event.data;
+    await step.sleep(`wait ${ttlSeconds}s`, `${ttlSeconds}s`);
+    await step.run("delete file", async () => {
+      await getStorage().deleteObject(key);
+      await getJobStore().markFileDeleted(exportId);
+      log("info", "export.file_deleted", { exportId });
+    });
+    return { exportId, deleted: key };
+  },
+);
