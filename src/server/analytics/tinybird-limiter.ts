@@ -20,7 +20,10 @@
  * time from grant to arrival. That is ~1 ms normally, but a process's first request is
  * ~10 ms slower (HTTP client and connection setup) and a loaded machine adds more, so grants
  * exactly 200 ms apart were measured arriving 175–191 ms apart. The margin costs ~7% of the
- * ceiling (4.65 instead of 5 calls/s).
+ * ceiling (4.65 instead of 5 calls/s). A call that will likely open a new connection (its
+ * caller knows; the limiter does not) asks for `extraGapMs` on top: measured, such a first
+ * call arrives 35–65 ms after it was sent on a loaded machine, and over TLS it would be a
+ * handshake later still.
  *
  * State, under one hash tag so that both keys live on the same cluster slot:
  * - `{prefix}:leases`: a ZSET of lease id → expiry (ms, Redis clock). Expired leases are
@@ -47,7 +50,7 @@ export interface CallLimiter {
   /** How many calls may be in flight at once; the provider starts no more local tasks than this. */
   readonly maxConcurrent: number;
   /** Runs `fn` once a slot is granted, and frees the slot when it settles. */
-  run<T>(fn: () => Promise<T>, opts?: { signal?: AbortSignal }): Promise<T>;
+  run<T>(fn: () => Promise<T>, opts?: AcquireOptions): Promise<T>;
   /** No call may start for `ms` from now, in any process. */
   holdOff(ms: number): Promise<void>;
 }
@@ -66,6 +69,15 @@ export interface TinybirdLimiterOptions {
   pollMs?: number;
   /** Up to this much random delay is added to each wait, so waiters do not retry in lockstep. */
   jitterMs?: number;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  /**
+   * Widens the gap after this call only. For a call that will likely open a new connection,
+   * whose time in transit is longer than usual (see TinybirdAnalyticsProvider).
+   */
+  extraGapMs?: number;
 }
 
 export const TINYBIRD_LIMITS = { maxConcurrent: 5, minGapMs: 200 } as const;
@@ -151,21 +163,21 @@ export class TinybirdLimiter implements CallLimiter {
   }
 
   /** One attempt, no waiting. */
-  async tryAcquire(leaseId: string = randomUUID()): Promise<AcquireAttempt> {
+  async tryAcquire(leaseId: string = randomUUID(), extraGapMs = 0): Promise<AcquireAttempt> {
     const [granted, waitMs] = await this.acquireScript.exec(
       [this.leasesKey, this.nextStartKey],
-      [leaseId, String(this.maxConcurrent), String(this.minGapMs + this.gapMarginMs), String(this.leaseTtlMs), String(this.pollMs)],
+      [leaseId, String(this.maxConcurrent), String(this.minGapMs + this.gapMarginMs + Math.max(0, Math.ceil(extraGapMs))), String(this.leaseTtlMs), String(this.pollMs)],
     );
     return Number(granted) === 1 ? { granted: true, leaseId } : { granted: false, waitMs: Number(waitMs) };
   }
 
   /** Waits for a slot. The lease must be released; `run` does that for you. */
-  async acquire(opts: { signal?: AbortSignal } = {}): Promise<Lease> {
-    const { signal } = opts;
+  async acquire(opts: AcquireOptions = {}): Promise<Lease> {
+    const { signal, extraGapMs } = opts;
     const leaseId = randomUUID();
     for (;;) {
       signal?.throwIfAborted();
-      const attempt = await this.tryAcquire(leaseId);
+      const attempt = await this.tryAcquire(leaseId, extraGapMs);
       if (attempt.granted) {
         const lease = { id: leaseId, release: () => this.release(leaseId) };
         if (signal?.aborted) {
@@ -182,7 +194,7 @@ export class TinybirdLimiter implements CallLimiter {
     await this.redis.zrem(this.leasesKey, leaseId);
   }
 
-  async run<T>(fn: () => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  async run<T>(fn: () => Promise<T>, opts: AcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(opts);
     try {
       return await fn();

@@ -44,8 +44,16 @@ export interface TinybirdProviderOptions {
   /** Per attempt. Must stay below the limiter's lease TTL, or a slow call could outlive its slot. */
   requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Extra gap after a call that probably opens a new connection (see callWithRetry), so that
+   * its slower trip does not land it within 200 ms of the next call at Tinybird's end.
+   */
+  coldCallGapMs?: number;
   fetch?: typeof fetch;
 }
+
+/** Node's fetch closes an idle keep-alive connection after 4 s; past that, the next call connects anew. */
+const IDLE_CONNECTION_MS = 4_000;
 
 const pageNumber = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
 const duration = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)]).transform((v) => Math.round(Number(v)));
@@ -70,6 +78,8 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
   private readonly requestTimeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly fetch: typeof fetch;
+  private readonly coldCallGapMs: number;
+  private lastAnswerAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: TinybirdProviderOptions) {
     const pipe = options.pipe ?? DEFAULT_TINYBIRD_PIPES[options.mode];
@@ -84,6 +94,7 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.fetch = options.fetch ?? globalThis.fetch;
+    this.coldCallGapMs = options.coldCallGapMs ?? 100;
   }
 
   async pageDurations(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<PageDurationsByView> {
@@ -129,7 +140,10 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
   private async callWithRetry(call: Call, signal: AbortSignal): Promise<Row[]> {
     for (let retry = 0; ; retry++) {
       try {
-        return await this.limiter.run(() => this.callOnce(call, signal), { signal });
+        // Until an answer has come back recently, no warm connection can be counted on: the
+        // call may pay for connection setup (and, the first time, the HTTP client's own).
+        const cold = performance.now() - this.lastAnswerAt > IDLE_CONNECTION_MS;
+        return await this.limiter.run(() => this.callOnce(call, signal), { signal, extraGapMs: cold ? this.coldCallGapMs : 0 });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (!isRetryable(error) || retry >= this.retry.retries) throw error;
@@ -161,6 +175,7 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
       });
     }
 
+    this.lastAnswerAt = performance.now();
     if (response.ok) {
       const body: unknown = await response.json().catch(() => undefined);
       const rows = call.parse(body);

@@ -1,0 +1,327 @@
+/**
+ * A stand-in for Tinybird's pipe API, for tests and benchmarks. It serves the two pipes the
+ * analytics client uses (see tinybird/):
+ * - `GET /v0/pipes/export_view_durations.json?documentId=…&viewId=…` → `{ data: [{ pageNumber, sum_duration }] }`
+ * - `GET /v0/pipes/export_view_durations_batched.json?viewIds=a,b,c` → `{ data: [{ viewId, pageNumber, sum_duration }] }`
+ * from an in-memory viewId → page durations source, after a configurable latency.
+ *
+ * It is strict about the limit, which is its reason to exist: a call answers 429 when it
+ * arrives while `maxConcurrent` calls are already in flight, or when it starts less than
+ * `minGapMs - gapToleranceMs` after the previous call started (195 ms by default). The 5 ms
+ * tolerance absorbs the jitter between the limiter granting a start and the request reaching
+ * this server on a loaded machine; it is far smaller than a real breach (two calls at once).
+ * Every arrival counts as a start, refused or not, as a server-side limiter would count it.
+ *
+ * It also answers 401 without the right bearer token, 400 for missing or malformed params,
+ * 404 for an unknown pipe, and injected faults (e.g. 503 twice for a given view).
+ *
+ * Run it directly: `npx tsx dev/fake-tinybird.ts [--port 7181] [--latency 20]
+ * [--token fake-tinybird-token] [--database-url postgresql://…]`, the last to serve the
+ * PageView table of that database.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+import pg from "pg";
+
+export interface FakePageDuration {
+  pageNumber: number;
+  durationMs: number;
+}
+
+/** viewId → its pages; a function is asked on every call, so tests can generate data. */
+export type DurationSource = Map<string, FakePageDuration[]> | ((viewId: string) => FakePageDuration[] | undefined);
+
+export interface FakeTinybirdOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** The bearer token every call must carry. */
+  token?: string;
+  /** Time each answer takes. */
+  latencyMs?: number;
+  maxConcurrent?: number;
+  minGapMs?: number;
+  gapToleranceMs?: number;
+  /** Largest `viewIds` list the batched pipe accepts. */
+  maxBatch?: number;
+  pipes?: { perView?: string; batched?: string };
+  durations?: DurationSource;
+}
+
+export interface FakeFault {
+  viewIds: readonly string[];
+  status: number;
+  /** How many calls for each of these views get the fault before they are served normally. */
+  times: number;
+  /** Sent as the Retry-After header, e.g. "1" or an HTTP date. */
+  retryAfter?: string;
+}
+
+export interface FakeTinybirdStats {
+  /** Every request received, whatever its answer. */
+  calls: number;
+  /** Calls that named each view (a batched call counts once for each of its views). */
+  callsByView: Record<string, number>;
+  /** Every 429 sent, for broken limits or injected. */
+  sent429: number;
+  /** Calls refused because they broke the limit. */
+  limitBreaches: number;
+  /** Each refused call: which call it was (1-based), why, and what was measured. */
+  breaches: { call: number; reason: "concurrency" | "gap"; inFlight: number; gapMs: number; newConnection: boolean; previousOnNewConnection: boolean }[];
+  /** TCP connections accepted; a call on a new one travels slower, which helps explain a breach. */
+  connections: number;
+  /** Injected faults sent. */
+  faultsSent: number;
+  maxInFlight: number;
+  /** Smallest time between two consecutive call starts; null before the second call. */
+  minStartGapMs: number | null;
+  /** Arrival times (ms, performance clock) of every call, in order. */
+  starts: number[];
+}
+
+export interface FakeTinybird {
+  url: string;
+  port: number;
+  token: string;
+  stats(): FakeTinybirdStats;
+  /** Clears the counters and the faults; keeps the durations. */
+  reset(): void;
+  setDurations(source: DurationSource): void;
+  injectFault(fault: FakeFault): void;
+  close(): Promise<void>;
+}
+
+export const FAKE_TINYBIRD_TOKEN = "fake-tinybird-token";
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+function emptyStats(): FakeTinybirdStats {
+  return {
+    calls: 0,
+    callsByView: {},
+    sent429: 0,
+    limitBreaches: 0,
+    breaches: [],
+    faultsSent: 0,
+    maxInFlight: 0,
+    minStartGapMs: null,
+    starts: [],
+    connections: 0,
+  };
+}
+
+export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Promise<FakeTinybird> {
+  const token = options.token ?? FAKE_TINYBIRD_TOKEN;
+  const latencyMs = options.latencyMs ?? 20;
+  const maxConcurrent = options.maxConcurrent ?? 5;
+  const minGapMs = options.minGapMs ?? 200;
+  const gapToleranceMs = options.gapToleranceMs ?? 5;
+  const maxBatch = options.maxBatch ?? 100;
+  const perViewPipe = options.pipes?.perView ?? "export_view_durations";
+  const batchedPipe = options.pipes?.batched ?? "export_view_durations_batched";
+
+  let durations: DurationSource = options.durations ?? new Map();
+  let stats = emptyStats();
+  let faults = new Map<string, { status: number; remaining: number; retryAfter?: string }>();
+  let inFlight = 0;
+  let lastStart: number | undefined;
+  let lastFirstOnSocket = false;
+
+  const pagesOf = (viewId: string) => (typeof durations === "function" ? durations(viewId) : durations.get(viewId)) ?? [];
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, delayMs = latencyMs) => {
+    if (status === 429) stats.sent429++;
+    setTimeout(() => {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    }, delayMs);
+  };
+
+  const servedSockets = new WeakSet<object>();
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const now = performance.now();
+    const url = new URL(req.url ?? "/", "http://fake");
+    const match = /^\/v0\/pipes\/([^/]+)\.json$/.exec(url.pathname);
+    const pipe = match?.[1];
+    const viewIds =
+      pipe === batchedPipe ? (url.searchParams.get("viewIds") ?? "").split(",").filter(Boolean) : [url.searchParams.get("viewId") ?? ""].filter(Boolean);
+
+    stats.calls++;
+    stats.starts.push(now);
+    for (const id of viewIds) stats.callsByView[id] = (stats.callsByView[id] ?? 0) + 1;
+    const gapMs = lastStart === undefined ? Number.POSITIVE_INFINITY : now - lastStart;
+    lastStart = now;
+    if (Number.isFinite(gapMs)) stats.minStartGapMs = Math.min(stats.minStartGapMs ?? gapMs, gapMs);
+
+    // Check both rules before counting this call as in flight.
+    const breach = inFlight >= maxConcurrent ? "concurrency" : gapMs < minGapMs - gapToleranceMs ? "gap" : undefined;
+    inFlight++;
+    res.on("close", () => inFlight--);
+    const firstOnSocket = !servedSockets.has(req.socket);
+    servedSockets.add(req.socket);
+    const previousFirstOnSocket = lastFirstOnSocket;
+    lastFirstOnSocket = firstOnSocket;
+    // A refusal is answered at once, so that it does not itself hold a slot and cause more.
+    if (breach) {
+      stats.limitBreaches++;
+      stats.breaches.push({
+        call: stats.calls,
+        reason: breach,
+        inFlight: inFlight - 1,
+        gapMs: Math.round(gapMs * 10) / 10,
+        newConnection: firstOnSocket,
+        previousOnNewConnection: previousFirstOnSocket,
+      });
+      send(res, 429, { error: `Too many requests: limit is ${maxConcurrent} concurrent, ${minGapMs} ms apart` }, { "retry-after": "1" }, 0);
+      return;
+    }
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+
+    if (req.method !== "GET" || !pipe || (pipe !== perViewPipe && pipe !== batchedPipe)) {
+      send(res, 404, { error: `The pipe '${pipe ?? url.pathname}' does not exist` });
+      return;
+    }
+    const auth = req.headers.authorization ?? "";
+    if (auth !== `Bearer ${token}`) {
+      send(res, 401, { error: "Invalid token" });
+      return;
+    }
+
+    if (pipe === perViewPipe) {
+      const documentId = url.searchParams.get("documentId");
+      const viewId = url.searchParams.get("viewId");
+      const version = url.searchParams.get("versionNumber");
+      if (!documentId || !ID_PATTERN.test(documentId) || !viewId || !ID_PATTERN.test(viewId) || (version !== null && !/^\d+$/.test(version))) {
+        send(res, 400, { error: "[Error] Missing or invalid required parameter: documentId, viewId (versionNumber must be an integer)" });
+        return;
+      }
+    } else if (viewIds.length === 0 || viewIds.length > maxBatch || !viewIds.every((id) => ID_PATTERN.test(id))) {
+      send(res, 400, { error: `[Error] viewIds must list 1 to ${maxBatch} view ids, comma-separated` });
+      return;
+    }
+
+    for (const id of viewIds) {
+      const fault = faults.get(id);
+      if (fault && fault.remaining > 0) {
+        // A batched call with several faulty views uses up one fault of each.
+        for (const other of viewIds) {
+          const f = faults.get(other);
+          if (f && f.remaining > 0) f.remaining--;
+        }
+        stats.faultsSent++;
+        send(res, fault.status, { error: `Injected fault ${fault.status}` }, fault.retryAfter ? { "retry-after": fault.retryAfter } : {});
+        return;
+      }
+    }
+
+    const rows = viewIds.flatMap((viewId) =>
+      pagesOf(viewId).map((p) =>
+        pipe === batchedPipe ? { viewId, pageNumber: p.pageNumber, sum_duration: p.durationMs } : { pageNumber: p.pageNumber, sum_duration: p.durationMs },
+      ),
+    );
+    const meta =
+      pipe === batchedPipe
+        ? [
+            { name: "viewId", type: "String" },
+            { name: "pageNumber", type: "UInt16" },
+            { name: "sum_duration", type: "UInt64" },
+          ]
+        : [
+            { name: "pageNumber", type: "UInt16" },
+            { name: "sum_duration", type: "UInt64" },
+          ];
+    send(res, 200, { meta, data: rows, rows: rows.length, statistics: { elapsed: latencyMs / 1000, rows_read: rows.length, bytes_read: 0 } });
+  };
+
+  const server = createServer(handle);
+  server.on("connection", () => stats.connections++);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${address}:${port}`,
+    port,
+    token,
+    stats: () => structuredClone(stats),
+    reset: () => {
+      stats = emptyStats();
+      faults = new Map();
+      lastStart = undefined;
+      lastFirstOnSocket = false;
+    },
+    setDurations: (source) => {
+      durations = source;
+    },
+    injectFault: (fault) => {
+      for (const id of fault.viewIds) faults.set(id, { status: fault.status, remaining: fault.times, retryAfter: fault.retryAfter });
+    },
+    close: async () => {
+      // Keep-alive sockets would otherwise hold close() open.
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Every view's summed page durations from the PageView table, for benchmarks against real data. */
+export async function loadPageViewDurations(databaseUrl: string): Promise<Map<string, FakePageDuration[]>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ viewId: string; pageNumber: number; durationMs: string }>(
+      `SELECT "viewId", "pageNumber", SUM("durationMs") AS "durationMs" FROM "PageView" GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    const map = new Map<string, FakePageDuration[]>();
+    for (const row of rows) {
+      const pages = map.get(row.viewId) ?? [];
+      pages.push({ pageNumber: row.pageNumber, durationMs: Number(row.durationMs) });
+      map.set(row.viewId, pages);
+    }
+    return map;
+  } finally {
+    await client.end();
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "7181" },
+      host: { type: "string", default: "127.0.0.1" },
+      latency: { type: "string", default: "20" },
+      token: { type: "string", default: FAKE_TINYBIRD_TOKEN },
+      "database-url": { type: "string" },
+    },
+  });
+  const databaseUrl = values["database-url"];
+  const durations = databaseUrl ? await loadPageViewDurations(databaseUrl) : new Map<string, FakePageDuration[]>();
+  const fake = await startFakeTinybird({
+    port: Number(values.port),
+    host: values.host,
+    latencyMs: Number(values.latency),
+    token: values.token,
+    durations,
+  });
+  console.log(`fake Tinybird on ${fake.url} (${durations.size} views; token from --token)`);
+  const stop = () => {
+    const s = fake.stats();
+    console.log(`calls=${s.calls} 429s=${s.sent429} limitBreaches=${s.limitBreaches} maxInFlight=${s.maxInFlight}`);
+    void fake.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
