@@ -1,11 +1,17 @@
 /**
  * Embedded S3 for development and tests: s3rver on 127.0.0.1, with the exports bucket made.
  * It enforces presigned-URL expiry but does not verify signatures, so it proves nothing
- * about signature checks. Never used in production (set R2_* or S3_* instead).
+ * about signature checks. It has no lifecycle API (501 NotImplemented). Never used in
+ * production (set R2_* or S3_* instead).
+ *
+ * s3rver 3.7.1 also lacks AbortMultipartUpload (it answers 405 and keeps the parts on disk);
+ * the handler below adds it, as S3 does it, so that an aborted export leaves nothing behind
+ * here either and tests can see that it does not.
  *
  *   tsx dev/s3rver.ts --port 4569 --dir .local/s3 --bucket metric-exports
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -14,7 +20,44 @@ import { parseArgs } from "node:util";
 
 import S3rver from "s3rver";
 
-export type EmbeddedS3 = { endpoint: string; port: number; close(): Promise<void> };
+export type EmbeddedS3 = {
+  endpoint: string;
+  port: number;
+  /** Ids of multipart uploads started in `bucket` and neither completed nor aborted. */
+  pendingUploads(bucket?: string): string[];
+  close(): Promise<void>;
+};
+
+/** The parts of s3rver (a Koa app) this file reaches into; @types/s3rver does not declare them. */
+type KoaContext = { method: string; path: string; query: Record<string, string | string[] | undefined>; status: number; type: string; body: unknown };
+type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+type S3rverInternals = {
+  httpServer: Server;
+  middleware: Middleware[];
+  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+};
+
+// s3rver keeps each multipart upload's parts in `<dir>/<bucket>/._S3rver_uploads/<uploadId>/`.
+const uploadsDirectory = (s3: S3rverInternals, bucket: string) => s3.store.getResourcePath(bucket, undefined, "uploads");
+
+function abortMultipartUpload(s3: S3rverInternals): Middleware {
+  return async (ctx, next) => {
+    const uploadId = ctx.query.uploadId;
+    const [, bucket] = ctx.path.split("/");
+    if (ctx.method !== "DELETE" || typeof uploadId !== "string" || !bucket) return next();
+    // Both become a path on disk: accept only what s3rver itself generates.
+    if (!/^[0-9a-f]{32}$/.test(uploadId) || !/^[a-z0-9][a-z0-9.-]*$/.test(bucket)) return next();
+    const directory = path.join(uploadsDirectory(s3, bucket), uploadId);
+    if (!existsSync(directory)) {
+      ctx.status = 404;
+      ctx.type = "application/xml";
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`;
+      return;
+    }
+    await rm(directory, { recursive: true, force: true });
+    ctx.status = 204;
+  };
+}
 
 export async function startS3rver(options: { port?: number; directory: string; bucket: string }): Promise<EmbeddedS3> {
   mkdirSync(options.directory, { recursive: true });
@@ -25,14 +68,20 @@ export async function startS3rver(options: { port?: number; directory: string; b
     silent: true,
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
+  const internals = server as unknown as S3rverInternals;
+  // Just before s3rver's router (the last middleware), after its logging and XML rendering.
+  internals.middleware.splice(internals.middleware.length - 1, 0, abortMultipartUpload(internals));
   const address = (await server.run()) as AddressInfo;
-  const http = (server as unknown as { httpServer: Server }).httpServer;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     port: address.port,
+    pendingUploads(bucket = options.bucket) {
+      const directory = uploadsDirectory(internals, bucket);
+      return existsSync(directory) ? readdirSync(directory) : [];
+    },
     async close() {
       // Keep-alive sockets would otherwise hold close() open indefinitely.
-      http.closeAllConnections();
+      internals.httpServer.closeAllConnections();
       await server.close();
     },
   };

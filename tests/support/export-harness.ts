@@ -33,7 +33,8 @@ export type ExportHarness = Awaited<ReturnType<typeof startExportHarness>>;
 export async function startExportHarness(options: { env?: Record<string, string> } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "export-harness-"));
   const bucket = "test-exports";
-  const s3 = await startS3rver({ directory: path.join(dir, "s3"), bucket });
+  const startStorage = (port?: number) => startS3rver({ port, directory: path.join(dir, "s3"), bucket });
+  let s3 = await startStorage();
   const executorPort = await freePort();
   Object.assign(process.env, {
     S3_ENDPOINT: s3.endpoint,
@@ -55,8 +56,14 @@ export async function startExportHarness(options: { env?: Record<string, string>
   let executor = await startExecutor();
 
   return {
-    s3,
     bucket,
+    /** Takes storage down, as an outage would; `startStorage` brings it back on the same port. */
+    async stopStorage() {
+      await s3.close();
+    },
+    async startStorage() {
+      s3 = await startStorage(s3.port);
+    },
     get executor() {
       return executor;
     },

@@ -14,7 +14,13 @@ export const applyLifecycleRule = defineCommand({
     const { EXPORTS_PREFIX } = await import("~/server/storage");
     // Files live as long as their job record at most; a day more keeps every live file.
     const expiry = days ?? Math.ceil(getEnv().EXPORT_JOB_TTL_SECONDS / 86_400) + 1;
-    await getStorage().applyLifecycleRule(expiry);
-    return { json: { bucket: getStorage().bucket, prefix: EXPORTS_PREFIX, days: expiry }, text: `Objects under ${EXPORTS_PREFIX} in ${getStorage().bucket} now expire after ${expiry} day(s)` };
+    const outcome = await getStorage().applyLifecycleRule(expiry);
+    const where = `${EXPORTS_PREFIX} in ${getStorage().bucket}`;
+    return {
+      json: { bucket: getStorage().bucket, prefix: EXPORTS_PREFIX, days: expiry, ...outcome },
+      text: outcome.applied
+        ? `Objects under ${where} now expire after ${expiry} day(s)`
+        : `The store refused the lifecycle rule for ${where}: ${outcome.reason}`,
+    };
   },
 });

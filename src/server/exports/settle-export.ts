@@ -16,21 +16,26 @@ export async function settleUnfinishedExport(
 ): Promise<void> {
   const store = getJobStore();
   const job = await store.get(exportId);
+  if (job && !isTerminal(job.status)) {
+    try {
+      await store.transition(exportId, outcome, { error: reason.message, errorCode: reason.code });
+      await recordExportOutcome(exportId, outcome, { error: reason.message });
+      log(outcome === "FAILED" ? "error" : "info", "export.settled", { exportId, outcome, code: reason.code, error: reason.message });
+    } catch (error) {
+      // A concurrent cancel or completion got there first; theirs is the outcome.
+      if (!(isAppError(error) && error.code === "CONFLICT")) throw error;
+    }
+  }
+  // The job is settled first: storage may be the very thing that is down. A file that
+  // cannot be deleted now is left to the bucket's lifecycle rule, and said so in the log.
   const key = await store.fileKey(exportId);
-  if (key) {
+  if (!key) return;
+  try {
     await getStorage().deleteObject(key);
     if (job?.status === "COMPLETED") await store.markFileDeleted(exportId);
-  }
-  if (!job || isTerminal(job.status)) return;
-  try {
-    await store.transition(exportId, outcome, { error: reason.message, errorCode: reason.code });
   } catch (error) {
-    // A concurrent cancel or completion got there first; theirs is the outcome.
-    if (!(isAppError(error) && error.code === "CONFLICT")) throw error;
-    return;
+    log("warn", "export.cleanup_failed", { exportId, key, error: error instanceof Error ? error.message : String(error) });
   }
-  await recordExportOutcome(exportId, outcome, { error: reason.message });
-  log(outcome === "FAILED" ? "error" : "info", "export.settled", { exportId, outcome, code: reason.code, error: reason.message });
 }
 
 /** A readable reason for a failure, without internals such as stack traces. */

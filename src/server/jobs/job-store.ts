@@ -2,122 +2,30 @@
  * Export job records in Redis, through `@upstash/redis` (Upstash over HTTP, or any Redis over
  * TCP). Layout, readable by an operator with redis-cli:
  *
- *   export_job:<id>               HASH  flat fields: status, type, …, progress_rows, file_key, …
- *   export_jobs:team:<teamId>     ZSET  job ids scored by creation time (ms)
+ *   export_job:<id>               HASH  id, type, status, …, progress_rows, file_key, … (job-record.ts)
+ *   export_jobs:team:<teamId>     ZSET  job ids scored by creation time (ms since epoch)
  *   export_jobs:user:<userId>     ZSET  the same, per user
  *
- * Every change is one Lua script that checks the current status and writes in the same step,
- * so a worker's progress or completion can never race past a user's cancel or delete.
- * Records expire after `ttlSeconds`; the sorted sets are pruned of ids older than that, and
- * of any id whose record is gone.
+ * Every write is one Lua script that checks the current status and writes in the same step, so
+ * a worker's progress or completion can never race past a user's cancel or delete. Records
+ * expire `ttlSeconds` after creation; the sorted sets lose ids older than that on every create
+ * and list, and any id whose record has vanished when a list meets it.
  */
 import type { Redis } from "@upstash/redis";
 
 import { AppError } from "~/server/errors";
 
-import {
-  allowedTransitions,
-  type ExportFile,
-  type ExportJob,
-  exportJobSchema,
-  type ExportProgress,
-  type ExportStatus,
-  isTerminal,
-} from "./export-job";
+import { allowedTransitions, type ExportFile, type ExportJob, type ExportProgress, type ExportStatus, isTerminal } from "./export-job";
+import { fieldsToJob, fileFields, flatten, type JobFields, pairsToFields, progressFields } from "./job-record";
+import { CREATE_JOB, PAGE_IDS, READ_JOBS, unmark, unpackStrings, UPDATE_IF_STATUS } from "./job-store-scripts";
+
+export { createProgressReporter, type ProgressReporter } from "./job-progress-reporter";
+
+export const DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600;
 
 export const jobKey = (id: string) => `export_job:${id}`;
 export const teamJobsKey = (teamId: string) => `export_jobs:team:${teamId}`;
 export const userJobsKey = (userId: string) => `export_jobs:user:${userId}`;
-
-type Fields = Record<string, string | number>;
-
-// KEYS: job, team set, user set. ARGV: ttl seconds, score, then field/value pairs.
-// Creates the record only if it does not exist yet (a double submit returns 0).
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-for k = 2, 3 do
-  redis.call('ZADD', KEYS[k], ARGV[2], redis.call('HGET', KEYS[1], 'id'))
-  redis.call('EXPIRE', KEYS[k], ARGV[1])
-end
-return 1`;
-
-// KEYS: job. ARGV: comma-separated statuses the job must be in, then field/value pairs.
-// Returns the status the job had, or false when there is no such job; writes only on a match.
-const UPDATE_IF_STATUS = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return false end
-local allowed = ',' .. ARGV[1] .. ','
-if not string.find(allowed, ',' .. status .. ',', 1, true) then return 'REFUSED:' .. status end
-local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
-if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
-return status`;
-
-function flatten(fields: Fields): (string | number)[] {
-  return Object.entries(fields).flatMap(([k, v]) => [k, v]);
-}
-
-function progressFields(p: ExportProgress): Fields {
-  const fields: Fields = { progress_phase: p.phase, progress_rows: p.rows, progress_bytes: p.bytes };
-  if (p.totalRows !== undefined) fields.progress_totalRows = p.totalRows;
-  return fields;
-}
-
-function fileFields(f: ExportFile): Fields {
-  return {
-    file_key: f.key,
-    file_name: f.name,
-    file_size: f.size,
-    file_rowCount: f.rowCount,
-    file_truncated: f.truncated ? "true" : "false",
-    file_expiresAt: f.expiresAt,
-  };
-}
-
-const str = (v: unknown) => (v === undefined || v === null || v === "" ? undefined : String(v));
-const num = (v: unknown) => (v === undefined || v === null || v === "" ? undefined : Number(v));
-
-/** Upstash deserialises hash values that look like JSON; the record is rebuilt leniently. */
-function toJob(h: Record<string, unknown>): ExportJob {
-  const progressPhase = str(h.progress_phase);
-  const fileName = str(h.file_name);
-  return exportJobSchema.parse({
-    id: str(h.id),
-    type: str(h.type),
-    status: str(h.status),
-    resourceId: str(h.resourceId),
-    resourceName: str(h.resourceName),
-    groupId: str(h.groupId),
-    error: str(h.error),
-    errorCode: str(h.errorCode),
-    userId: str(h.userId),
-    teamId: str(h.teamId),
-    channel: str(h.channel),
-    createdAt: str(h.createdAt),
-    updatedAt: str(h.updatedAt),
-    startedAt: str(h.startedAt),
-    completedAt: str(h.completedAt),
-    progress: progressPhase
-      ? { phase: progressPhase, rows: num(h.progress_rows) ?? 0, totalRows: num(h.progress_totalRows), bytes: num(h.progress_bytes) ?? 0 }
-      : undefined,
-    file:
-      fileName && str(h.status) === "COMPLETED"
-        ? {
-            key: str(h.file_key),
-            name: fileName,
-            size: num(h.file_size) ?? 0,
-            rowCount: num(h.file_rowCount) ?? 0,
-            truncated: String(h.file_truncated) === "true",
-            expiresAt: str(h.file_expiresAt),
-            deletedAt: str(h.file_deletedAt),
-          }
-        : undefined,
-  });
-}
 
 export type NewExportJob = Pick<ExportJob, "id" | "type" | "resourceId" | "userId" | "teamId"> &
   Partial<Pick<ExportJob, "resourceName" | "groupId" | "channel">>;
@@ -126,46 +34,66 @@ export type TransitionPatch = {
   error?: string;
   errorCode?: string;
   resourceName?: string;
+  /** Required to complete: the finished file. */
   file?: ExportFile;
   /** Where the file is being written, before it is complete; kept for clean-up. */
   fileKey?: string;
 };
 
+export type JobScope = { teamId: string } | { userId: string };
+export type JobPage = { items: ExportJob[]; total: number; nextOffset: number | null };
+
+/** Statuses from which `to` may be reached. */
+const sourcesOf = (to: ExportStatus) => (Object.keys(allowedTransitions) as ExportStatus[]).filter((from) => allowedTransitions[from].includes(to));
+
+const MAX_PAGE = 200;
+
 export class JobStore {
+  private readonly scripts;
+
   constructor(
     private readonly redis: Redis,
-    readonly ttlSeconds: number,
-  ) {}
+    readonly ttlSeconds: number = DEFAULT_JOB_TTL_SECONDS,
+  ) {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new AppError("INTERNAL", `The job TTL must be a positive whole number of seconds, not ${ttlSeconds}`);
+    // EVALSHA first, EVAL on NOSCRIPT: the scripts' text crosses the wire once per server.
+    this.scripts = {
+      create: redis.createScript<number>(CREATE_JOB),
+      read: redis.createScript<unknown[], true>(READ_JOBS, { readonly: true }),
+      update: redis.createScript<string | null>(UPDATE_IF_STATUS),
+      page: redis.createScript<unknown[]>(PAGE_IDS),
+    };
+  }
 
   /** Creates a PENDING job; a second create with the same id returns the existing job. */
   async create(input: NewExportJob): Promise<{ job: ExportJob; created: boolean }> {
-    const now = new Date();
-    const fields: Fields = {
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const fields: JobFields = {
       id: input.id,
       type: input.type,
       status: "PENDING",
       resourceId: input.resourceId,
       userId: input.userId,
       teamId: input.teamId,
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
+      createdAt: at,
+      updatedAt: at,
     };
     if (input.resourceName) fields.resourceName = input.resourceName;
     if (input.groupId) fields.groupId = input.groupId;
     if (input.channel) fields.channel = input.channel;
-    const created = await this.redis.eval<(string | number)[], number>(
-      CREATE,
+    const created = await this.scripts.create.exec(
       [jobKey(input.id), teamJobsKey(input.teamId), userJobsKey(input.userId)],
-      [this.ttlSeconds, now.getTime(), ...flatten(fields)],
+      [String(this.ttlSeconds), String(now), String(this.pruneBefore(now)), input.id, ...flatten(fields).map(String)],
     );
     const job = await this.get(input.id);
     if (!job) throw new AppError("INTERNAL", "The export job vanished right after it was created");
-    return { job, created: created === 1 };
+    return { job, created: Number(created) === 1 };
   }
 
   async get(id: string): Promise<ExportJob | null> {
-    const hash = await this.redis.hgetall<Record<string, unknown>>(jobKey(id));
-    return hash && Object.keys(hash).length ? toJob(hash) : null;
+    const [fields] = await this.readFields([id]);
+    return fields ? fieldsToJob(fields) : null;
   }
 
   /** A job of this team, or NOT_FOUND: another team's job ids are indistinguishable from unknown ones. */
@@ -175,33 +103,50 @@ export class JobStore {
     return job;
   }
 
-  /** The raw key the file is (being) written to, including before the job is COMPLETED. */
+  /** The key the file is (being) written to, including before the job is COMPLETED. */
   async fileKey(id: string): Promise<string | null> {
-    return str(await this.redis.hget(jobKey(id), "file_key")) ?? null;
+    const [fields] = await this.readFields([id]);
+    return fields?.file_key || null;
   }
 
-  async list(scope: { teamId: string } | { userId: string }, page: { limit: number; offset?: number }) {
+  /**
+   * A page of a team's or a user's jobs, newest first. `total` counts the index after pruning;
+   * `nextOffset` is where the next page starts, or null after the last one.
+   */
+  async list(scope: JobScope, page: { limit: number; offset?: number }): Promise<JobPage> {
     const key = "teamId" in scope ? teamJobsKey(scope.teamId) : userJobsKey(scope.userId);
-    const offset = page.offset ?? 0;
-    await this.redis.zremrangebyscore(key, "-inf", Date.now() - this.ttlSeconds * 1000);
-    const ids = await this.redis.zrange<string[]>(key, offset, offset + page.limit - 1, { rev: true });
-    const total = await this.redis.zcard(key);
-    const jobs = await Promise.all(ids.map((id) => this.get(String(id))));
-    const missing = ids.filter((_, i) => !jobs[i]);
-    if (missing.length) await this.redis.zrem(key, ...missing);
-    const items = jobs.filter((j): j is ExportJob => j !== null);
-    const next = offset + ids.length;
-    return { items, total: total - missing.length, nextOffset: next < total ? next : null };
+    const limit = Math.min(Math.max(Math.trunc(page.limit), 1), MAX_PAGE);
+    let position = Math.max(Math.trunc(page.offset ?? 0), 0);
+    const items: ExportJob[] = [];
+    let total = 0;
+    // Ids whose record expired are dropped from the index and the page is topped up from
+    // further down, so a page is short only at the end of the list.
+    for (;;) {
+      const [size, ...marked] = await this.scripts.page.exec([key], [String(this.pruneBefore(Date.now())), String(position), String(limit - items.length)]);
+      total = Number(size);
+      const ids = marked.map(unmark);
+      if (!ids.length) break;
+      const records = await this.readFields(ids);
+      const missing = ids.filter((_, i) => !records[i]);
+      if (missing.length) {
+        await this.redis.zrem(key, ...missing);
+        total -= missing.length;
+      }
+      for (const fields of records) if (fields) items.push(fieldsToJob(fields));
+      position += ids.length - missing.length;
+      if (!missing.length || items.length >= limit) break;
+    }
+    return { items, total, nextOffset: position < total ? position : null };
   }
 
   /**
    * Moves a job to `to` if that is legal from its current status, in one atomic step.
-   * Refused moves throw CONFLICT naming the status the job is in.
+   * Refused moves throw CONFLICT with the job's current status in `details.status`.
    */
   async transition(id: string, to: ExportStatus, patch: TransitionPatch = {}): Promise<void> {
-    const from = (Object.keys(allowedTransitions) as ExportStatus[]).filter((s) => allowedTransitions[s].includes(to));
+    if (to === "COMPLETED" && !patch.file) throw new AppError("INTERNAL", "An export completes with its file");
     const now = new Date().toISOString();
-    const fields: Fields = { status: to, updatedAt: now };
+    const fields: JobFields = { status: to, updatedAt: now };
     if (to === "PROCESSING") fields.startedAt = now;
     if (isTerminal(to)) fields.completedAt = now;
     if (patch.error) fields.error = patch.error;
@@ -209,7 +154,7 @@ export class JobStore {
     if (patch.resourceName) fields.resourceName = patch.resourceName;
     if (patch.fileKey) fields.file_key = patch.fileKey;
     if (patch.file) Object.assign(fields, fileFields(patch.file));
-    const result = await this.updateIfStatus(id, from, fields);
+    const result = await this.updateIfStatus(id, sourcesOf(to), fields);
     if (result === null) throw new AppError("NOT_FOUND", "No such export");
     if (result.startsWith("REFUSED:")) {
       const current = result.slice("REFUSED:".length);
@@ -219,70 +164,45 @@ export class JobStore {
 
   /** Records progress while the job is PROCESSING; returns false once it is not (cancelled, say). */
   async updateProgress(id: string, progress: ExportProgress): Promise<boolean> {
-    const result = await this.updateIfStatus(id, ["PROCESSING"], { ...progressFields(progress), updatedAt: new Date().toISOString() });
+    const { set, unset } = progressFields(progress);
+    const result = await this.updateIfStatus(id, ["PROCESSING"], { ...set, updatedAt: new Date().toISOString() }, unset);
     return result === "PROCESSING";
   }
 
+  /** Notes that a completed job's file was removed from storage; the record stays for its TTL. */
   async markFileDeleted(id: string): Promise<void> {
     await this.updateIfStatus(id, ["COMPLETED"], { file_deletedAt: new Date().toISOString() });
   }
 
-  async delete(job: Pick<ExportJob, "id" | "teamId" | "userId">): Promise<void> {
+  /** Removes the record and its index entries. Deleting a missing job is not an error. */
+  async delete(job: string | Pick<ExportJob, "id" | "teamId" | "userId">): Promise<void> {
+    const target = typeof job === "string" ? await this.get(job) : job;
+    if (!target) return;
     const tx = this.redis.multi();
-    tx.del(jobKey(job.id));
-    tx.zrem(teamJobsKey(job.teamId), job.id);
-    tx.zrem(userJobsKey(job.userId), job.id);
+    tx.del(jobKey(target.id));
+    tx.zrem(teamJobsKey(target.teamId), target.id);
+    tx.zrem(userJobsKey(target.userId), target.id);
     await tx.exec();
   }
 
-  private async updateIfStatus(id: string, statuses: readonly ExportStatus[], fields: Fields): Promise<string | null> {
-    const result = await this.redis.eval<(string | number)[], string | null>(UPDATE_IF_STATUS, [jobKey(id)], [statuses.join(","), ...flatten(fields)]);
+  private pruneBefore(now: number): number {
+    return now - this.ttlSeconds * 1000;
+  }
+
+  private async readFields(ids: string[]): Promise<(Record<string, string> | null)[]> {
+    const replies = await this.scripts.read.exec(ids.map(jobKey), []);
+    return ids.map((_, i) => {
+      const flat = unpackStrings(replies[i]);
+      return flat.length ? pairsToFields(flat) : null;
+    });
+  }
+
+  private async updateIfStatus(id: string, statuses: readonly ExportStatus[], fields: JobFields, unset: readonly string[] = []): Promise<string | null> {
+    const result = await this.scripts.update.exec([jobKey(id)], [statuses.join(","), unset.join(","), ...flatten(fields).map(String)]);
     return result === null || result === undefined ? null : String(result);
   }
 }
 
-/**
- * Coalesces a fast export's progress into at most one write per `minIntervalMs`, so a
- * million-row export costs Redis a handful of writes a second, not one per batch.
- */
-export function createProgressReporter(store: JobStore, jobId: string, options: { minIntervalMs?: number } = {}) {
-  const minIntervalMs = options.minIntervalMs ?? 250;
-  let latest: ExportProgress | null = null;
-  let lastWrite = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let inFlight: Promise<unknown> = Promise.resolve();
-  let writes = 0;
-
-  const write = () => {
-    timer = null;
-    if (!latest) return;
-    const progress = latest;
-    latest = null;
-    lastWrite = Date.now();
-    writes++;
-    inFlight = inFlight.then(() => store.updateProgress(jobId, progress)).catch((error: unknown) => {
-      // Progress is advisory: a failed write must not fail the export.
-      console.error(JSON.stringify({ level: "warn", msg: "export.progress_write_failed", exportId: jobId, error: String(error) }));
-    });
-  };
-
-  return {
-    report(progress: ExportProgress) {
-      latest = progress;
-      if (timer) return;
-      const wait = lastWrite + minIntervalMs - Date.now();
-      if (wait <= 0) write();
-      else timer = setTimeout(write, wait);
-    },
-    async flush() {
-      if (timer) clearTimeout(timer);
-      write();
-      await inFlight;
-    },
-    get writes() {
-      return writes;
-    },
-  };
+export function createJobStore(options: { redis: Redis; ttlSeconds?: number }): JobStore {
+  return new JobStore(options.redis, options.ttlSeconds ?? DEFAULT_JOB_TTL_SECONDS);
 }
-
-export type ProgressReporter = ReturnType<typeof createProgressReporter>;

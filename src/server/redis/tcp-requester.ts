@@ -1,113 +1,98 @@
 /**
  * Lets `@upstash/redis` run over a plain Redis TCP connection (ioredis), so self-hosters and
- * tests use the same client and the same code paths as Upstash's HTTP API. It implements
- * the client's Requester: single commands, `/pipeline` and `/multi-exec`, answering in the
- * REST API's `{ result } | { error }` shape with raw (flat-array) replies.
+ * tests use the same client and code paths as Upstash's HTTP API. It implements the client's
+ * Requester: single commands, `/pipeline` and `/multi-exec`, answering in the REST API's
+ * `{ result } | { error }` shape with Redis's raw replies.
+ *
+ * Replies are plain UTF-8 strings, as the REST API gives them with `responseEncoding: false`;
+ * the client only base64-decodes inside its own HTTP requester, never a custom one.
  */
-import { createHash } from "node:crypto";
+import { errors, type Requester, type UpstashRequest, type UpstashResponse } from "@upstash/redis";
+import { type Redis as IORedis, ReplyError } from "ioredis";
 
-import type { Requester, UpstashRequest, UpstashResponse } from "@upstash/redis";
-import type { Redis as IORedis } from "ioredis";
+import { AppError } from "~/server/errors";
 
-type Command = [string, ...unknown[]];
+import { type RedisCommand, ScriptFlagCompat } from "./script-flags";
 
-const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+type Arg = string | number | Buffer;
 
 /**
- * Redis 7.0 refuses the `allow-key-locking` script flag that @upstash/ratelimit's scripts
- * declare (it only exists in later versions). Scripts lose the flag, and the SHA the client
- * computed for the original text is mapped to the SHA of the text Redis actually stores.
+ * The client has already serialised objects to JSON text; what is left is sent as the REST
+ * API's JSON body would carry it (`undefined` becomes `null` there too).
  */
-export class ScriptCompat {
-  private readonly shaMap = new Map<string, string>();
-
-  strip(script: string): string {
-    const match = /^#!lua(?<flags>[^\n]*)\n/.exec(script);
-    if (!match?.groups || !/allow-key-locking/.test(match.groups.flags ?? "")) return script;
-    const rest = (match.groups.flags ?? "")
-      .replace(/flags=([^\s]*)/, (_, list: string) => {
-        const kept = list.split(",").filter((f) => f && f !== "allow-key-locking");
-        return kept.length ? `flags=${kept.join(",")}` : "";
-      })
-      .trim();
-    const stripped = (rest ? `#!lua ${rest}\n` : "") + script.slice(match[0].length);
-    this.shaMap.set(sha1(script), sha1(stripped));
-    return stripped;
-  }
-
-  rewrite(command: Command): Command {
-    const [name, ...args] = command;
-    const upper = name.toUpperCase();
-    if ((upper === "EVAL" || upper === "EVAL_RO") && typeof args[0] === "string") {
-      return [name, this.strip(args[0]), ...args.slice(1)];
-    }
-    if ((upper === "EVALSHA" || upper === "EVALSHA_RO") && typeof args[0] === "string") {
-      return [name, this.shaMap.get(args[0]) ?? args[0], ...args.slice(1)];
-    }
-    if (upper === "SCRIPT" && String(args[0]).toUpperCase() === "LOAD" && typeof args[1] === "string") {
-      return [name, args[0], this.strip(args[1])];
-    }
-    return command;
-  }
-
-  /** SCRIPT LOAD answers with the SHA of what Redis stored; the client expects its own. */
-  answer(command: Command, original: Command, result: unknown): unknown {
-    const upper = command[0].toUpperCase();
-    if (upper === "SCRIPT" && String(command[1]).toUpperCase() === "LOAD" && typeof original[2] === "string") {
-      return sha1(original[2]);
-    }
-    return result;
-  }
-}
-
-function toArgs(args: unknown[]): (string | Buffer | number)[] {
-  return args.map((a) => (typeof a === "number" || typeof a === "string" || Buffer.isBuffer(a) ? a : JSON.stringify(a)));
+function toArgs(args: unknown[]): Arg[] {
+  return args.map((a) => {
+    if (typeof a === "string" || typeof a === "number" || Buffer.isBuffer(a)) return a;
+    if (typeof a === "object" || a === undefined) return JSON.stringify(a ?? null);
+    return String(a);
+  });
 }
 
 /**
- * ioredis reshapes some replies (HGETALL into an object) when the command name is lower
- * case; the Upstash client expects Redis's raw replies, which upper case names keep.
+ * ioredis reshapes some replies (HGETALL into an object) and arguments (HSET with an object)
+ * by lower-case command name; the Upstash client expects Redis's own flat replies, which an
+ * upper-case name keeps.
  */
-function rawName(name: string): string {
-  return name.toUpperCase();
-}
+const rawName = (name: string) => name.toUpperCase();
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+const isReplyError = (error: unknown): error is Error => error instanceof (ReplyError as unknown as typeof Error);
+
+export type TransportFailure = (error: unknown) => AppError;
 
 export class TcpRequester implements Requester {
-  private readonly scripts = new ScriptCompat();
+  private readonly scripts = new ScriptFlagCompat();
 
-  constructor(readonly connection: IORedis) {}
-
-  private async single(original: Command): Promise<UpstashResponse<unknown>> {
-    const command = this.scripts.rewrite(original);
-    try {
-      const result: unknown = await this.connection.call(rawName(command[0]), ...toArgs(command.slice(1)));
-      return { result: this.scripts.answer(command, original, result) ?? null };
-    } catch (error) {
-      return { error: errorText(error) };
-    }
-  }
-
-  private async batch(originals: Command[], transactional: boolean): Promise<UpstashResponse<unknown>[]> {
-    const commands = originals.map((c) => this.scripts.rewrite(c));
-    const chain = transactional ? this.connection.multi() : this.connection.pipeline();
-    for (const [name, ...args] of commands) chain.call(rawName(name), ...toArgs(args));
-    const replies = await chain.exec();
-    if (!replies) throw new Error("The transaction was aborted");
-    return replies.map(([error, result], i) =>
-      error ? { error: errorText(error) } : { result: this.scripts.answer(commands[i]!, originals[i]!, result) ?? null },
-    );
-  }
+  /**
+   * @param transportFailure turns an error that is not Redis's answer (refused connection, lost
+   * socket, retries exhausted) into the error callers see; it names the server, never the URL.
+   */
+  constructor(
+    private readonly connection: IORedis,
+    private readonly transportFailure: TransportFailure,
+  ) {}
 
   async request<TResult = unknown>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
+    if (req.isStreaming) throw new AppError("INTERNAL", "Streaming commands (SUBSCRIBE, MONITOR) are not supported over the Redis TCP requester");
     const route = req.path?.[0];
     if (route === "pipeline" || route === "multi-exec") {
-      // The client reads a batch's answer as an array of per-command results.
-      return (await this.batch(req.body as Command[], route === "multi-exec")) as unknown as UpstashResponse<TResult>;
+      // The client reads a batch's answer as an array of per-command `{ result } | { error }`.
+      return (await this.batch(req.body as RedisCommand[], route === "multi-exec")) as unknown as UpstashResponse<TResult>;
     }
-    return (await this.single(req.body as Command)) as UpstashResponse<TResult>;
+    if (route !== undefined) throw new AppError("INTERNAL", `The Redis TCP requester does not serve the REST path /${req.path?.join("/")}`);
+    return (await this.single(req.body as RedisCommand)) as UpstashResponse<TResult>;
+  }
+
+  private async single(original: RedisCommand): Promise<UpstashResponse<unknown>> {
+    const [name, ...args] = this.scripts.rewrite(original);
+    try {
+      const result: unknown = await this.connection.call(rawName(name), ...toArgs(args));
+      return { result: this.scripts.reply(original, result) ?? null };
+    } catch (error) {
+      if (isReplyError(error)) return { error: error.message };
+      throw this.transportFailure(error);
+    }
+  }
+
+  private async batch(originals: RedisCommand[], transaction: boolean): Promise<UpstashResponse<unknown>[]> {
+    const chain = transaction ? this.connection.multi() : this.connection.pipeline();
+    for (const original of originals) {
+      const [name, ...args] = this.scripts.rewrite(original);
+      chain.call(rawName(name), ...toArgs(args));
+    }
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await chain.exec();
+    } catch (error) {
+      // A command Redis refused while queueing discards the whole transaction (EXECABORT); the
+      // REST API answers that with an error for the request, which the client throws.
+      if (isReplyError(error)) throw new errors.UpstashError(error.message);
+      throw this.transportFailure(error);
+    }
+    if (!replies) throw new errors.UpstashError("EXECABORT The transaction was discarded");
+    return replies.map(([error, result], i) => {
+      if (!error) return { result: this.scripts.reply(originals[i]!, result) ?? null };
+      if (isReplyError(error)) return { error: error.message };
+      throw this.transportFailure(error);
+    });
   }
 }

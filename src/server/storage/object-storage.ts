@@ -1,9 +1,10 @@
 /**
- * Object storage for export files: Cloudflare R2 in production, any S3-compatible store
- * (s3rver in development and tests). Files stream in through multipart upload with bounded
- * memory and leave through short-lived presigned links. The bucket stays private.
+ * Object storage for export files. Files stream in through a multipart upload with bounded
+ * memory and leave through short-lived presigned links (or streamed through the app). The
+ * bucket stays private: nothing here sets an ACL or a bucket policy.
  */
-import type { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 import {
   CreateBucketCommand,
@@ -12,24 +13,45 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   PutBucketLifecycleConfigurationCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 import { AppError } from "~/server/errors";
+import { log } from "~/server/log";
 
 import { contentDisposition, EXPORTS_PREFIX } from "./file-names";
+import { bucketOf, createS3Client, type StorageConfig } from "./storage-config";
 
-export type StorageConfig =
-  | { kind: "r2"; accountId: string; accessKeyId: string; secretAccessKey: string; bucket: string }
-  | { kind: "s3"; endpoint?: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; forcePathStyle: boolean };
-
+/** 8 MB parts, at most 2 in flight: about 24 MB of buffers per upload, whatever the file size. */
 const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+/** SigV4 presigned URLs live at most 7 days. */
+const MAX_LINK_SECONDS = 7 * 24 * 3600;
+
+export type UploadInput = {
+  key: string;
+  body: Readable | AsyncIterable<Uint8Array | string>;
+  contentType?: string;
+  /** A full Content-Disposition header; otherwise one is built from `fileName`. */
+  contentDisposition?: string;
+  fileName?: string;
+  /** Aborting stops reading the body, aborts the multipart upload and rejects with the signal's reason. */
+  signal?: AbortSignal;
+};
+
+export type LifecycleOutcome = { applied: true } | { applied: false; reason: string };
+
+type S3ErrorShape = { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
 
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
+  const e = error as S3ErrorShape;
+  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.name === "NoSuchBucket" || e?.$metadata?.httpStatusCode === 404;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? Object.assign(new Error("The upload was aborted"), { name: "AbortError" });
 }
 
 export class ObjectStorage {
@@ -37,66 +59,85 @@ export class ObjectStorage {
   readonly bucket: string;
 
   constructor(config: StorageConfig) {
-    this.bucket = config.bucket;
-    this.client =
-      config.kind === "r2"
-        ? new S3Client({
-            region: "auto",
-            endpoint: `https://${config.accountId}.r2.cloudflarestorage.com`,
-            credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-          })
-        : new S3Client({
-            region: config.region,
-            endpoint: config.endpoint,
-            forcePathStyle: config.forcePathStyle,
-            credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-          });
+    this.bucket = bucketOf(config);
+    this.client = createS3Client(config);
   }
 
   /**
-   * Streams `body` to `key` as a multipart upload: at most `queueSize` parts of 8 MB are in
-   * memory at once. On any failure or abort the multipart upload is aborted, so no object
-   * and no orphan part remains.
+   * Streams `body` to `key`: a multipart upload of 8 MB parts, or one PUT below that. On any
+   * failure or abort the body is destroyed (releasing, say, a database cursor), the multipart
+   * upload is aborted before this returns, and no object is left. Returns the bytes written.
    */
-  async uploadStream(input: { key: string; body: Readable; fileName: string; signal?: AbortSignal }): Promise<void> {
+  async uploadStream(input: UploadInput): Promise<{ size: number }> {
+    const { signal } = input;
+    if (signal?.aborted) throw abortReason(signal);
+    const source = input.body instanceof Readable ? input.body : Readable.from(input.body);
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    // The body's own failure (the query, the size cap) is the story, not the upload's reaction to it.
+    let sourceError: unknown;
+    source.once("error", (error) => (sourceError ??= error));
+    // Either side's failure destroys the other; the upload's outcome is judged below.
+    pipeline(source, counter).catch(() => {});
+
+    const disposition = input.contentDisposition ?? (input.fileName ? contentDisposition(input.fileName) : undefined);
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: input.key,
-        Body: input.body,
-        ContentType: "text/csv; charset=utf-8",
-        ContentDisposition: contentDisposition(input.fileName),
+        Body: counter,
+        ContentType: input.contentType ?? "text/csv; charset=utf-8",
+        ContentDisposition: disposition,
       },
       partSize: PART_SIZE,
-      queueSize: 2,
+      queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
-    // When the body fails (the query, the size cap), that error is the story, not whatever
-    // the upload's own clean-up reports after it.
-    let bodyError: unknown;
-    input.body.once("error", (error) => (bodyError ??= error));
-    const onAbort = () => void upload.abort().catch(() => {});
-    input.signal?.addEventListener("abort", onAbort, { once: true });
+    // Failing the body (rather than Upload.abort(), which rejects at once and cleans up later)
+    // makes Upload send AbortMultipartUpload before done() rejects.
+    const onAbort = () => source.destroy(abortReason(signal!) as Error);
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await upload.done();
+      // Aborted after the last byte was read: the object exists but nobody wants it.
+      if (signal?.aborted) throw abortReason(signal);
+      return { size };
     } catch (error) {
-      input.body.destroy();
+      source.destroy();
+      counter.destroy();
       await this.deleteObject(input.key).catch(() => {});
-      if (input.signal?.aborted) throw input.signal.reason ?? error;
-      throw bodyError ?? error;
+      if (sourceError !== undefined && error !== sourceError && !signal?.aborted) {
+        // Upload's own clean-up (AbortMultipartUpload) failed; parts may remain until the
+        // lifecycle rule's AbortIncompleteMultipartUpload removes them.
+        log("warn", "storage.upload_cleanup_failed", { key: input.key, error: error instanceof Error ? error.message : String(error) });
+      }
+      if (signal?.aborted) throw abortReason(signal);
+      throw sourceError ?? error;
     } finally {
-      input.signal?.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  async presignDownload(key: string, options: { expiresInSeconds: number; fileName: string }) {
+  /** A GET link valid for `expiresInSeconds` (60 by default) that downloads as an attachment. */
+  async presignDownload(key: string, options: { expiresInSeconds?: number; fileName?: string } = {}): Promise<{ url: string; expiresAt: Date }> {
+    const expiresIn = options.expiresInSeconds ?? 60;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_LINK_SECONDS) {
+      throw new AppError("INTERNAL", `A download link lives 1 to ${MAX_LINK_SECONDS} seconds, not ${expiresIn}`);
+    }
+    const fileName = options.fileName ?? key.split("/").pop() ?? "export.csv";
+    const expiresAt = new Date(Date.now() + expiresIn * 1000);
     const url = await getSignedUrl(
       this.client,
-      new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: contentDisposition(options.fileName) }),
-      { expiresIn: options.expiresInSeconds },
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentDisposition: contentDisposition(fileName) }),
+      { expiresIn },
     );
-    return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) };
+    return { url, expiresAt };
   }
 
   async headObject(key: string): Promise<{ size: number } | null> {
@@ -109,11 +150,12 @@ export class ObjectStorage {
     }
   }
 
-  async getObjectStream(key: string): Promise<{ body: ReadableStream; size?: number }> {
+  /** The object as a web stream, to pass through a route handler's Response. NOT_FOUND if absent. */
+  async getObjectStream(key: string, options: { signal?: AbortSignal } = {}): Promise<{ body: ReadableStream<Uint8Array>; size?: number; contentType?: string }> {
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: options.signal });
       if (!object.Body) throw new AppError("NOT_FOUND", "The file is gone");
-      return { body: object.Body.transformToWebStream(), size: object.ContentLength };
+      return { body: object.Body.transformToWebStream() as ReadableStream<Uint8Array>, size: object.ContentLength, contentType: object.ContentType };
     } catch (error) {
       if (isNotFound(error)) throw new AppError("NOT_FOUND", "The file is gone");
       throw error;
@@ -129,28 +171,55 @@ export class ObjectStorage {
     }
   }
 
-  /** For development: create the (private) bucket if it is missing. */
+  /** For development: creates the bucket if it is missing, private (no ACL, no policy). */
   async ensureBucket(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return;
     } catch (error) {
       if (!isNotFound(error)) throw error;
+    }
+    try {
       await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      // Another process made it in between.
+      if ((error as S3ErrorShape).name !== "BucketAlreadyOwnedByYou") throw error;
     }
   }
 
   /**
-   * Expires everything under the exports prefix after `days`: a backstop for the per-export
-   * deletion, should a run die between its upload and its clean-up.
+   * Expires objects under `prefix` after `days` (and abandoned multipart uploads after one day):
+   * the backstop for the per-export deletion, should a run die between its upload and its
+   * clean-up. Replaces the bucket's lifecycle configuration. A store without lifecycle support
+   * (s3rver answers 501 NotImplemented) is reported, not thrown.
    */
-  async applyLifecycleRule(days = 1): Promise<void> {
-    await this.client.send(
-      new PutBucketLifecycleConfigurationCommand({
-        Bucket: this.bucket,
-        LifecycleConfiguration: {
-          Rules: [{ ID: "expire-exports", Status: "Enabled", Filter: { Prefix: EXPORTS_PREFIX }, Expiration: { Days: days } }],
-        },
-      }),
-    );
+  async applyLifecycleRule(options: { prefix?: string; days?: number } | number = {}): Promise<LifecycleOutcome> {
+    const { prefix = EXPORTS_PREFIX, days = 1 } = typeof options === "number" ? { days: options } : options;
+    if (!Number.isInteger(days) || days < 1) throw new AppError("INTERNAL", `Lifecycle expiry is a whole number of days ≥ 1, not ${days}`);
+    try {
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: this.bucket,
+          LifecycleConfiguration: {
+            Rules: [
+              {
+                ID: "expire-exports",
+                Status: "Enabled",
+                Filter: { Prefix: prefix },
+                Expiration: { Days: days },
+                AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+              },
+            ],
+          },
+        }),
+      );
+      return { applied: true };
+    } catch (error) {
+      const e = error as S3ErrorShape;
+      if (e.name === "NotImplemented" || e.$metadata?.httpStatusCode === 501) {
+        return { applied: false, reason: `The storage does not support lifecycle rules (${e.name ?? "501"})` };
+      }
+      throw error;
+    }
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * The engine's promises that a user sees: progress reaches an `exports.onProgress`
+ * subscriber in order until the job ends, deleting a running export cancels it first, a
+ * failed storage upload is retried and then fails cleanly, and the audit log records it all.
+ */
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+
+const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
+let harness: ExportHarness;
+let app: typeof import("./support/export-app");
+
+beforeAll(async () => {
+  harness = await startExportHarness({ env: { EXPORT_FILE_TTL_SECONDS: "60" } });
+  app = await import("./support/export-app");
+}, 120_000);
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+describe("export engine, as a user sees it", () => {
+  it("streams progress to an onProgress subscriber in order, ending with COMPLETED, and audits it", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    // Slow enough to report progress several times: 200 rows per batch, 100 ms a row batch.
+    const metric = await team.metric("SELECT g AS n, CASE WHEN g % 2000 = 0 THEN pg_sleep(0.3) END AS pause FROM generate_series(1, 12000) g");
+    const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+    const seen: { status: string; rows: number }[] = [];
+    const stream = await team.trpc.exports.onProgress({ teamId: team.id, exportId });
+    for await (const update of stream) {
+      // A server-side caller sees the `tracked(id, job)` envelope that SSE clients get as { id, data }.
+      const job = (update as unknown as [string, { status: string; progress?: { rows: number } }])[1];
+      seen.push({ status: job.status, rows: job.progress?.rows ?? 0 });
+    }
+    expect(seen.at(-1)).toEqual({ status: "COMPLETED", rows: 12000 });
+    expect(seen.length).toBeGreaterThan(2);
+    const order = ["PENDING", "PROCESSING", "COMPLETED"];
+    for (let i = 1; i < seen.length; i++) {
+      expect(order.indexOf(seen[i]!.status)).toBeGreaterThanOrEqual(order.indexOf(seen[i - 1]!.status));
+      if (seen[i]!.status === seen[i - 1]!.status) expect(seen[i]!.rows).toBeGreaterThanOrEqual(seen[i - 1]!.rows);
+    }
+    expect(seen.some((s) => s.status === "PROCESSING" && s.rows > 0 && s.rows < 12000)).toBe(true);
+
+    const { db } = await import("~/server/db");
+    const audit = await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } });
+    expect(audit).toMatchObject({ teamId: team.id, userId: team.user.id, kind: "metric", channel: "UI", outcome: "COMPLETED", rows: 12000 });
+    expect(Number(audit.bytes)).toBeGreaterThan(0);
+  });
+
+  it("cancels a running export when it is deleted, and leaves no record and no file", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric(`SELECT pg_sleep(20), 'delete_probe_${Date.now()}' AS x`);
+    const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+    await app.waitFor(async () => (await team.trpc.exports.get({ teamId: team.id, exportId })).status === "PROCESSING", 15_000);
+    await team.trpc.exports.delete({ teamId: team.id, exportId });
+    const gone = await team.trpc.exports.get({ teamId: team.id, exportId }).catch((e: { code?: string }) => e);
+    expect((gone as { code?: string }).code).toBe("NOT_FOUND");
+    const { db } = await import("~/server/db");
+    expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({ outcome: "CANCELLED" });
+  });
+
+  it("retries an upload while storage is down, then fails the job cleanly with nothing left behind", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT g FROM generate_series(1, 100) g");
+    await harness.stopStorage();
+    let job;
+    try {
+      job = await team.exportAndWait(metric.id, 60_000);
+    } finally {
+      await harness.startStorage();
+    }
+    expect(job.status).toBe("FAILED");
+    expect(job.error).toMatch(/ECONNREFUSED/);
+    // The upload step ran three times (the first attempt and its two retries), then failed for good.
+    const run = harness.executor.runs().find((r) => r.event.data.exportId === job.id && r.functionId.endsWith("export-metric-data"));
+    expect(run?.history.filter((h) => h.name === "query and upload").map((h) => h.status)).toEqual(["retry", "retry", "failed"]);
+    const { getStorage } = await import("~/server/services");
+    const listed = await getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${team.id}/` }));
+    expect(listed.Contents ?? []).toEqual([]);
+  });
+});
