@@ -61,6 +61,8 @@ export type ExecutorState = {
   seen: Record<string, number>;
 };
 
+const KEEP_FINISHED_RUNS = 500;
+
 export class StateFile {
   readonly file: string;
   state: ExecutorState;
@@ -76,6 +78,12 @@ export class StateFile {
   save(): void {
     const now = Date.now();
     for (const [key, expires] of Object.entries(this.state.seen)) if (expires < now) delete this.state.seen[key];
+    // Every change rewrites the file, so finished runs are kept only as a recent history.
+    const finished = this.state.runs.filter((r) => r.endedAt);
+    if (finished.length > KEEP_FINISHED_RUNS) {
+      const drop = new Set(finished.slice(0, finished.length - KEEP_FINISHED_RUNS));
+      this.state.runs = this.state.runs.filter((r) => !drop.has(r));
+    }
     const temp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(temp, JSON.stringify(this.state));
     renameSync(temp, this.file);
