@@ -53,9 +53,8 @@ describe("TinybirdLimiter", () => {
 
   it("frees the slot of a holder that crashed once its lease expires", async () => {
     const limiter = new TinybirdLimiter({ redis, keyPrefix: uniquePrefix("crash"), maxConcurrent: 2, minGapMs: 0, gapMarginMs: 0, leaseTtlMs: 800 });
-    // Two holders acquire and never release, as if their process died.
-    await limiter.acquire();
-    await limiter.acquire();
+    // Two holders start their calls and never release, as if their process died.
+    for (let i = 0; i < 2; i++) await (await limiter.acquire()).start();
     const refused = await limiter.tryAcquire();
     expect(refused.granted).toBe(false);
     if (!refused.granted) expect(refused.waitMs).toBeLessThanOrEqual(800);
@@ -66,6 +65,31 @@ describe("TinybirdLimiter", () => {
     expect(waited).toBeGreaterThan(500);
     expect(waited).toBeLessThan(2_000);
     await lease.release();
+  });
+
+  it("counts the gap from the start the holder confirms, not from the grant", async () => {
+    const limiter = new TinybirdLimiter({ redis, keyPrefix: uniquePrefix("start") });
+    const lease = await limiter.acquire();
+    // The holder stalls after its grant; nobody else may go meanwhile.
+    await sleep(300);
+    const during = await limiter.tryAcquire();
+    expect(during.granted).toBe(false);
+    await lease.start();
+    const after = await limiter.tryAcquire();
+    expect(after.granted).toBe(false);
+    if (!after.granted) expect(after.waitMs).toBeGreaterThan(190);
+    await lease.release();
+  });
+
+  it("lets others go once an unstarted grant times out (its holder died before sending)", async () => {
+    const limiter = new TinybirdLimiter({ redis, keyPrefix: uniquePrefix("unstarted"), confirmTimeoutMs: 400 });
+    await limiter.acquire();
+    const started = performance.now();
+    const next = await limiter.acquire();
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThan(300);
+    expect(waited).toBeLessThan(1_000);
+    await next.release();
   });
 
   it("gives a slot back at once on release", async () => {

@@ -2,7 +2,8 @@
  * The Tinybird call limit — at most `maxConcurrent` calls in flight and at least `minGapMs`
  * between call starts — shared by every process and worker through Redis.
  *
- * Why one Lua script rather than Bottleneck clustering or @upstash/ratelimit + a semaphore:
+ * Why Lua scripts on Redis rather than Bottleneck clustering or @upstash/ratelimit + a
+ * semaphore:
  * - Both rules must be decided together. Two separate primitives (a sliding-window limiter
  *   for the gap, a semaphore for concurrency) can each say yes while the pair breaks the
  *   limit, or hold a slot while waiting on the other. One script checks both and grants
@@ -10,29 +11,35 @@
  * - @upstash/ratelimit counts requests per window; it cannot express "200 ms since the last
  *   start" (a window of 1 per 200 ms allows two starts 1 ms apart across a window edge).
  * - Bottleneck's cluster mode needs ioredis/node-redis and pub/sub, so it cannot run over
- *   Upstash's HTTP API; this script runs through the `@upstash/redis` client on Upstash
+ *   Upstash's HTTP API; these scripts run through the `@upstash/redis` client on Upstash
  *   and, via the project's TCP requester, on plain Redis.
- * - The script reads the clock with Redis `TIME`, so the gap is measured on one clock and
+ * - The scripts read the clock with Redis `TIME`, so the gap is measured on one clock and
  *   skew between worker machines does not matter.
  *
- * Grants are `minGapMs + gapMarginMs` apart (200 + 15 ms by default). Tinybird sees the gap
- * between arrivals, which is the gap between grants plus the difference in the two calls'
- * time from grant to arrival. That is ~1 ms normally, but a process's first request is
- * ~10 ms slower (HTTP client and connection setup) and a loaded machine adds more, so grants
- * exactly 200 ms apart were measured arriving 175–191 ms apart. The margin costs ~7% of the
- * ceiling (4.65 instead of 5 calls/s). A call that will likely open a new connection (its
- * caller knows; the limiter does not) asks for `extraGapMs` on top: measured, such a first
- * call arrives 35–65 ms after it was sent on a loaded machine, and over TLS it would be a
- * handshake later still.
+ * The gap is measured from when a call is sent, not from when its slot was granted. A
+ * worker can stall between the two (a busy CPU, a GC pause, CSV work on the same event
+ * loop), and then its call reaches Tinybird late, too close to the next one. So a grant is
+ * provisional: until its holder confirms the start (`Lease.start()`, sent in the same tick as
+ * the HTTP request), no other call is granted; the confirmation sets the next start to
+ * now + gap. A holder that dies before confirming blocks the others for `confirmTimeoutMs`.
  *
- * State, under one hash tag so that both keys live on the same cluster slot:
+ * Starts are `minGapMs + gapMarginMs` apart (200 + 15 ms by default), because Tinybird sees
+ * arrivals: the gap between starts plus the difference in the two calls' time in transit.
+ * That is ~1 ms on a quiet machine; on a loaded one it was measured at up to 20–30 ms now and
+ * then. The margin costs ~7% of the ceiling (4.65 instead of 5 calls/s). A call that will
+ * likely open a new connection (its caller knows; the limiter does not) asks for
+ * `extraGapMs` on top: such a call was measured arriving 35–65 ms after it was sent, and
+ * over TLS it would be a handshake later still.
+ *
+ * State, under one hash tag so that all keys live on the same cluster slot:
  * - `{prefix}:leases`: a ZSET of lease id → expiry (ms, Redis clock). Expired leases are
  *   pruned on every attempt, so a holder that crashed frees its slot after `leaseTtlMs`.
  *   The TTL must exceed the longest call (the provider's request timeout), or a slow call
  *   would lose its lease while still in flight.
- * - `{prefix}:next-start`: the earliest time the next call may start. A grant sets it to
- *   now + minGapMs; `holdOff` pushes it later when Tinybird answers 429 with Retry-After,
- *   so every worker backs off, not only the one that was told.
+ * - `{prefix}:next-start`: the earliest time the next call may start. `holdOff` pushes it
+ *   later when Tinybird answers 429 with Retry-After, so every worker backs off, not only the
+ *   one that was told.
+ * - `{prefix}:pending`: the lease granted but not yet started, with a TTL.
  *
  * A refused attempt returns how long to wait; waiters sleep that long plus a little jitter
  * and try again. The gap wait is exact. When all slots are taken the release time is
@@ -49,7 +56,10 @@ import type { Redis } from "@upstash/redis";
 export interface CallLimiter {
   /** How many calls may be in flight at once; the provider starts no more local tasks than this. */
   readonly maxConcurrent: number;
-  /** Runs `fn` once a slot is granted, and frees the slot when it settles. */
+  /**
+   * Runs `fn` once a slot is granted, and frees the slot when it settles. `fn` must send its
+   * request synchronously, before its first `await`: the start is recorded as it is called.
+   */
   run<T>(fn: () => Promise<T>, opts?: AcquireOptions): Promise<T>;
   /** No call may start for `ms` from now, in any process. */
   holdOff(ms: number): Promise<void>;
@@ -57,14 +67,16 @@ export interface CallLimiter {
 
 export interface TinybirdLimiterOptions {
   redis: Redis;
-  /** Keys are `{keyPrefix}:leases` and `{keyPrefix}:next-start`. */
+  /** Keys are `{keyPrefix}:leases`, `{keyPrefix}:next-start` and `{keyPrefix}:pending`. */
   keyPrefix?: string;
   maxConcurrent?: number;
   minGapMs?: number;
-  /** Added to minGapMs between grants, for jitter in transit (see above). */
+  /** Added to minGapMs between starts, for jitter in transit (see above). */
   gapMarginMs?: number;
   /** How long a lease lives if its holder never releases it (it crashed). */
   leaseTtlMs?: number;
+  /** How long a granted lease may take to confirm its start before others may go. */
+  confirmTimeoutMs?: number;
   /** The retry interval while every slot is taken. */
   pollMs?: number;
   /** Up to this much random delay is added to each wait, so waiters do not retry in lockstep. */
@@ -86,6 +98,12 @@ export type AcquireAttempt = { granted: true; leaseId: string } | { granted: fal
 
 export interface Lease {
   readonly id: string;
+  /**
+   * Records the call's start; call it right before sending. Not awaited by `run`: it travels
+   * alongside the request. A lease that is never started holds the others back until
+   * `confirmTimeoutMs`, or until it is released.
+   */
+  start(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -94,20 +112,24 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-// KEYS: leases, next-start. ARGV: leaseId, maxConcurrent, minGapMs, leaseTtlMs, pollMs.
-// Returns {1, 0} when granted, {0, waitMs} otherwise.
+// KEYS: leases, next-start, pending. ARGV: leaseId, maxConcurrent, gapMs, leaseTtlMs, pollMs,
+// confirmTimeoutMs. Returns {1, 0} when granted, {0, waitMs} otherwise.
 const ACQUIRE_SCRIPT = `${NOW_MS}
 local maxConcurrent = tonumber(ARGV[2])
-local minGap = tonumber(ARGV[3])
+local gap = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
 local poll = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local nextStart = tonumber(redis.call('GET', KEYS[2]) or '0')
-local gapWait = nextStart - now
+local gapWait = tonumber(redis.call('GET', KEYS[2]) or '0') - now
 local inFlight = redis.call('ZCARD', KEYS[1])
-if inFlight >= maxConcurrent then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  local wait = math.min(poll, tonumber(first[2]) - now)
+local pendingTtl = redis.call('PTTL', KEYS[3])
+if inFlight >= maxConcurrent or pendingTtl > 0 then
+  local wait = poll
+  if inFlight >= maxConcurrent then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    wait = math.min(wait, tonumber(first[2]) - now)
+  end
+  if pendingTtl > 0 then wait = math.min(wait, pendingTtl) end
   if gapWait > wait then wait = gapWait end
   if wait < 1 then wait = 1 end
   return {0, wait}
@@ -117,8 +139,33 @@ if gapWait > 0 then
 end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('SET', KEYS[2], now + minGap, 'PX', minGap + 1000)
+redis.call('SET', KEYS[3], ARGV[1], 'PX', tonumber(ARGV[6]))
+-- Provisional: if the holder never confirms, the gap still counts from here.
+redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000)
 return {1, 0}
+`;
+
+// KEYS: next-start, pending. ARGV: leaseId, gapMs. The start is now: the next may go at
+// now + gap. Never moves next-start earlier (a holdOff may be in force).
+const START_SCRIPT = `${NOW_MS}
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+end
+local gap = tonumber(ARGV[2])
+if now + gap > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], now + gap, 'PX', gap + 1000)
+end
+return 1
+`;
+
+// KEYS: leases, pending. ARGV: leaseId. A lease released unstarted (its call was cancelled)
+// stops holding the others back.
+const RELEASE_SCRIPT = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+end
+return 1
 `;
 
 // KEYS: next-start. ARGV: ms. Never moves next-start earlier.
@@ -136,12 +183,16 @@ export class TinybirdLimiter implements CallLimiter {
   readonly minGapMs: number;
   readonly gapMarginMs: number;
   readonly leaseTtlMs: number;
+  readonly confirmTimeoutMs: number;
   private readonly redis: Redis;
   private readonly pollMs: number;
   private readonly jitterMs: number;
   private readonly leasesKey: string;
   private readonly nextStartKey: string;
+  private readonly pendingKey: string;
   private readonly acquireScript;
+  private readonly startScript;
+  private readonly releaseScript;
   private readonly holdOffScript;
 
   constructor(options: TinybirdLimiterOptions) {
@@ -150,36 +201,50 @@ export class TinybirdLimiter implements CallLimiter {
     this.minGapMs = options.minGapMs ?? TINYBIRD_LIMITS.minGapMs;
     this.gapMarginMs = options.gapMarginMs ?? 15;
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
+    this.confirmTimeoutMs = options.confirmTimeoutMs ?? 2_000;
     this.pollMs = options.pollMs ?? 25;
     this.jitterMs = options.jitterMs ?? 5;
-    if (this.maxConcurrent < 1 || this.minGapMs < 0 || this.gapMarginMs < 0 || this.leaseTtlMs < 1) {
-      throw new RangeError("TinybirdLimiter: maxConcurrent and leaseTtlMs must be positive, minGapMs and gapMarginMs not negative");
+    if (this.maxConcurrent < 1 || this.leaseTtlMs < 1 || this.confirmTimeoutMs < 1) {
+      throw new RangeError("TinybirdLimiter: maxConcurrent, leaseTtlMs and confirmTimeoutMs must be positive");
     }
+    if (this.minGapMs < 0 || this.gapMarginMs < 0) throw new RangeError("TinybirdLimiter: minGapMs and gapMarginMs must not be negative");
     const tag = `{${options.keyPrefix ?? "tinybird-limiter"}}`;
     this.leasesKey = `${tag}:leases`;
     this.nextStartKey = `${tag}:next-start`;
+    this.pendingKey = `${tag}:pending`;
     this.acquireScript = this.redis.createScript<[number, number]>(ACQUIRE_SCRIPT);
+    this.startScript = this.redis.createScript<number>(START_SCRIPT);
+    this.releaseScript = this.redis.createScript<number>(RELEASE_SCRIPT);
     this.holdOffScript = this.redis.createScript<number>(HOLD_OFF_SCRIPT);
   }
 
-  /** One attempt, no waiting. */
+  private gapFor(extraGapMs = 0): number {
+    return this.minGapMs + this.gapMarginMs + Math.max(0, Math.ceil(extraGapMs));
+  }
+
+  /** One attempt, no waiting. A granted lease is pending until `start` or `release`. */
   async tryAcquire(leaseId: string = randomUUID(), extraGapMs = 0): Promise<AcquireAttempt> {
     const [granted, waitMs] = await this.acquireScript.exec(
-      [this.leasesKey, this.nextStartKey],
-      [leaseId, String(this.maxConcurrent), String(this.minGapMs + this.gapMarginMs + Math.max(0, Math.ceil(extraGapMs))), String(this.leaseTtlMs), String(this.pollMs)],
+      [this.leasesKey, this.nextStartKey, this.pendingKey],
+      [leaseId, String(this.maxConcurrent), String(this.gapFor(extraGapMs)), String(this.leaseTtlMs), String(this.pollMs), String(this.confirmTimeoutMs)],
     );
     return Number(granted) === 1 ? { granted: true, leaseId } : { granted: false, waitMs: Number(waitMs) };
   }
 
-  /** Waits for a slot. The lease must be released; `run` does that for you. */
+  /** Waits for a slot. The lease must be started, then released; `run` does both for you. */
   async acquire(opts: AcquireOptions = {}): Promise<Lease> {
     const { signal, extraGapMs } = opts;
     const leaseId = randomUUID();
+    const gap = this.gapFor(extraGapMs);
     for (;;) {
       signal?.throwIfAborted();
       const attempt = await this.tryAcquire(leaseId, extraGapMs);
       if (attempt.granted) {
-        const lease = { id: leaseId, release: () => this.release(leaseId) };
+        const lease: Lease = {
+          id: leaseId,
+          start: async () => void (await this.startScript.exec([this.nextStartKey, this.pendingKey], [leaseId, String(gap)])),
+          release: () => this.release(leaseId),
+        };
         if (signal?.aborted) {
           await lease.release().catch(() => undefined);
           signal.throwIfAborted();
@@ -191,12 +256,15 @@ export class TinybirdLimiter implements CallLimiter {
   }
 
   async release(leaseId: string): Promise<void> {
-    await this.redis.zrem(this.leasesKey, leaseId);
+    await this.releaseScript.exec([this.leasesKey, this.pendingKey], [leaseId]);
   }
 
   async run<T>(fn: () => Promise<T>, opts: AcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(opts);
     try {
+      // Sent in the same tick as fn's request, so that Redis records the start when the
+      // request leaves, not after a round trip. If it is lost, the pending grant times out.
+      lease.start().catch(() => undefined);
       return await fn();
     } finally {
       // If Redis is unreachable here the lease simply expires after leaseTtlMs; failing the

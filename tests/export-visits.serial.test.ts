@@ -67,7 +67,7 @@ describe("export-visits", () => {
     expect(stats.sent429).toBe(0);
     expect(stats.calls).toBe(100);
     // With 20 ms calls the 200 ms gap binds before the 5-wide limit does; that the limit is
-    // used in parallel is shown with slower calls in src/server/analytics/tinybird-two-workers.test.ts.
+    // used in parallel is shown with slower calls in src/server/analytics/tinybird-two-workers.serial.test.ts.
     expect(stats.maxInFlight).toBeLessThanOrEqual(5);
     expect(stats.minStartGapMs).toBeGreaterThanOrEqual(195);
     expect(job.file).toMatchObject({ rowCount: 100, truncated: false });
