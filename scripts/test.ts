@@ -49,18 +49,20 @@ for (const stage of stages) {
   const started = Date.now();
   const run = spawnSync("npx", stage.command, { stdio: "inherit", env: { ...process.env, ...stage.env } });
   let ok = run.status === 0;
+  // Counts are read even from a failed run, so the closing line says what failed.
   if (stage.name === "vitest") {
-    ok &&= readCounts(vitestReport, (r) => ({
+    ok = readCounts(vitestReport, (r) => ({
       passed: Number(r.numPassedTests ?? 0),
       failed: Number(r.numFailedTests ?? 0),
       skipped: Number(r.numPendingTests ?? 0) + Number(r.numTodoTests ?? 0),
-    }));
+    })) && ok;
   }
   if (stage.name === "playwright") {
-    ok &&= readCounts(playwrightReport, (r) => {
-      const s = (r.stats ?? {}) as Record<string, number>;
-      return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: s.unexpected ?? 0, skipped: s.skipped ?? 0 };
-    });
+    ok =
+      readCounts(playwrightReport, (r) => {
+        const s = (r.stats ?? {}) as Record<string, number>;
+        return { passed: (s.expected ?? 0) + (s.flaky ?? 0), failed: s.unexpected ?? 0, skipped: s.skipped ?? 0 };
+      }) && ok;
   }
   results.push({ name: stage.name, ok, seconds: Math.round((Date.now() - started) / 1000) });
 }
