@@ -80,4 +80,39 @@ describe("export engine, as a user sees it", () => {
     const listed = await getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${team.id}/` }));
     expect(listed.Contents ?? []).toEqual([]);
   });
+
+  it("fails at once, without retrying, when the requester lost access before the run started", async () => {
+    const { seedVisits } = await import("./support/visit-fixtures");
+    const { trpcAs, sessionCaller } = await import("./support/fixtures");
+    const { db } = await import("~/server/db");
+    const { waitForExport } = await import("~/server/exports/manage-export");
+    const seeded = await seedVisits({ views: 3 });
+    const member = await db.user.create({ data: { email: `leaver-${Date.now()}@example.test` } });
+    await db.membership.create({ data: { teamId: seeded.team.id, userId: member.id, role: "MEMBER" } });
+    // Hold the team's queue with the owner's exports, so the member's run starts after the removal.
+    await harness.stopStorage();
+    const { exportId } = await trpcAs(sessionCaller(member.id)).visits.exportDocument({ teamId: seeded.team.id, documentId: seeded.document.id });
+    await db.membership.deleteMany({ where: { teamId: seeded.team.id, userId: member.id } });
+    await harness.startStorage();
+    const job = await waitForExport(seeded.team.id, exportId, { timeoutMs: 30_000 });
+    expect(job).toMatchObject({ status: "FAILED", errorCode: "FORBIDDEN", error: "You are not a member of this team" });
+    const run = harness.executor.runs().find((r) => r.event.data.exportId === exportId && r.functionId.endsWith("export-visits"));
+    expect(run?.history.filter((h) => h.status === "retry")).toEqual([]);
+  });
+
+  it("exports visits with durations from the local page-view table when no Tinybird token is set", async () => {
+    const { seedVisits } = await import("./support/visit-fixtures");
+    const { trpcAs, sessionCaller } = await import("./support/fixtures");
+    const { waitForExport, createDownloadLink } = await import("~/server/exports/manage-export");
+    const { parse } = await import("csv-parse/sync");
+    const seeded = await seedVisits({ views: 5 });
+    const { exportId } = await trpcAs(sessionCaller(seeded.user.id)).visits.exportDocument({ teamId: seeded.team.id, documentId: seeded.document.id });
+    const job = await waitForExport(seeded.team.id, exportId, { timeoutMs: 30_000 });
+    expect(job.status).toBe("COMPLETED");
+    const rows = parse(await (await fetch((await createDownloadLink(seeded.team.id, exportId)).url)).text()) as string[][];
+    const byEmail = new Map(rows.slice(1).map((r) => [r[0], r[5]]));
+    for (const view of seeded.views) {
+      expect(byEmail.get(view.email)).toBe((view.pages.reduce((sum, p) => sum + p.durationMs, 0) / 1000).toFixed(3));
+    }
+  });
 });
