@@ -6,10 +6,11 @@ import { getEnv } from "~/env";
 import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
 import { db } from "~/server/db";
 import { JobStore } from "~/server/jobs/job-store";
+import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { ObjectStorage, type StorageConfig } from "~/server/storage";
 
-const services: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage; analytics?: AnalyticsProvider } = {};
+const services: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage; analytics?: AnalyticsProvider; rateLimits?: RateLimits } = {};
 
 export function getRedis(): AppRedis {
   const env = getEnv();
@@ -51,5 +52,14 @@ export function getAnalytics(): AnalyticsProvider {
     tinybird: { token: env.TINYBIRD_TOKEN, apiUrl: env.TINYBIRD_API_URL, pipe: env.TINYBIRD_PIPE, mode: env.TINYBIRD_MODE },
     redis: env.TINYBIRD_TOKEN ? getRedis() : undefined,
     db,
+  }));
+}
+
+export function getRateLimits(): RateLimits {
+  const env = getEnv();
+  return (services.rateLimits ??= createRateLimits(getRedis(), {
+    exportsPerUser: { limit: env.RATE_LIMIT_EXPORTS_PER_USER_PER_MINUTE, window: "1 m" },
+    exportsPerTeam: { limit: env.RATE_LIMIT_EXPORTS_PER_TEAM_PER_HOUR, window: "1 h" },
+    restPerToken: { limit: env.RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE, window: "1 m" },
   }));
 }

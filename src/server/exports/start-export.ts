@@ -16,7 +16,7 @@ import { metricExportRequested, visitExportRequested } from "~/server/jobs/event
 import type { ExportJob } from "~/server/jobs/export-job";
 import { inngest } from "~/server/jobs/inngest-client";
 import { log } from "~/server/log";
-import { getJobStore } from "~/server/services";
+import { getJobStore, getRateLimits } from "~/server/services";
 
 export type ExportChannel = "UI" | "CLIENT" | "REST";
 
@@ -34,6 +34,10 @@ async function startJob(
   send: (exportId: string) => Promise<unknown>,
 ): Promise<ExportJob> {
   const id = exportIdFor(requester);
+  // A repeated request (same requestId) finds its job and costs nothing.
+  const existing = requester.requestId ? await getJobStore().get(id) : null;
+  if (existing) return existing;
+  await getRateLimits().exportStarted(requester.userId, requester.teamId);
   const { job: created, created: isNew } = await getJobStore().create({
     id,
     ...job,

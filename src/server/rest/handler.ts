@@ -7,14 +7,24 @@
 import type { Role } from "~/generated/prisma/client";
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { AppError, isAppError } from "~/server/errors";
+import { getRateLimits } from "~/server/services";
 import { requireTeamAccess } from "~/server/teams/membership";
 import { ZodError } from "zod";
 
-export function errorResponse(error: AppError, headers?: HeadersInit): Response {
+export function errorResponse(error: AppError): Response {
   return Response.json(
     { error: { code: error.code.toLowerCase(), message: error.message, ...error.details } },
-    { status: error.httpStatus, headers },
+    { status: error.httpStatus, headers: error.code === "RATE_LIMITED" ? rateLimitHeaders(error.details) : undefined },
   );
+}
+
+function rateLimitHeaders(details: Record<string, unknown> = {}): Record<string, string> {
+  return {
+    "Retry-After": String(details.retryAfterSeconds ?? 60),
+    "X-RateLimit-Limit": String(details.limit ?? ""),
+    "X-RateLimit-Remaining": String(details.remaining ?? 0),
+    "X-RateLimit-Reset": String(Math.ceil(Number(details.reset ?? Date.now()) / 1000)),
+  };
 }
 
 export function toAppError(error: unknown): AppError {
@@ -40,6 +50,7 @@ export function authedRoute<P>(handler: (ctx: AuthedRequest<P>) => Promise<Respo
     try {
       const caller = await resolveCaller(req.headers);
       if (!caller) throw new AppError("UNAUTHORIZED", "Sign in or send an API token as 'Authorization: Bearer <token>'");
+      if (caller.via === "token") await getRateLimits().restCall(caller.tokenId);
       return await handler({ req, params: await context.params, caller });
     } catch (error) {
       return errorResponse(toAppError(error));

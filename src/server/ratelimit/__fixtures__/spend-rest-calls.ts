@@ -1,0 +1,19 @@
+/** A second process spending a token's REST budget: `tsx spend-rest-calls.ts <prefix> <tokenId> <n>`. */
+import { createRedis } from "~/server/redis";
+
+import { createRateLimits } from "../rate-limits";
+
+const [prefix = "", tokenId = "", n = "1"] = process.argv.slice(2);
+const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/2" });
+const limits = createRateLimits(
+  redis,
+  { exportsPerUser: { limit: 3, window: "2 s" }, exportsPerTeam: { limit: 5, window: "2 s" }, restPerToken: { limit: 4, window: "30 s" } },
+  prefix,
+);
+let passed = 0;
+for (let i = 0; i < Number(n); i++) {
+  await limits.restCall(tokenId);
+  passed++;
+}
+console.log(`${passed} passed`);
+await redis.close();

@@ -1,0 +1,47 @@
+/**
+ * Rate limits as clients meet them: tRPC answers TOO_MANY_REQUESTS with when to retry, REST
+ * answers 429 with Retry-After and X-RateLimit-* headers, and a refused call creates nothing.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+
+const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
+let harness: ExportHarness;
+
+beforeAll(async () => {
+  harness = await startExportHarness({ env: { RATE_LIMIT_EXPORTS_PER_USER_PER_MINUTE: "2", RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE: "3" } });
+}, 120_000);
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+it("tRPC: the user's third export in a minute is refused with TOO_MANY_REQUESTS and nothing is created", async () => {
+  const app = await import("./support/export-app");
+  const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+  const metric = await team.metric("SELECT 1 AS one");
+  await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+  await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+  const error = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+  expect((error as Error).message).toMatch(/try again in \d+ s/);
+  expect((await team.trpc.exports.list({ teamId: team.id })).total).toBe(2);
+});
+
+it("REST: a token's fourth call in a minute gets 429 with Retry-After and X-RateLimit headers", async () => {
+  const { createTeamWithUser, tokenFor } = await import("./support/fixtures");
+  const { GET } = await import("~/app/api/teams/[teamId]/export-jobs/route");
+  const { team, user } = await createTeamWithUser("OWNER");
+  const token = await tokenFor(user.id, team.id);
+  const call = () =>
+    GET(new Request("http://test/x", { headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({ teamId: team.id }) });
+  for (let i = 0; i < 3; i++) expect((await call()).status).toBe(200);
+  const refused = await call();
+  expect(refused.status).toBe(429);
+  expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  expect(refused.headers.get("x-ratelimit-limit")).toBe("3");
+  expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
+  expect(Number(refused.headers.get("x-ratelimit-reset"))).toBeGreaterThan(Date.now() / 1000);
+  expect(await refused.json()).toMatchObject({ error: { code: "rate_limited", retryAfterSeconds: expect.any(Number) } });
+});
