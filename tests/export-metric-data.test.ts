@@ -129,10 +129,10 @@ describe("export-metric-data", () => {
     await new Promise((r) => setTimeout(r, 2500));
     expect((await fetch(link.url)).status).toBe(403);
 
+    // The file is deleted after its 4-second lifetime, and the job says so.
     const key = job.file!.key;
     await app.waitFor(async () => !(await objectsInBucket()).includes(key), 15_000);
-    const after = await team.trpc.exports.get({ teamId: team.id, exportId: job.id });
-    expect(after.file?.deletedAt).toBeDefined();
+    await app.waitFor(async () => (await team.trpc.exports.get({ teamId: team.id, exportId: job.id })).file?.deletedAt !== undefined, 5_000);
   });
 
   it("exports the same awkward values from MariaDB", async () => {
