@@ -24,8 +24,10 @@ afterAll(async () => {
 describe("export engine, as a user sees it", () => {
   it("streams progress to an onProgress subscriber in order, ending with COMPLETED, and audits it", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
-    // Slow enough to report progress several times: 200 rows per batch, 100 ms a row batch.
-    const metric = await team.metric("SELECT g AS n, CASE WHEN g % 2000 = 0 THEN pg_sleep(0.3) END AS pause FROM generate_series(1, 12000) g");
+    // Slow enough to report progress several times: a 0.25 s pause in every 5,000-row batch.
+    const metric = await team.metric(
+      "SELECT g AS n, repeat('x', 20) AS padding, CASE WHEN g % 5000 = 0 THEN pg_sleep(0.25) END AS pause FROM generate_series(1, 60000) g",
+    );
     const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
     const seen: { status: string; rows: number }[] = [];
     const stream = await team.trpc.exports.onProgress({ teamId: team.id, exportId });
@@ -34,18 +36,18 @@ describe("export engine, as a user sees it", () => {
       const job = (update as unknown as [string, { status: string; progress?: { rows: number } }])[1];
       seen.push({ status: job.status, rows: job.progress?.rows ?? 0 });
     }
-    expect(seen.at(-1)).toEqual({ status: "COMPLETED", rows: 12000 });
+    expect(seen.at(-1)).toEqual({ status: "COMPLETED", rows: 60000 });
     expect(seen.length).toBeGreaterThan(2);
     const order = ["PENDING", "PROCESSING", "COMPLETED"];
     for (let i = 1; i < seen.length; i++) {
       expect(order.indexOf(seen[i]!.status)).toBeGreaterThanOrEqual(order.indexOf(seen[i - 1]!.status));
       if (seen[i]!.status === seen[i - 1]!.status) expect(seen[i]!.rows).toBeGreaterThanOrEqual(seen[i - 1]!.rows);
     }
-    expect(seen.some((s) => s.status === "PROCESSING" && s.rows > 0 && s.rows < 12000)).toBe(true);
+    expect(seen.some((s) => s.status === "PROCESSING" && s.rows > 0 && s.rows < 60000)).toBe(true);
 
     const { db } = await import("~/server/db");
     const audit = await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } });
-    expect(audit).toMatchObject({ teamId: team.id, userId: team.user.id, kind: "metric", channel: "UI", outcome: "COMPLETED", rows: 12000 });
+    expect(audit).toMatchObject({ teamId: team.id, userId: team.user.id, kind: "metric", channel: "UI", outcome: "COMPLETED", rows: 60000 });
     expect(Number(audit.bytes)).toBeGreaterThan(0);
   });
 
