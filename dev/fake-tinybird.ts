@@ -21,7 +21,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -74,6 +74,12 @@ export interface FakeTinybirdStats {
   breaches: { call: number; reason: "concurrency" | "gap"; inFlight: number; gapMs: number; newConnection: boolean; previousOnNewConnection: boolean }[];
   /** TCP connections accepted; a call on a new one travels slower, which helps explain a breach. */
   connections: number;
+  /**
+   * The longest this server's event loop was held up since the last reset. A breach by a few
+   * ms alongside a large value here points at a stalled referee (a loaded machine), not at
+   * the limiter: a call handled late makes the next gap look short.
+   */
+  eventLoopDelayMaxMs: number;
   /** Injected faults sent. */
   faultsSent: number;
   maxInFlight: number;
@@ -111,6 +117,7 @@ function emptyStats(): FakeTinybirdStats {
     minStartGapMs: null,
     starts: [],
     connections: 0,
+    eventLoopDelayMaxMs: 0,
   };
 }
 
@@ -237,6 +244,8 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
     send(res, 200, { meta, data: rows, rows: rows.length, statistics: { elapsed: latencyMs / 1000, rows_read: rows.length, bytes_read: 0 } });
   };
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const server = createServer(handle);
   server.on("connection", () => stats.connections++);
   await new Promise<void>((resolve, reject) => {
@@ -249,9 +258,10 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
     url: `http://${address}:${port}`,
     port,
     token,
-    stats: () => structuredClone(stats),
+    stats: () => ({ ...structuredClone(stats), eventLoopDelayMaxMs: Math.round(loopDelay.max / 1e5) / 10 }),
     reset: () => {
       stats = emptyStats();
+      loopDelay.reset();
       faults = new Map();
       lastStart = undefined;
       lastFirstOnSocket = false;
@@ -263,6 +273,7 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
       for (const id of fault.viewIds) faults.set(id, { status: fault.status, remaining: fault.times, retryAfter: fault.retryAfter });
     },
     close: async () => {
+      loopDelay.disable();
       // Keep-alive sockets would otherwise hold close() open.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

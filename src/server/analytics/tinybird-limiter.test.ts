@@ -106,9 +106,9 @@ describe("TinybirdLimiter", () => {
     const second = await limiter.tryAcquire();
     expect(second.granted).toBe(false);
     if (!second.granted) {
-      // 200 ms plus the default 15 ms margin, less the time since the first grant.
-      expect(second.waitMs).toBeGreaterThan(165);
-      expect(second.waitMs).toBeLessThanOrEqual(215);
+      // 200 ms plus the default 10 ms margin, less the time since the first grant.
+      expect(second.waitMs).toBeGreaterThan(160);
+      expect(second.waitMs).toBeLessThanOrEqual(210);
     }
   });
 

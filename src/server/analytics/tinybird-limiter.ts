@@ -22,11 +22,14 @@
  * provisional: until its holder confirms the start (`Lease.start()`, sent in the same tick as
  * the HTTP request), no other call is granted; the confirmation sets the next start to
  * now + gap. A holder that dies before confirming blocks the others for `confirmTimeoutMs`.
+ * The confirmation travels to Redis while the request travels to Tinybird; when it is the
+ * slower of the two (Upstash over HTTPS), that only widens the gaps.
  *
- * Starts are `minGapMs + gapMarginMs` apart (200 + 15 ms by default), because Tinybird sees
- * arrivals: the gap between starts plus the difference in the two calls' time in transit.
- * That is ~1 ms on a quiet machine; on a loaded one it was measured at up to 20–30 ms now and
- * then. The margin costs ~7% of the ceiling (4.65 instead of 5 calls/s). A call that will
+ * Starts are `minGapMs + gapMarginMs` apart (200 + 10 ms by default), because Tinybird sees
+ * arrivals: the gap between starts plus the difference in the two calls' time in transit
+ * after the start is recorded. That is 1–3 ms on a quiet machine; a loaded one adds tens of
+ * ms now and then, which no affordable margin covers (a 429 is then retried after its
+ * Retry-After). The margin costs ~5% of the ceiling (4.76 instead of 5 calls/s). A call that will
  * likely open a new connection (its caller knows; the limiter does not) asks for
  * `extraGapMs` on top: such a call was measured arriving 35–65 ms after it was sent, and
  * over TLS it would be a handshake later still.
@@ -199,11 +202,11 @@ export class TinybirdLimiter implements CallLimiter {
     this.redis = options.redis;
     this.maxConcurrent = options.maxConcurrent ?? TINYBIRD_LIMITS.maxConcurrent;
     this.minGapMs = options.minGapMs ?? TINYBIRD_LIMITS.minGapMs;
-    this.gapMarginMs = options.gapMarginMs ?? 15;
+    this.gapMarginMs = options.gapMarginMs ?? 10;
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.confirmTimeoutMs = options.confirmTimeoutMs ?? 2_000;
     this.pollMs = options.pollMs ?? 25;
-    this.jitterMs = options.jitterMs ?? 5;
+    this.jitterMs = options.jitterMs ?? 2;
     if (this.maxConcurrent < 1 || this.leaseTtlMs < 1 || this.confirmTimeoutMs < 1) {
       throw new RangeError("TinybirdLimiter: maxConcurrent, leaseTtlMs and confirmTimeoutMs must be positive");
     }
