@@ -85,17 +85,21 @@ describe("export engine, as a user sees it", () => {
 
   it("fails at once, without retrying, when the requester lost access before the run started", async () => {
     const { seedVisits } = await import("./support/visit-fixtures");
-    const { trpcAs, sessionCaller } = await import("./support/fixtures");
     const { db } = await import("~/server/db");
     const { waitForExport } = await import("~/server/exports/manage-export");
+    const { getJobStore } = await import("~/server/services");
+    const { inngest } = await import("~/server/jobs/inngest-client");
+    const { visitExportRequested } = await import("~/server/jobs/events");
     const seeded = await seedVisits({ views: 3 });
     const member = await db.user.create({ data: { email: `leaver-${Date.now()}@example.test` } });
     await db.membership.create({ data: { teamId: seeded.team.id, userId: member.id, role: "MEMBER" } });
-    // Hold the team's queue with the owner's exports, so the member's run starts after the removal.
-    await harness.stopStorage();
-    const { exportId } = await trpcAs(sessionCaller(member.id)).visits.exportDocument({ teamId: seeded.team.id, documentId: seeded.document.id });
+    // The export was requested while the user was a member; the run starts after they left.
+    const exportId = crypto.randomUUID();
+    await getJobStore().create({ id: exportId, type: "document", resourceId: seeded.document.id, userId: member.id, teamId: seeded.team.id });
     await db.membership.deleteMany({ where: { teamId: seeded.team.id, userId: member.id } });
-    await harness.startStorage();
+    await inngest.send(
+      visitExportRequested.create({ exportId, teamId: seeded.team.id, userId: member.id, kind: "document", resourceId: seeded.document.id }),
+    );
     const job = await waitForExport(seeded.team.id, exportId, { timeoutMs: 30_000 });
     expect(job).toMatchObject({ status: "FAILED", errorCode: "FORBIDDEN", error: "You are not a member of this team" });
     const run = harness.executor.runs().find((r) => r.event.data.exportId === exportId && r.functionId.endsWith("export-visits"));
