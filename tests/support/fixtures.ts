@@ -6,10 +6,11 @@ import { randomUUID } from "node:crypto";
 
 import type { Role } from "~/generated/prisma/client";
 import { createCaller } from "~/server/api/root";
-import { createContextInner, type ExportChannel } from "~/server/api/trpc";
+import { createContextInner } from "~/server/api/trpc";
 import { createApiToken } from "~/server/auth/api-tokens";
 import type { Caller } from "~/server/auth/caller";
 import { db } from "~/server/db";
+import type { ExportChannel } from "~/server/jobs/export-job";
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 

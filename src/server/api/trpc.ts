@@ -8,9 +8,8 @@ import { z, ZodError } from "zod";
 
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { isAppError } from "~/server/errors";
+import type { ExportChannel } from "~/server/jobs/export-job";
 import { requireTeamAccess } from "~/server/teams/membership";
-
-export type ExportChannel = "UI" | "CLIENT" | "REST";
 
 /** The context without HTTP, so tests and server components can build one directly. */
 export function createContextInner(opts: { caller: Caller | null; channel?: ExportChannel }) {

@@ -13,12 +13,10 @@ import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { findExportableMetric } from "~/server/exports/metric/metric-file";
 import { metricExportRequested, visitExportRequested } from "~/server/jobs/events";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportChannel, ExportJob } from "~/server/jobs/export-job";
 import { inngest } from "~/server/jobs/inngest-client";
 import { log } from "~/server/log";
 import { getJobStore, getRateLimits } from "~/server/services";
-
-export type ExportChannel = "UI" | "CLIENT" | "REST";
 
 export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string };
 

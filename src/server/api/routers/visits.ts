@@ -3,6 +3,7 @@ import { z } from "zod";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
 import { listVisitResources } from "~/server/exports/visits/visit-resources";
+import type { ExportChannel } from "~/server/jobs/export-job";
 
 const id = z.string().min(1).max(64);
 const requestId = z.string().max(64).optional();
@@ -26,7 +27,7 @@ export const visitsRouter = createTRPCRouter({
 });
 
 async function start(
-  ctx: { caller: { userId: string }; team: { id: string }; channel: "UI" | "CLIENT" | "REST" },
+  ctx: { caller: { userId: string }; team: { id: string }; channel: ExportChannel },
   requestId: string | undefined,
   target: VisitTarget,
 ) {
