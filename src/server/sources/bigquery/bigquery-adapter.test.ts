@@ -20,12 +20,12 @@ import { generateKeyPairSync } from "node:crypto";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { AppError } from "~/server/errors";
 
 import { type BigQueryFake, startBigQueryFake } from "../../../../tests/fakes/bigquery-fake";
 import { createSourceAdapter } from "../create-source-adapter";
 import { type SourceAdapter } from "../source-adapter";
 import { exportAndParse } from "../testing/csv-round-trip";
+import { drain, failure } from "../testing/adapter-assertions";
 
 const PROJECT = "fake-project";
 const EMAIL = "exporter@fake-project.iam.gserviceaccount.com";
@@ -54,21 +54,6 @@ const awkwardRows = [
   ["4", '=HYPERLINK("http://evil")', null, null, null, null, null, null, null, null, null, null],
   ["5", "-5", null, null, null, null, null, null, null, null, null, null],
 ].map((values) => ({ f: values.map(cell) }));
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-async function drain(adapter: SourceAdapter, sql: string, statementTimeoutMs = 5_000) {
-  const result = await adapter.query({ sql, maxRows: 100, statementTimeoutMs });
-  for await (const _ of result.batches) void _;
-}
 
 beforeAll(async () => {
   fake = await startBigQueryFake({

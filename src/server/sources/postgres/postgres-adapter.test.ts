@@ -7,11 +7,11 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { AppError } from "~/server/errors";
 
 import { createSourceAdapter } from "../create-source-adapter";
 import { type SourceAdapter } from "../source-adapter";
 import { exportAndParse } from "../testing/csv-round-trip";
+import { drain, eventually, failure } from "../testing/adapter-assertions";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
 const SERVER = "postgresql://postgres@127.0.0.1:5432";
@@ -38,30 +38,6 @@ async function exportConnections(): Promise<number> {
     );
     return rows[0]?.n ?? -1;
   });
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 2_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-async function drain(adapter: SourceAdapter, sql: string, statementTimeoutMs = 5_000) {
-  const result = await adapter.query({ sql, maxRows: 100, statementTimeoutMs });
-  for await (const _ of result.batches) void _;
 }
 
 beforeAll(async () => {

@@ -20,33 +20,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { AppError } from "~/server/errors";
 
 import { createSourceAdapter } from "../create-source-adapter";
 import { type SourceAdapter } from "../source-adapter";
 import { exportAndParse } from "../testing/csv-round-trip";
 import { type SnowflakeFake, startSnowflakeFake } from "../../../../tests/fakes/snowflake-fake";
+import { drain, failure } from "../testing/adapter-assertions";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
 const USERNAME = "EXPORT_READER";
 
 let fake: SnowflakeFake;
 let adapter: SourceAdapter;
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-async function drain(adapter: SourceAdapter, sql: string, statementTimeoutMs = 5_000) {
-  const result = await adapter.query({ sql, maxRows: 100, statementTimeoutMs });
-  for await (const _ of result.batches) void _;
-}
 
 beforeAll(async () => {
   // The SDK otherwise probes cloud metadata endpoints at login.
