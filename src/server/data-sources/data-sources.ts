@@ -34,14 +34,18 @@ export async function createDataSource(teamId: string, input: { name: string; ty
   });
 }
 
-/** Runs `SELECT 1` with credentials that are not saved anywhere. */
-export async function testCredentials(type: DataSourceType, credentials: unknown) {
-  const adapter = await createSourceAdapter(type, credentials);
+/** Runs `SELECT 1`, then lets go of the connection whatever happened. */
+async function runTest(adapter: SourceAdapter) {
   try {
     await adapter.test();
   } finally {
     await adapter.close();
   }
+}
+
+/** Tests credentials that are not saved anywhere. */
+export async function testCredentials(type: DataSourceType, credentials: unknown) {
+  await runTest(await createSourceAdapter(type, credentials));
 }
 
 /** The adapter for a saved data source, its credentials decrypted only in memory. */
@@ -56,12 +60,7 @@ export async function openDataSource(teamId: string, dataSourceId: string): Prom
 }
 
 export async function testDataSource(teamId: string, dataSourceId: string) {
-  const adapter = await openDataSource(teamId, dataSourceId);
-  try {
-    await adapter.test();
-  } finally {
-    await adapter.close();
-  }
+  await runTest(await openDataSource(teamId, dataSourceId));
 }
 
 export async function deleteDataSource(teamId: string, dataSourceId: string) {
