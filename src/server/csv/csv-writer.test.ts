@@ -262,3 +262,88 @@ describe("CsvWriter", () => {
     expect(writer.result.rows).toBe(2);
   });
 });
+
+describe("CsvWriter with records the database encoded", () => {
+  const columns: CsvColumn[] = [
+    { name: "id", type: "number" },
+    { name: "note", type: "text" },
+  ];
+  // As PostgreSQL's COPY … CSV writes them: LF row ends, LF and CR kept inside quotes.
+  const records = '1,"two\nlines"\n2,"say ""hi"", then\r\nleave"\n3,\n';
+  const expected = 'id,note\r\n1,"two\nlines"\r\n2,"say ""hi"", then\r\nleave"\r\n3,\r\n';
+
+  async function collectRecords(chunks: Iterable<Buffer> | AsyncIterable<Buffer>, options?: CsvWriterOptions) {
+    const writer = new CsvWriter(columns, options);
+    async function* source() {
+      yield* chunks;
+    }
+    const out: Buffer[] = [];
+    for await (const chunk of writer.encodeRecords(source())) out.push(chunk);
+    return { writer, text: Buffer.concat(out).toString("utf8") };
+  }
+
+  it("ends rows with CRLF, leaves line breaks inside quotes alone, however the records are chunked", async () => {
+    const bytes = Buffer.from(records);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const { text, writer } = await collectRecords([bytes.subarray(0, cut), bytes.subarray(cut)]);
+      expect(text).toBe(expected);
+      expect(writer.result).toEqual({ rows: 3, bytes: Buffer.byteLength(expected), truncated: false });
+    }
+    const byteByByte = [...bytes].map((b) => Buffer.from([b]));
+    expect((await collectRecords(byteByByte)).text).toBe(expected);
+    expect(parseCsv(expected)).toEqual([["id", "note"], ["1", "two\nlines"], ["2", 'say "hi", then\r\nleave'], ["3", ""]]);
+  });
+
+  it("starts with the BOM when asked, and writes only the header for no records", async () => {
+    expect((await collectRecords([], { bom: true })).text).toBe("\uFEFFid,note\r\n");
+  });
+
+  it("cuts at maxRows, within a chunk or at a chunk's end, says truncated, and stops reading", async () => {
+    const bytes = Buffer.from(records);
+    const withinChunk = await collectRecords([bytes], { maxRows: 2 });
+    expect(withinChunk.writer.result).toMatchObject({ rows: 2, truncated: true });
+    expect(parseCsv(withinChunk.text)).toHaveLength(3);
+
+    let pulled = 0;
+    let closed = false;
+    async function* perRecord() {
+      try {
+        for (const line of ["1,a\n", "2,b\n", "3,c\n", "4,d\n"]) {
+          pulled++;
+          yield Buffer.from(line);
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const atChunkEnd = await collectRecords(perRecord(), { maxRows: 2 });
+    expect(atChunkEnd.text).toBe("id,note\r\n1,a\r\n2,b\r\n");
+    expect(atChunkEnd.writer.result).toMatchObject({ rows: 2, truncated: true });
+    expect(pulled).toBe(3);
+    expect(closed).toBe(true);
+  });
+
+  it("is not truncated with exactly maxRows records", async () => {
+    const { writer } = await collectRecords([Buffer.from(records)], { maxRows: 3 });
+    expect(writer.result).toMatchObject({ rows: 3, truncated: false });
+  });
+
+  it("fails with FILE_TOO_LARGE once the size cap is crossed", async () => {
+    async function* endless() {
+      for (;;) yield Buffer.from("1,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n".repeat(100));
+    }
+    const writer = new CsvWriter(columns, { maxBytes: 100_000, chunkSize: 8 * 1024 });
+    let produced = 0;
+    const error = await (async () => {
+      try {
+        for await (const chunk of writer.encodeRecords(endless())) produced += chunk.length;
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe("FILE_TOO_LARGE");
+    expect(produced).toBeLessThanOrEqual(100_000);
+    expect(writer.result.bytes).toBe(produced);
+  });
+});

@@ -14,6 +14,9 @@ export const DEFAULT_MAX_BYTES = 500 * 1024 * 1024;
 export const DEFAULT_MAX_ROWS = 1_000_000;
 const DEFAULT_CHUNK_SIZE = 64 * 1024;
 const BOM = "\uFEFF";
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
 
 export interface CsvProgress {
   rows: number;
@@ -41,6 +44,12 @@ export interface CsvWriterOptions {
 }
 
 export type RowBatches = AsyncIterable<readonly (readonly unknown[])[]> | Iterable<readonly (readonly unknown[])[]>;
+
+/**
+ * CSV records a database encoded itself (PostgreSQL's COPY … CSV): RFC 4180, no header,
+ * each record ending in LF, values already following this writer's rules.
+ */
+export type CsvRecords = AsyncIterable<Uint8Array>;
 
 function formatLimit(bytes: number): string {
   const mb = bytes / (1024 * 1024);
@@ -74,15 +83,11 @@ export class CsvWriter {
 
   /** The CSV as Buffer chunks. Stopping early (break, error) stops reading the source. */
   async *encode(batches: RowBatches): AsyncGenerator<Buffer, CsvResult, undefined> {
-    if (this.started) throw new Error("A CsvWriter encodes one result only");
-    this.started = true;
     const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const width = this.columns.length;
     const neutralize = this.neutralize;
-    const neutralizeHeader = this.options.neutralizeFormulas ?? true;
 
-    let out = this.options.bom ? BOM : "";
-    out += this.columns.map((c) => textField(c.name, neutralizeHeader)).join(",") + "\r\n";
+    let out = this.begin();
 
     rows: for await (const batch of batches) {
       for (const row of batch) {
@@ -95,12 +100,46 @@ export class CsvWriter {
         out += line + "\r\n";
         this.rows++;
         if (out.length >= chunkSize) {
-          yield this.flush(out);
+          yield this.flush(Buffer.from(out, "utf8"));
           out = "";
         }
       }
     }
-    if (out.length > 0) yield this.flush(out);
+    if (out.length > 0) yield this.flush(Buffer.from(out, "utf8"));
+    else this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
+    return this.result;
+  }
+
+  /**
+   * The CSV of records the database encoded: the header goes first, row ends become CRLF,
+   * and rows are counted, cut at `maxRows` and held to `maxBytes` as `encode` does for rows.
+   */
+  async *encodeRecords(records: CsvRecords): AsyncGenerator<Buffer, CsvResult, undefined> {
+    const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    let pending: Buffer[] = [Buffer.from(this.begin(), "utf8")];
+    let pendingBytes = pending[0]!.length;
+    const scan = { inQuotes: false };
+
+    for await (const input of records) {
+      const chunk = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+      if (chunk.length === 0) continue;
+      if (this.rows === this.maxRows) {
+        this.truncated = true;
+        break;
+      }
+      const framed = crlfRecords(chunk, scan, this.maxRows - this.rows);
+      this.rows += framed.records;
+      this.truncated = this.rows === this.maxRows && framed.consumed < chunk.length;
+      pending.push(framed.out);
+      pendingBytes += framed.out.length;
+      if (pendingBytes >= chunkSize || this.truncated) {
+        yield this.flush(Buffer.concat(pending, pendingBytes));
+        pending = [];
+        pendingBytes = 0;
+      }
+      if (this.truncated) break;
+    }
+    if (pendingBytes > 0) yield this.flush(Buffer.concat(pending, pendingBytes));
     else this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
     return this.result;
   }
@@ -110,8 +149,20 @@ export class CsvWriter {
     return Readable.from(this.encode(batches), { objectMode: false });
   }
 
-  private flush(text: string): Buffer {
-    const chunk = Buffer.from(text, "utf8");
+  /** A Node stream of `encodeRecords`. */
+  streamRecords(records: CsvRecords): Readable {
+    return Readable.from(this.encodeRecords(records), { objectMode: false });
+  }
+
+  /** The BOM, if asked for, and the header row. */
+  private begin(): string {
+    if (this.started) throw new Error("A CsvWriter encodes one result only");
+    this.started = true;
+    const neutralizeHeader = this.options.neutralizeFormulas ?? true;
+    return (this.options.bom ? BOM : "") + this.columns.map((c) => textField(c.name, neutralizeHeader)).join(",") + "\r\n";
+  }
+
+  private flush(chunk: Buffer): Buffer {
     if (this.bytes + chunk.length > this.maxBytes) {
       throw new AppError(
         "FILE_TOO_LARGE",
@@ -124,4 +175,37 @@ export class CsvWriter {
     this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
     return chunk;
   }
+}
+
+/**
+ * Scans `chunk` for record ends (an LF outside quotes; a doubled quote toggles twice), at
+ * most `maxRecords` of them, and returns the bytes scanned with a CR before each record's
+ * LF. The quote state carries over to the next chunk.
+ */
+function crlfRecords(chunk: Buffer, scan: { inQuotes: boolean }, maxRecords: number): { out: Buffer; records: number; consumed: number } {
+  const ends: number[] = [];
+  let inQuotes = scan.inQuotes;
+  let i = 0;
+  for (; i < chunk.length; i++) {
+    const c = chunk[i];
+    if (c === QUOTE) inQuotes = !inQuotes;
+    else if (c === LF && !inQuotes) {
+      ends.push(i);
+      if (ends.length === maxRecords) {
+        i++;
+        break;
+      }
+    }
+  }
+  scan.inQuotes = inQuotes;
+  const out = Buffer.allocUnsafe(i + ends.length);
+  let from = 0;
+  let at = 0;
+  for (const end of ends) {
+    at += chunk.copy(out, at, from, end);
+    out[at++] = CR;
+    from = end;
+  }
+  chunk.copy(out, at, from, i);
+  return { out, records: ends.length, consumed: i };
 }

@@ -13,6 +13,8 @@ export {
   sourceCredentialsSchemas,
 } from "./credentials";
 export {
+  type CsvRecordsResult,
+  type CsvRules,
   type DataSourceType,
   dataSourceTypes,
   type QueryResult,

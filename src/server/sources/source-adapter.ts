@@ -31,11 +31,31 @@ export interface QueryResult {
   batches: AsyncIterable<unknown[][]>;
 }
 
+/**
+ * A result the database encoded as CSV itself: RFC 4180 records without a header, each
+ * ending in LF, already following the rules the CSV writer would apply to rows.
+ */
+export interface CsvRecordsResult {
+  columns: CsvColumn[];
+  /** Read it to the end or stop early; either way the adapter closes the query. */
+  csvRecords: AsyncIterable<Uint8Array>;
+}
+
+/** The CSV writer's rules that a database must follow to encode a result itself. */
+export interface CsvRules {
+  neutralizeFormulas: boolean;
+}
+
 export interface SourceAdapter {
   readonly type: DataSourceType;
   /** Connects and runs `SELECT 1` the way a query would; throws a sanitised AppError. */
   test(): Promise<void>;
   query(query: SourceQuery): Promise<QueryResult>;
+  /**
+   * The fast path, where a database can write CSV itself (PostgreSQL's COPY). It answers with
+   * rows instead when it cannot encode this statement, so callers handle both.
+   */
+  queryCsv?(query: SourceQuery, rules: CsvRules): Promise<QueryResult | CsvRecordsResult>;
   /** Ends every connection the adapter still holds, including unread results. */
   close(): Promise<void>;
 }

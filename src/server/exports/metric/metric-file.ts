@@ -11,6 +11,9 @@ import type { ProduceContext, ProducedFile } from "~/server/jobs/export-function
 import { log } from "~/server/log";
 import { safeFileName } from "~/server/storage";
 
+/** The same rules whether the app or the database encodes the CSV. */
+const CSV_RULES = { neutralizeFormulas: true } as const;
+
 /** `<metric name made safe>_<unix time>.csv`, as the original API named its files. */
 export function metricFileName(metricName: string, at = new Date()): string {
   return `${safeFileName(metricName, "metric")}_${Math.floor(at.getTime() / 1000)}.csv`;
@@ -38,19 +41,22 @@ export async function produceMetricCsv(
   const started = Date.now();
   try {
     ctx.progress({ phase: "querying", rows: 0, bytes: 0 });
-    const result = await adapter.query({
+    const query = {
       sql: metric.sql,
       maxRows: limits.maxRows,
       statementTimeoutMs: Math.min(limits.statementTimeoutMs, options.timeoutMs),
       signal: ctx.signal,
-    });
-    log("info", "export.query_started", { metricId: metric.id, ms: Date.now() - started, columns: result.columns.length });
+    };
+    const result = adapter.queryCsv ? await adapter.queryCsv(query, CSV_RULES) : await adapter.query(query);
+    const encodedBy = "csvRecords" in result ? "database" : "app";
+    log("info", "export.query_started", { metricId: metric.id, ms: Date.now() - started, columns: result.columns.length, encodedBy });
     const writer = new CsvWriter(result.columns, {
+      ...CSV_RULES,
       maxRows: limits.maxRows,
       maxBytes: limits.maxBytes,
       onProgress: ({ rows, bytes }) => ctx.progress({ phase: "writing", rows, bytes }),
     });
-    const body = writer.stream(result.batches);
+    const body = "csvRecords" in result ? writer.streamRecords(result.csvRecords) : writer.stream(result.batches);
     body.once("close", () => void adapter.close());
     return { body, summary: () => writer.result };
   } catch (error) {

@@ -178,6 +178,81 @@ describe("Postgres adapter", () => {
     await expect(adapter.test()).resolves.toBeUndefined();
   });
 
+  describe("the COPY fast path", () => {
+    // Every type the row path formats specially, plus the awkward table, under both settings.
+    const everyType = `
+      SELECT a.*, a.id AS id, interval '-1 day' AS span, 'ab'::char(4) AS padded, inet '192.168.0.1' AS ip,
+             timestamptz 'infinity' AS forever, timestamp '0044-03-15 10:00 BC' AS ancient,
+             ARRAY[1.50, -2]::numeric[] AS nums, json '{"x": 1}' AS j, jsonb '-5' AS negative_json,
+             uuid '0b5c2c5e-6f5e-4a8e-9a65-2d1f0f6f4b1e' AS uid, time '10:11:12' AS t, '' AS empty_text
+      FROM awkward a ORDER BY a.id;`;
+
+    it("writes exactly the cells the row path writes", async () => {
+      for (const neutralizeFormulas of [true, false]) {
+        const query = { sql: everyType, maxRows: 1000, statementTimeoutMs: 5_000 };
+        const viaRows = await exportAndParse(adapter, query, { neutralizeFormulas });
+        const viaCopy = await exportAndParse(adapter, query, { neutralizeFormulas, databaseCsv: true });
+        expect(viaRows.encodedBy).toBe("app");
+        expect(viaCopy.encodedBy).toBe("database");
+        expect(viaCopy.columns).toEqual(viaRows.columns);
+        expect(viaCopy.header).toEqual(viaRows.header);
+        expect(viaCopy.rows).toEqual(viaRows.rows);
+        expect(viaCopy.rows).toHaveLength(10);
+      }
+    });
+
+    it("leaves statements it cannot wrap to the row path, which gives the database's own answer", async () => {
+      const refused = [
+        "INSERT INTO awkward (id) VALUES (99)",
+        "WITH gone AS (DELETE FROM awkward RETURNING id) SELECT * FROM gone",
+        "SELECT 1; COMMIT; DROP TABLE awkward",
+        // SQL written to close the wrapping early and run statements of its own.
+        "SELECT 1) AS x; COMMIT; DROP TABLE awkward; SELECT * FROM (SELECT 1",
+      ];
+      for (const sql of refused) {
+        const viaCopy = await failure(exportAndParse(adapter, { sql, maxRows: 10, statementTimeoutMs: 5_000 }, { databaseCsv: true }));
+        const viaRows = await failure(drain(adapter, sql));
+        expect(viaCopy.code).toBe("QUERY_FAILED");
+        expect(viaCopy.message).toBe(viaRows.message);
+      }
+      expect((await failure(drain(adapter, refused[0]!))).message).toBe("cannot execute INSERT in a read-only transaction");
+      // The table survived, and a trailing semicolon does not stop the fast path.
+      const count = await exportAndParse(adapter, { sql: "SELECT count(*) FROM awkward;  \n", maxRows: 1, statementTimeoutMs: 5_000 }, { databaseCsv: true });
+      expect(count).toMatchObject({ encodedBy: "database", rows: [["10"]] });
+    });
+
+    it("stops a 10-million-row COPY after maxRows + 1 rows and closes its connection", async () => {
+      const started = Date.now();
+      const result = await exportAndParse(
+        adapter,
+        { sql: "SELECT generate_series(1, 10000000) AS n, md5(random()::text) AS filler", maxRows: 1000, statementTimeoutMs: 60_000 },
+        { databaseCsv: true },
+      );
+      expect(result.encodedBy).toBe("database");
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(result).toMatchObject({ rowsWritten: 1000, truncated: true });
+      expect(result.rows.at(-1)?.[0]).toBe("1000");
+      expect(await eventually(async () => (await exportConnections()) === 0)).toBe(true);
+    });
+
+    it("reports a statement timeout and an abort as the row path does", async () => {
+      const timedOut = await failure(
+        exportAndParse(adapter, { sql: "SELECT pg_sleep(5)", maxRows: 1, statementTimeoutMs: 200 }, { databaseCsv: true }),
+      );
+      expect(timedOut.code).toBe("QUERY_FAILED");
+      expect(timedOut.details).toEqual({ reason: "statement_timeout", timeoutMs: 200 });
+
+      const controller = new AbortController();
+      const reason = new Error("export cancelled");
+      setTimeout(() => controller.abort(reason), 300);
+      const started = Date.now();
+      const aborted = exportAndParse(adapter, { sql: "SELECT pg_sleep(5)", maxRows: 1, statementTimeoutMs: 10_000, signal: controller.signal }, { databaseCsv: true });
+      await expect(aborted).rejects.toBe(reason);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await eventually(async () => (await exportConnections()) === 0)).toBe(true);
+    });
+  });
+
   describe("never echoes a password", () => {
     const cases: [string, unknown][] = [
       ["an unknown host", { url: `postgresql://postgres:${PASSWORD}@nonexistent.invalid:5432/test` }],

@@ -12,6 +12,7 @@
  * and DateStyle=ISO, which the timestamp parsers in postgres-types rely on.
  */
 import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import Cursor from "pg-cursor";
 
 import { type CsvColumn } from "~/server/csv";
@@ -19,6 +20,8 @@ import { AppError } from "~/server/errors";
 
 import { type PostgresCredentials } from "../credentials";
 import {
+  type CsvRecordsResult,
+  type CsvRules,
   DEFAULT_BATCH_SIZE,
   type QueryResult,
   rowBudget,
@@ -35,6 +38,7 @@ import {
   SecretRedactor,
   urlSecrets,
 } from "../source-errors";
+import { copySql, describeSql } from "./postgres-copy";
 import { exportTypeParsers, postgresColumnType } from "./postgres-types";
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -69,6 +73,13 @@ function sessionSetup(statementTimeoutMs: number): string {
     "SET LOCAL DateStyle = 'ISO, YMD'",
     "SET LOCAL IntervalStyle = 'postgres'",
   ].join("; ");
+}
+
+function exportColumns(fields: pg.FieldDef[]): CsvColumn[] {
+  if (fields.length === 0) {
+    throw new AppError("QUERY_FAILED", "The statement returned no columns to export; a metric must be a SELECT.");
+  }
+  return fields.map((f) => ({ name: f.name, type: postgresColumnType(f.dataTypeID) }));
 }
 
 function read(cursor: Cursor<Row>, count: number): Promise<{ rows: Row[]; fields: pg.FieldDef[] }> {
@@ -186,7 +197,8 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
     }
   }
 
-  async function query(query: SourceQuery): Promise<QueryResult> {
+  /** Connects and opens the read-only transaction; aborting the query cancels it and ends the connection. */
+  async function begin(query: SourceQuery): Promise<{ client: pg.Client; stopListening: () => void }> {
     query.signal?.throwIfAborted();
     const client = await connect(query);
     const abort = () => void cancelRunning(client).then(() => release(client));
@@ -194,14 +206,63 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
     const stopListening = () => query.signal?.removeEventListener("abort", abort);
     try {
       await client.query(sessionSetup(query.statementTimeoutMs));
-      const cursor = client.query(new Cursor<Row>(query.sql, undefined, { rowMode: "array" }));
-      const wanted = Math.min(query.batchSize ?? DEFAULT_BATCH_SIZE, rowBudget(query));
-      const { rows, fields } = await read(cursor, wanted);
-      if (fields.length === 0) {
-        throw new AppError("QUERY_FAILED", "The statement returned no columns to export; a metric must be a SELECT.");
+      return { client, stopListening };
+    } catch (error) {
+      stopListening();
+      await release(client);
+      throw toAppError(error, query, "query");
+    }
+  }
+
+  async function runCursor(client: pg.Client, query: SourceQuery, stopListening: () => void): Promise<QueryResult> {
+    const cursor = client.query(new Cursor<Row>(query.sql, undefined, { rowMode: "array" }));
+    const wanted = Math.min(query.batchSize ?? DEFAULT_BATCH_SIZE, rowBudget(query));
+    const { rows, fields } = await read(cursor, wanted);
+    return { columns: exportColumns(fields), batches: batches(client, cursor, rows, rows.length < wanted, query, stopListening) };
+  }
+
+  async function query(query: SourceQuery): Promise<QueryResult> {
+    const { client, stopListening } = await begin(query);
+    try {
+      return await runCursor(client, query, stopListening);
+    } catch (error) {
+      stopListening();
+      await release(client);
+      throw toAppError(error, query, "query");
+    }
+  }
+
+  async function* records(client: pg.Client, copy: AsyncIterable<Buffer>, query: SourceQuery, stopListening: () => void): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of copy) yield chunk;
+    } catch (error) {
+      throw toAppError(error, query, "query");
+    } finally {
+      stopListening();
+      // As with the cursor: ending the connection stops a COPY that still has rows to send.
+      await release(client);
+    }
+  }
+
+  async function queryCsv(query: SourceQuery, rules: CsvRules): Promise<QueryResult | CsvRecordsResult> {
+    const { client, stopListening } = await begin(query);
+    try {
+      // The describe step plans the wrapped SQL without running it. When the metric's SQL
+      // cannot be wrapped (a non-SELECT, a data-modifying WITH), the row path runs it as
+      // written, so the user sees the database's own answer to their SQL.
+      await client.query("SAVEPOINT describe_export");
+      let fields: pg.FieldDef[];
+      try {
+        // The extended protocol refuses a second statement (pg's typings lack `queryMode`).
+        const describe = { text: describeSql(query.sql), rowMode: "array", queryMode: "extended" } as pg.QueryArrayConfig;
+        ({ fields } = await client.query(describe));
+      } catch {
+        await client.query("ROLLBACK TO SAVEPOINT describe_export");
+        return await runCursor(client, query, stopListening);
       }
-      const columns: CsvColumn[] = fields.map((f) => ({ name: f.name, type: postgresColumnType(f.dataTypeID) }));
-      return { columns, batches: batches(client, cursor, rows, rows.length < wanted, query, stopListening) };
+      const columns = exportColumns(fields);
+      const copy = client.query(copyTo(copySql(query.sql, fields, { maxRows: query.maxRows, neutralizeFormulas: rules.neutralizeFormulas })));
+      return { columns, csvRecords: records(client, copy, query, stopListening) };
     } catch (error) {
       stopListening();
       await release(client);
@@ -212,6 +273,7 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
   return {
     type: "POSTGRES",
     query,
+    queryCsv,
     async test() {
       const result = await query({ sql: "SELECT 1", maxRows: 1, statementTimeoutMs: CONNECT_TIMEOUT_MS });
       for await (const _ of result.batches) void _;

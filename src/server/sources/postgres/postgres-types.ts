@@ -15,7 +15,7 @@ import { type ColumnType } from "~/server/csv";
 
 import { JsonNumber, RawJson, toJsonText } from "../json-text";
 
-const oid = {
+export const oid = {
   bool: 16,
   bytea: 17,
   int8: 20,
@@ -84,8 +84,12 @@ const columnTypes = new Map<number, ColumnType>([
   [oid.interval, "text"],
 ]);
 
+export function isArrayType(dataTypeId: number): boolean {
+  return arrayElements.has(dataTypeId);
+}
+
 export function postgresColumnType(dataTypeId: number): ColumnType {
-  return columnTypes.get(dataTypeId) ?? (arrayElements.has(dataTypeId) ? "json" : "unknown");
+  return columnTypes.get(dataTypeId) ?? (isArrayType(dataTypeId) ? "json" : "unknown");
 }
 
 /** "2024-01-02 03:04:05.123456+00" (TimeZone=UTC) → "2024-01-02T03:04:05.123456Z". */

@@ -1,6 +1,7 @@
 /**
  * Test support: runs a query through an adapter and the CSV writer, as an export does, and
- * parses the file back with a real CSV parser.
+ * parses the file back with a real CSV parser. `databaseCsv` takes the adapter's fast path,
+ * where the database encodes the CSV itself.
  */
 import { parse } from "csv-parse/sync";
 
@@ -11,19 +12,39 @@ import { type SourceAdapter, type SourceQuery } from "../source-adapter";
 export async function exportAndParse(
   adapter: SourceAdapter,
   query: SourceQuery,
-  options: CsvWriterOptions = {},
-): Promise<{ columns: CsvColumn[]; header: string[]; rows: string[][]; rowsRead: number; rowsWritten: number; truncated: boolean }> {
-  const result = await adapter.query(query);
-  let rowsRead = 0;
-  async function* counted() {
-    for await (const batch of result.batches) {
-      rowsRead += batch.length;
-      yield batch;
-    }
+  options: CsvWriterOptions & { databaseCsv?: boolean } = {},
+): Promise<{
+  columns: CsvColumn[];
+  header: string[];
+  rows: string[][];
+  /** Rows the adapter handed over; unknown when the database encoded the CSV. */
+  rowsRead?: number;
+  rowsWritten: number;
+  truncated: boolean;
+  encodedBy: "database" | "app";
+}> {
+  const { databaseCsv, ...writerOptions } = options;
+  const result =
+    databaseCsv && adapter.queryCsv
+      ? await adapter.queryCsv(query, { neutralizeFormulas: writerOptions.neutralizeFormulas ?? true })
+      : await adapter.query(query);
+  const writer = new CsvWriter(result.columns, { maxRows: query.maxRows, ...writerOptions });
+  let rowsRead: number | undefined;
+  let encoded: AsyncIterable<Buffer>;
+  if ("csvRecords" in result) {
+    encoded = writer.encodeRecords(result.csvRecords);
+  } else {
+    rowsRead = 0;
+    const counted = async function* () {
+      for await (const batch of result.batches) {
+        rowsRead! += batch.length;
+        yield batch;
+      }
+    };
+    encoded = writer.encode(counted());
   }
-  const writer = new CsvWriter(result.columns, { maxRows: query.maxRows, ...options });
   const chunks: Buffer[] = [];
-  for await (const chunk of writer.encode(counted())) chunks.push(chunk);
+  for await (const chunk of encoded) chunks.push(chunk);
   const [header = [], ...rows] = parse(Buffer.concat(chunks), { bom: true }) as string[][];
   return {
     columns: result.columns,
@@ -32,5 +53,6 @@ export async function exportAndParse(
     rowsRead,
     rowsWritten: writer.result.rows,
     truncated: writer.result.truncated,
+    encodedBy: "csvRecords" in result ? "database" : "app",
   };
 }
