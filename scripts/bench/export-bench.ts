@@ -1,6 +1,6 @@
 /**
  * npm run bench:export — a full metric export through the real function (local executor,
- * serve handler in a worker process, PostgreSQL cursor → CSV → multipart upload to s3rver),
+ * serve handler in a worker process, PostgreSQL COPY → CSV framing → multipart upload to s3rver),
  * at 100,000 and 1,000,000 rows, against `psql \copy … csv header` on the same table.
  * Prints rows/s, MB/s, the worker's peak RSS, and the ratio to psql.
  */

@@ -133,7 +133,7 @@ export class CsvWriter {
       pending.push(framed.out);
       pendingBytes += framed.out.length;
       if (pendingBytes >= chunkSize || this.truncated) {
-        yield this.flush(Buffer.concat(pending, pendingBytes));
+        yield this.flush(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
         pending = [];
         pendingBytes = 0;
       }

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type EmbeddedS3, startS3rver } from "../../../dev/s3rver";
 
 import { contentDisposition, newExportKey, ObjectStorage, safeFileName, type StorageConfig } from "./index";
+import { PART_SIZE } from "./object-storage";
 
 const BUCKET = "storage-test";
 const MB = 1024 * 1024;
@@ -141,7 +142,9 @@ describe("object storage against s3rver", () => {
     const body = generated(20 * MB);
     const result = await storage.uploadStream({ key, body: body.stream, fileName: "big.csv" });
     expect(result).toEqual({ size: 20 * MB });
-    expect(commands()).toEqual(["CreateMultipartUploadCommand", "UploadPartCommand", "UploadPartCommand", "UploadPartCommand", "CompleteMultipartUploadCommand"]);
+    const partCount = Math.ceil((20 * MB) / PART_SIZE);
+    expect(commands()).toEqual(["CreateMultipartUploadCommand", ...Array<string>(partCount).fill("UploadPartCommand"), "CompleteMultipartUploadCommand"]);
+    expect(sent.filter((c) => c.command === "UploadPartCommand").map((c) => c.input.PartNumber)).toEqual([...Array(partCount).keys()].map((i) => i + 1));
     expect(sent[0]?.input).not.toHaveProperty("ACL");
     expect(await storage.headObject(key)).toEqual({ size: 20 * MB });
     const object = await storage.getObjectStream(key);
@@ -171,6 +174,24 @@ describe("object storage against s3rver", () => {
     expect(created).toBeDefined();
     expect(commands()).toContain("AbortMultipartUploadCommand");
     expect(commands()).not.toContain("CompleteMultipartUploadCommand");
+    expect(await objectKeys()).not.toContain(key);
+    expect(s3.pendingUploads()).toEqual([]);
+  });
+
+  it("aborts the multipart upload when a part fails: the part's error, no object, no part left", async () => {
+    const key = newExportKey("t", "part-fails.csv");
+    const failing = new ObjectStorage(s3Config());
+    let parts = 0;
+    failing.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "UploadPartCommand" && ++parts === 2) throw new Error("part 2 refused");
+        return next(args);
+      },
+      { step: "initialize", name: "failSecondPart" },
+    );
+    const body = generated(30 * MB);
+    await expect(failing.uploadStream({ key, body: body.stream })).rejects.toThrow("part 2 refused");
+    expect(body.stream.destroyed).toBe(true);
     expect(await objectKeys()).not.toContain(key);
     expect(s3.pendingUploads()).toEqual([]);
   });

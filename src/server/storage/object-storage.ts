@@ -3,8 +3,7 @@
  * memory and leave through short-lived presigned links (or streamed through the app). The
  * bucket stays private: nothing here sets an ACL or a bucket policy.
  */
-import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
 
 import {
   CreateBucketCommand,
@@ -15,17 +14,16 @@ import {
   PutBucketLifecycleConfigurationCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 
 import { AppError } from "~/server/errors";
-import { log } from "~/server/log";
 
 import { contentDisposition, EXPORTS_PREFIX } from "./file-names";
+import { uploadInParts } from "./multipart-upload";
 import { bucketOf, createS3Client, type StorageConfig } from "./storage-config";
 
-/** 8 MB parts, at most 2 in flight: about 24 MB of buffers per upload, whatever the file size. */
-const PART_SIZE = 8 * 1024 * 1024;
+/** 5 MB parts (S3's smallest), 2 in flight while a third fills: 15 MB of buffers per upload, whatever the file size. */
+export const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_LINK_SECONDS = 7 * 24 * 3600;
@@ -64,61 +62,33 @@ export class ObjectStorage {
   }
 
   /**
-   * Streams `body` to `key`: a multipart upload of 8 MB parts, or one PUT below that. On any
+   * Streams `body` to `key`: a multipart upload of 5 MB parts, or one PUT below that. On any
    * failure or abort the body is destroyed (releasing, say, a database cursor), the multipart
    * upload is aborted before this returns, and no object is left. Returns the bytes written.
    */
   async uploadStream(input: UploadInput): Promise<{ size: number }> {
     const { signal } = input;
     if (signal?.aborted) throw abortReason(signal);
-    const source = input.body instanceof Readable ? input.body : Readable.from(input.body);
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    // The body's own failure (the query, the size cap) is the story, not the upload's reaction to it.
-    let sourceError: unknown;
-    source.once("error", (error) => (sourceError ??= error));
-    // Either side's failure destroys the other; the upload's outcome is judged below.
-    pipeline(source, counter).catch(() => {});
-
-    const disposition = input.contentDisposition ?? (input.fileName ? contentDisposition(input.fileName) : undefined);
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: input.key,
-        Body: counter,
-        ContentType: input.contentType ?? "text/csv; charset=utf-8",
-        ContentDisposition: disposition,
-      },
-      partSize: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-      leavePartsOnError: false,
-    });
-    // Failing the body (rather than Upload.abort(), which rejects at once and cleans up later)
-    // makes Upload send AbortMultipartUpload before done() rejects.
-    const onAbort = () => source.destroy(abortReason(signal!) as Error);
+    const body = input.body instanceof Readable ? input.body : Readable.from(input.body);
+    // Destroying the body ends the upload's read loop with the signal's reason at once.
+    const onAbort = () => body.destroy(abortReason(signal!) as Error);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      await upload.done();
+      const target = {
+        Bucket: this.bucket,
+        Key: input.key,
+        ContentType: input.contentType ?? "text/csv; charset=utf-8",
+        ContentDisposition: input.contentDisposition ?? (input.fileName ? contentDisposition(input.fileName) : undefined),
+      };
+      const size = await uploadInParts(this.client, target, body, { partSize: PART_SIZE, queueSize: QUEUE_SIZE, signal });
       // Aborted after the last byte was read: the object exists but nobody wants it.
       if (signal?.aborted) throw abortReason(signal);
       return { size };
     } catch (error) {
-      source.destroy();
-      counter.destroy();
+      body.destroy();
       await this.deleteObject(input.key).catch(() => {});
-      if (sourceError !== undefined && error !== sourceError && !signal?.aborted) {
-        // Upload's own clean-up (AbortMultipartUpload) failed; parts may remain until the
-        // lifecycle rule's AbortIncompleteMultipartUpload removes them.
-        log("warn", "storage.upload_cleanup_failed", { key: input.key, error: error instanceof Error ? error.message : String(error) });
-      }
       if (signal?.aborted) throw abortReason(signal);
-      throw sourceError ?? error;
+      throw error;
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
