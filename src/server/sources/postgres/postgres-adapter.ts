@@ -1,12 +1,16 @@
 /**
- * PostgreSQL through a server-side cursor (pg-cursor, extended protocol): one connection per
- * query, rows fetched `batchSize` at a time as arrays, never more than the row budget.
+ * PostgreSQL, two ways, one connection per query:
+ * - `queryCsv`, the export's path: the server writes the CSV itself through COPY (see
+ *   postgres-copy), several times faster than handing rows to JavaScript;
+ * - `query`: a server-side cursor (pg-cursor, extended protocol), rows fetched `batchSize` at
+ *   a time as arrays, never more than the row budget. `queryCsv` falls back to it for SQL
+ *   that the COPY cannot wrap.
  *
  * Each query runs in `BEGIN TRANSACTION READ ONLY` with `SET LOCAL statement_timeout`, so a
  * write is refused by the server (SQLSTATE 25006) and a slow statement is cancelled by it.
  * The extended protocol also refuses several statements in one query, so the metric's SQL
  * cannot COMMIT its way out of the transaction and go on. The statement timeout covers each
- * fetch of the cursor, not the export as a whole.
+ * fetch of the cursor, and the whole of a COPY.
  *
  * The session runs with TimeZone=UTC, so `now()::date` and the like in a metric mean UTC,
  * and DateStyle=ISO, which the timestamp parsers in postgres-types rely on.
