@@ -116,9 +116,12 @@ export class CsvWriter {
    */
   async *encodeRecords(records: CsvRecords): AsyncGenerator<Buffer, CsvResult, undefined> {
     const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    let pending: Buffer[] = [Buffer.from(this.begin(), "utf8")];
-    let pendingBytes = pending[0]!.length;
+    yield this.flush(Buffer.from(this.begin(), "utf8"));
     const scan = { inQuotes: false };
+    // Records are framed straight into one output buffer per chunk: the database's reads are
+    // small (about 8 KB), and a buffer for each would be garbage for V8 to collect.
+    let out = Buffer.allocUnsafe(chunkSize);
+    let length = 0;
 
     for await (const input of records) {
       const chunk = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
@@ -127,19 +130,21 @@ export class CsvWriter {
         this.truncated = true;
         break;
       }
-      const framed = crlfRecords(chunk, scan, this.maxRows - this.rows);
-      this.rows += framed.records;
-      this.truncated = this.rows === this.maxRows && framed.consumed < chunk.length;
-      pending.push(framed.out);
-      pendingBytes += framed.out.length;
-      if (pendingBytes >= chunkSize || this.truncated) {
-        yield this.flush(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
-        pending = [];
-        pendingBytes = 0;
+      // A CR before every LF at most doubles the bytes.
+      if (length + 2 * chunk.length > out.length) {
+        if (length > 0) yield this.flush(out.subarray(0, length));
+        out = Buffer.allocUnsafe(Math.max(chunkSize, 2 * chunk.length));
+        length = 0;
       }
-      if (this.truncated) break;
+      const framed = crlfRecords(chunk, scan, this.maxRows - this.rows, out, length);
+      this.rows += framed.records;
+      length = framed.end;
+      if (this.rows === this.maxRows && framed.consumed < chunk.length) {
+        this.truncated = true;
+        break;
+      }
     }
-    if (pendingBytes > 0) yield this.flush(Buffer.concat(pending, pendingBytes));
+    if (length > 0) yield this.flush(out.subarray(0, length));
     else this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
     return this.result;
   }
@@ -179,10 +184,16 @@ export class CsvWriter {
 
 /**
  * Scans `chunk` for record ends (an LF outside quotes; a doubled quote toggles twice), at
- * most `maxRecords` of them, and returns the bytes scanned with a CR before each record's
- * LF. The quote state carries over to the next chunk.
+ * most `maxRecords` of them, and copies the bytes scanned into `target` at `at`, with a CR
+ * before each record's LF. The quote state carries over to the next chunk.
  */
-function crlfRecords(chunk: Buffer, scan: { inQuotes: boolean }, maxRecords: number): { out: Buffer; records: number; consumed: number } {
+function crlfRecords(
+  chunk: Buffer,
+  scan: { inQuotes: boolean },
+  maxRecords: number,
+  target: Buffer,
+  at: number,
+): { records: number; consumed: number; end: number } {
   const ends: number[] = [];
   let inQuotes = scan.inQuotes;
   let i = 0;
@@ -198,14 +209,13 @@ function crlfRecords(chunk: Buffer, scan: { inQuotes: boolean }, maxRecords: num
     }
   }
   scan.inQuotes = inQuotes;
-  const out = Buffer.allocUnsafe(i + ends.length);
   let from = 0;
-  let at = 0;
-  for (const end of ends) {
-    at += chunk.copy(out, at, from, end);
-    out[at++] = CR;
-    from = end;
+  let end = at;
+  for (const lf of ends) {
+    end += chunk.copy(target, end, from, lf);
+    target[end++] = CR;
+    from = lf;
   }
-  chunk.copy(out, at, from, i);
-  return { out, records: ends.length, consumed: i };
+  end += chunk.copy(target, end, from, i);
+  return { records: ends.length, consumed: i, end };
 }
