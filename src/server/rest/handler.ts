@@ -49,7 +49,7 @@ type RouteContext<P> = { params: Promise<P> };
 
 export type AuthedRequest<P, Q> = { req: Request; params: P; query: Q; caller: Caller };
 
-/** Every path parameter of the REST API is an id (a cuid, a UUID or a seeded slug). */
+/** Every path parameter of the REST API is an id: a cuid, or an export's UUID. */
 const idParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "is not a valid id");
 const pathParams = z.record(z.string(), idParam);
 
