@@ -13,6 +13,7 @@ const sections = [
   { id: "metrics", label: "Metrics", adminOnly: false },
   { id: "data-sources", label: "Data sources", adminOnly: true },
   { id: "tokens", label: "API tokens", adminOnly: true },
+  { id: "audit", label: "Audit log", adminOnly: true },
 ] as const;
 
 const roleLabels: Record<TeamRole, string> = { OWNER: "Owner", ADMIN: "Admin", MEMBER: "Member", VIEWER: "Viewer" };

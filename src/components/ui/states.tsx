@@ -35,11 +35,11 @@ export function Skeleton({ className = "" }: { className?: string }) {
   return <div aria-hidden="true" className={`animate-pulse rounded bg-slate-200 ${className}`} />;
 }
 
-export function AccessDenied({ what }: { what: string }) {
+export function AccessDenied({ what, verb = "manage" }: { what: string; verb?: string }) {
   return (
     <div className="rounded-lg border border-slate-200 bg-white px-6 py-12 text-center">
       <p className="font-medium">Owners and admins only</p>
-      <p className="mx-auto mt-1 max-w-md text-sm text-slate-600">Only the team&apos;s owners and admins can manage {what}. Ask one of them if you need a change.</p>
+      <p className="mx-auto mt-1 max-w-md text-sm text-slate-600">Only the team&apos;s owners and admins can {verb} {what}. Ask one of them if you need a change.</p>
     </div>
   );
 }

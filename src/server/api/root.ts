@@ -1,4 +1,5 @@
 import { apiTokensRouter } from "~/server/api/routers/api-tokens";
+import { auditRouter } from "~/server/api/routers/audit";
 import { exportsRouter } from "~/server/api/routers/exports";
 import { dataSourcesRouter } from "~/server/api/routers/data-sources";
 import { metricsRouter } from "~/server/api/routers/metrics";
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   metrics: metricsRouter,
   exports: exportsRouter,
   visits: visitsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,7 +9,7 @@ import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { AppError, isAppError } from "~/server/errors";
 import { getRateLimits } from "~/server/services";
 import { requireTeamAccess } from "~/server/teams/membership";
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 
 export function errorResponse(error: AppError): Response {
   return Response.json(
@@ -30,7 +30,12 @@ function rateLimitHeaders(details: Record<string, unknown> = {}): Record<string,
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   if (error instanceof ZodError) {
-    const issues = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    // An unknown field is named by its own path, not its parent's, like every other bad field.
+    const issues = error.issues.flatMap((i) =>
+      i.code === "unrecognized_keys"
+        ? i.keys.map((key) => ({ path: [...i.path, key].join("."), message: "Unknown field" }))
+        : [{ path: i.path.join("."), message: i.message }],
+    );
     const first = issues[0];
     return new AppError("BAD_REQUEST", first ? `${first.path || "body"}: ${first.message}` : "Invalid request", {
       details: { issues },
@@ -42,16 +47,33 @@ export function toAppError(error: unknown): AppError {
 
 type RouteContext<P> = { params: Promise<P> };
 
-export type AuthedRequest<P> = { req: Request; params: P; caller: Caller };
+export type AuthedRequest<P, Q> = { req: Request; params: P; query: Q; caller: Caller };
 
-/** A route for any signed-in caller. */
-export function authedRoute<P>(handler: (ctx: AuthedRequest<P>) => Promise<Response>) {
+/** Every path parameter of the REST API is an id: a cuid, or an export's UUID. */
+const idParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "is not a valid id");
+const pathParams = z.record(z.string(), idParam);
+
+/** A route without query parameters refuses any, rather than ignoring a misspelt one. */
+const noQuery = z.strictObject({});
+
+type RouteOptions<Q> = { query?: z.ZodType<Q> };
+
+/**
+ * A route for any signed-in caller. The caller is checked first, so a stranger learns
+ * nothing about the input; then the path's ids and the query string are checked before any
+ * of them reaches the database.
+ */
+export function authedRoute<P, Q = Record<string, never>>(handler: (ctx: AuthedRequest<P, Q>) => Promise<Response>, options: RouteOptions<Q> = {}) {
+  const querySchema = options.query ?? (noQuery as unknown as z.ZodType<Q>);
   return async (req: Request, context: RouteContext<P>): Promise<Response> => {
     try {
       const caller = await resolveCaller(req.headers);
       if (!caller) throw new AppError("UNAUTHORIZED", "Sign in or send an API token as 'Authorization: Bearer <token>'");
       if (caller.via === "token") await getRateLimits().restCall(caller.tokenId);
-      return await handler({ req, params: await context.params, caller });
+      const params = await context.params;
+      pathParams.parse(params);
+      const query = querySchema.parse(Object.fromEntries(new URL(req.url).searchParams));
+      return await handler({ req, params, query, caller });
     } catch (error) {
       return errorResponse(toAppError(error));
     }
@@ -59,12 +81,12 @@ export function authedRoute<P>(handler: (ctx: AuthedRequest<P>) => Promise<Respo
 }
 
 /** A route under /api/teams/[teamId]/…: the caller must belong to that team. */
-export function teamRoute<P extends { teamId: string }>(
-  handler: (ctx: AuthedRequest<P> & { role: Role }) => Promise<Response>,
-  options: { minimumRole?: Role } = {},
+export function teamRoute<P extends { teamId: string }, Q = Record<string, never>>(
+  handler: (ctx: AuthedRequest<P, Q> & { role: Role }) => Promise<Response>,
+  options: RouteOptions<Q> & { minimumRole?: Role } = {},
 ) {
-  return authedRoute<P>(async (ctx) => {
+  return authedRoute<P, Q>(async (ctx) => {
     const membership = await requireTeamAccess(ctx.caller, ctx.params.teamId, options.minimumRole);
     return handler({ ...ctx, role: membership.role });
-  });
+  }, options);
 }

@@ -1,0 +1,29 @@
+import { z } from "zod";
+
+import { ExportOutcome } from "~/generated/prisma/enums";
+import { createTRPCRouter, teamAdminProcedure } from "~/server/api/trpc";
+import { listAuditEvents } from "~/server/audit/list-audit-events";
+import { exportChannels, exportKinds } from "~/server/jobs/export-job";
+
+const id = z.string().min(1).max(64);
+
+export const auditRouter = createTRPCRouter({
+  /** The team's export audit log, newest first; pass back `nextCursor` for the next page. */
+  list: teamAdminProcedure
+    .input(
+      z.object({
+        limit: z.number().int().min(1).max(100).default(50),
+        cursor: z.string().max(200).nullish(),
+        outcome: z.enum(ExportOutcome).optional(),
+        kind: z.enum(exportKinds).optional(),
+        channel: z.enum(exportChannels).optional(),
+        userId: id.optional(),
+        from: z.date().optional(),
+        to: z.date().optional(),
+        resource: z.string().trim().max(200).optional(),
+      }),
+    )
+    .query(({ ctx, input: { limit, cursor, resource, ...filter } }) =>
+      listAuditEvents(ctx.team.id, { ...filter, resource: resource || undefined }, { limit, cursor }),
+    ),
+});
