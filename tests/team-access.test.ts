@@ -40,6 +40,16 @@ describe("team access", () => {
     expect(error.code).toBe("UNAUTHORIZED");
   });
 
+  it("tRPC: an id of the wrong shape is a BAD_REQUEST naming the field, before any query", async () => {
+    const trpc = trpcAs(sessionCaller(a.user.id));
+    for (const bad of ["with\u0000nul", "../etc", "x".repeat(65), ""]) {
+      const error = await trpcError(trpc.metrics.get({ teamId: a.team.id, metricId: bad }));
+      expect(error.code).toBe("BAD_REQUEST");
+      expect(error.message).toContain("metricId");
+      expect((await trpcError(trpc.exports.get({ teamId: bad, exportId: "x" }))).code).toBe("BAD_REQUEST");
+    }
+  });
+
   it("tRPC: a member sees only their own teams", async () => {
     const teams = await trpcAs(sessionCaller(a.user.id)).teams.mine();
     expect(teams.map((t) => t.id)).toEqual([a.team.id]);

@@ -10,6 +10,7 @@ import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { isAppError } from "~/server/errors";
 import type { ExportChannel } from "~/server/jobs/export-job";
 import { requireTeamAccess } from "~/server/teams/membership";
+import { idSchema } from "~/server/ids";
 
 /** The context without HTTP, so tests and server components can build one directly. */
 export function createContextInner(opts: { caller: Caller | null; channel?: ExportChannel }) {
@@ -71,7 +72,7 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, caller: ctx.caller } });
 });
 
-export const teamInput = z.object({ teamId: z.string().min(1).max(64) });
+export const teamInput = z.object({ teamId: idSchema });
 
 /** A procedure on one team's data: the caller must belong to the team named in the input. */
 export const teamProcedure = protectedProcedure.input(teamInput).use(async ({ ctx, input, next }) => {

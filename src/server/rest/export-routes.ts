@@ -8,6 +8,7 @@ import { createDownloadLink, deleteExport, getExport, listExports } from "~/serv
 import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
 import { teamRoute } from "~/server/rest/handler";
 import { readJsonBody } from "~/server/rest/request-body";
+import { idSchema } from "~/server/ids";
 
 // Digits only: coercion would read "" as 0 and "1e2" as 100, and accept both silently.
 const wholeNumber = z.string().regex(/^\d{1,9}$/, "must be a whole number").transform(Number);
@@ -16,7 +17,7 @@ const listQuery = z.strictObject({
   offset: wholeNumber.default(0),
 });
 const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
-const visitExportBody = z.strictObject({ requestId: z.string().min(1).max(64).optional() });
+const visitExportBody = z.strictObject({ requestId: idSchema.optional() });
 
 /** POST …/export-visits: `{ exportId }`. A JSON body, when sent, may carry a `requestId`. */
 export function visitExportRoute<P extends { teamId: string }>(target: (params: P) => VisitTarget) {

@@ -7,6 +7,7 @@
 import type { Role } from "~/generated/prisma/client";
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { AppError, isAppError } from "~/server/errors";
+import { idSchema } from "~/server/ids";
 import { getRateLimits } from "~/server/services";
 import { requireTeamAccess } from "~/server/teams/membership";
 import { z, ZodError } from "zod";
@@ -49,9 +50,8 @@ type RouteContext<P> = { params: Promise<P> };
 
 export type AuthedRequest<P, Q> = { req: Request; params: P; query: Q; caller: Caller };
 
-/** Every path parameter of the REST API is an id: a cuid, or an export's UUID. */
-const idParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "is not a valid id");
-const pathParams = z.record(z.string(), idParam);
+/** Every path parameter of the REST API is an id. */
+const pathParams = z.record(z.string(), idSchema);
 
 /** A route without query parameters refuses any, rather than ignoring a misspelt one. */
 const noQuery = z.strictObject({});

@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { createTRPCRouter, teamAdminProcedure } from "~/server/api/trpc";
 import { createApiToken, listApiTokens, revokeApiToken } from "~/server/auth/api-tokens";
+import { idSchema } from "~/server/ids";
 
 export const apiTokensRouter = createTRPCRouter({
   list: teamAdminProcedure.query(({ ctx }) => listApiTokens(ctx.team.id)),
@@ -19,7 +20,7 @@ export const apiTokensRouter = createTRPCRouter({
     ),
 
   revoke: teamAdminProcedure
-    .input(z.object({ tokenId: z.string().min(1).max(64) }))
+    .input(z.object({ tokenId: idSchema }))
     .mutation(async ({ ctx, input }) => {
       await revokeApiToken(input.tokenId, ctx.team.id);
       return { ok: true as const };

@@ -4,8 +4,8 @@ import { ExportOutcome } from "~/generated/prisma/enums";
 import { createTRPCRouter, teamAdminProcedure } from "~/server/api/trpc";
 import { listAuditEvents } from "~/server/audit/list-audit-events";
 import { exportChannels, exportKinds } from "~/server/jobs/export-job";
+import { idSchema } from "~/server/ids";
 
-const id = z.string().min(1).max(64);
 
 export const auditRouter = createTRPCRouter({
   /** The team's export audit log, newest first; pass back `nextCursor` for the next page. */
@@ -17,7 +17,7 @@ export const auditRouter = createTRPCRouter({
         outcome: z.enum(ExportOutcome).optional(),
         kind: z.enum(exportKinds).optional(),
         channel: z.enum(exportChannels).optional(),
-        userId: id.optional(),
+        userId: idSchema.optional(),
         from: z.date().optional(),
         to: z.date().optional(),
         resource: z.string().trim().max(200).optional(),

@@ -10,6 +10,7 @@ import {
 } from "~/server/data-sources/data-sources";
 import { isAppError } from "~/server/errors";
 import { dataSourceTypes } from "~/server/sources";
+import { idSchema } from "~/server/ids";
 
 const type = z.enum(dataSourceTypes);
 /** Shape-checked per type by the sources module, which names bad fields but never echoes values. */
@@ -35,14 +36,14 @@ export const dataSourcesRouter = createTRPCRouter({
 
   /** Tests either a saved source (by id) or credentials about to be saved. */
   test: teamAdminProcedure
-    .input(z.union([z.object({ dataSourceId: z.string().min(1).max(64) }), z.object({ type, credentials })]))
+    .input(z.union([z.object({ dataSourceId: idSchema }), z.object({ type, credentials })]))
     .mutation(({ ctx, input }) =>
       outcome(() =>
         "dataSourceId" in input ? testDataSource(ctx.team.id, input.dataSourceId) : testCredentials(input.type, input.credentials),
       ),
     ),
 
-  delete: teamAdminProcedure.input(z.object({ dataSourceId: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
+  delete: teamAdminProcedure.input(z.object({ dataSourceId: idSchema })).mutation(async ({ ctx, input }) => {
     await deleteDataSource(ctx.team.id, input.dataSourceId);
     return { ok: true as const };
   }),

@@ -12,8 +12,9 @@ import {
   retryExport,
 } from "~/server/exports/manage-export";
 import { isTerminal } from "~/server/jobs/export-job";
+import { idSchema } from "~/server/ids";
 
-const exportId = z.object({ exportId: z.string().min(1).max(64) });
+const exportId = z.object({ exportId: idSchema });
 const PROGRESS_POLL_MS = 500;
 
 export const exportsRouter = createTRPCRouter({
@@ -31,7 +32,7 @@ export const exportsRouter = createTRPCRouter({
   }),
 
   retry: teamProcedure
-    .input(exportId.extend({ requestId: z.string().max(64).optional() }))
+    .input(exportId.extend({ requestId: idSchema.optional() }))
     .mutation(({ ctx, input }) =>
       retryExport({ userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId: input.requestId }, input.exportId),
     ),

@@ -4,25 +4,25 @@ import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { startMetricExport } from "~/server/exports/start-export";
 import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from "~/server/metrics/metrics";
 import { requireRole } from "~/server/teams/membership";
+import { idSchema } from "~/server/ids";
 
-const id = z.string().min(1).max(64);
 const metricFields = z.object({
   name: z.string().trim().min(1).max(200),
   sql: z.string().trim().min(1).max(100_000),
-  dataSourceId: id,
+  dataSourceId: idSchema,
 });
 
 export const metricsRouter = createTRPCRouter({
   list: teamProcedure.query(({ ctx }) => listMetrics(ctx.team.id)),
 
-  get: teamProcedure.input(z.object({ metricId: id })).query(({ ctx, input }) => getMetric(ctx.team.id, input.metricId)),
+  get: teamProcedure.input(z.object({ metricId: idSchema })).query(({ ctx, input }) => getMetric(ctx.team.id, input.metricId)),
 
   create: teamProcedure.input(metricFields).mutation(({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");
     return createMetric(ctx.team.id, { name: input.name, sql: input.sql, dataSourceId: input.dataSourceId });
   }),
 
-  update: teamProcedure.input(metricFields.partial().extend({ metricId: id })).mutation(({ ctx, input }) => {
+  update: teamProcedure.input(metricFields.partial().extend({ metricId: idSchema })).mutation(({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");
     const { metricId, teamId: _teamId, ...changes } = input;
     return updateMetric(ctx.team.id, metricId, changes);
@@ -30,7 +30,7 @@ export const metricsRouter = createTRPCRouter({
 
   /** Starts an export and returns at once; progress arrives through exports.onProgress. */
   export: teamProcedure
-    .input(z.object({ metricId: id, requestId: z.string().max(64).optional() }))
+    .input(z.object({ metricId: idSchema, requestId: idSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
       const job = await startMetricExport(
         { userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId: input.requestId },
@@ -39,7 +39,7 @@ export const metricsRouter = createTRPCRouter({
       return { exportId: job.id, job };
     }),
 
-  delete: teamProcedure.input(z.object({ metricId: id })).mutation(async ({ ctx, input }) => {
+  delete: teamProcedure.input(z.object({ metricId: idSchema })).mutation(async ({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");
     await deleteMetric(ctx.team.id, input.metricId);
     return { ok: true as const };

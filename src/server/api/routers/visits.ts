@@ -4,23 +4,23 @@ import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
 import { listVisitResources } from "~/server/exports/visits/visit-resources";
 import type { ExportChannel } from "~/server/jobs/export-job";
+import { idSchema } from "~/server/ids";
 
-const id = z.string().min(1).max(64);
-const requestId = z.string().max(64).optional();
+const requestId = idSchema.optional();
 
 export const visitsRouter = createTRPCRouter({
   resources: teamProcedure.query(({ ctx }) => listVisitResources(ctx.team.id)),
 
   exportDocument: teamProcedure
-    .input(z.object({ documentId: id, requestId }))
+    .input(z.object({ documentId: idSchema, requestId }))
     .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "document", documentId: input.documentId })),
 
   exportDataroom: teamProcedure
-    .input(z.object({ dataroomId: id, requestId }))
+    .input(z.object({ dataroomId: idSchema, requestId }))
     .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "dataroom", dataroomId: input.dataroomId })),
 
   exportGroup: teamProcedure
-    .input(z.object({ dataroomId: id, groupId: id, requestId }))
+    .input(z.object({ dataroomId: idSchema, groupId: idSchema, requestId }))
     .mutation(({ ctx, input }) =>
       start(ctx, input.requestId, { kind: "dataroom-group", dataroomId: input.dataroomId, groupId: input.groupId }),
     ),
