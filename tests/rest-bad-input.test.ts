@@ -322,8 +322,9 @@ describe("bad input on every REST endpoint", () => {
 describe("HTTP methods", () => {
   // DESIGN.md's methods per route file; Next answers HEAD from GET and OPTIONS by itself.
   const documented: [string, () => Promise<Record<string, unknown>>, string[]][] = [
-    ["/api/v2/metric_files/[id]/download", () => import("~/app/api/v2/metric_files/[id]/download/route"), ["GET"]],
-    ["/api/v2/metrics/[id]/download", () => import("~/app/api/v2/metrics/[id]/download/route"), ["GET"]],
+    // HEAD is refused explicitly there (see the test below).
+    ["/api/v2/metric_files/[id]/download", () => import("~/app/api/v2/metric_files/[id]/download/route"), ["GET", "HEAD"]],
+    ["/api/v2/metrics/[id]/download", () => import("~/app/api/v2/metrics/[id]/download/route"), ["GET", "HEAD"]],
     ["/api/teams/[teamId]/documents/[id]/export-visits", () => import("~/app/api/teams/[teamId]/documents/[id]/export-visits/route"), ["POST"]],
     ["/api/teams/[teamId]/datarooms/[id]/export-visits", () => import("~/app/api/teams/[teamId]/datarooms/[id]/export-visits/route"), ["POST"]],
     ["/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits", () => import("~/app/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits/route"), ["POST"]],
@@ -348,11 +349,20 @@ describe("HTTP methods", () => {
       const response = await handler(req);
       if (method === "OPTIONS") {
         expect(response.status).toBe(204);
-        const allow = ["OPTIONS", ...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].sort().join(", ");
+        const allow = [...new Set(["OPTIONS", ...methods, ...(methods.includes("GET") ? ["HEAD"] : [])])].sort().join(", ");
         expect(response.headers.get("allow")).toBe(allow);
       } else {
         expect(response.status, method).toBe(405);
       }
+    }
+  });
+
+  it("refuses HEAD on the metric download, which Next would answer by running GET and so starting an export", async () => {
+    for (const route of [routes.download, routes.alias]) {
+      const response = route.HEAD();
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("GET");
+      expect(await response.json()).toEqual({ error: { code: "method_not_allowed", message: "Use GET on this endpoint" } });
     }
   });
 });

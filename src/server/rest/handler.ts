@@ -46,6 +46,15 @@ export function toAppError(error: unknown): AppError {
   return new AppError("INTERNAL", "Something went wrong on our side");
 }
 
+/** A method a route refuses outright, in the API's error shape, with the methods it allows. */
+export function methodNotAllowed(allow: string[]) {
+  return (): Response => {
+    const response = errorResponse(new AppError("METHOD_NOT_ALLOWED", `Use ${allow.join(" or ")} on this endpoint`));
+    response.headers.set("Allow", allow.join(", "));
+    return response;
+  };
+}
+
 type RouteContext<P> = { params: Promise<P> };
 
 export type AuthedRequest<P, Q> = { req: Request; params: P; query: Q; caller: Caller };

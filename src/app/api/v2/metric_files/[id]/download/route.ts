@@ -1,9 +1,12 @@
 import { downloadMetricFile } from "~/server/exports/metric/download-metric-file";
-import { authedRoute } from "~/server/rest/handler";
+import { authedRoute, methodNotAllowed } from "~/server/rest/handler";
 
 // The export may take up to two minutes before this answers.
 export const maxDuration = 150;
 export const dynamic = "force-dynamic";
+
+// Next would answer HEAD with GET, which starts an export: a link checker must not.
+export const HEAD = methodNotAllowed(["GET"]);
 
 export const GET = authedRoute<{ id: string }>(async ({ req, params, caller }) =>
   Response.json(await downloadMetricFile(caller, params.id, req.signal)),
