@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 
-import { isTrpcCall, newestExport, startMetricExport, status, trpcResult } from "./support/exports";
+import { announcements, isTrpcCall, newestExport, startMetricExport, status, trpcResult } from "./support/exports";
 import { query, readCsv } from "./support/services";
 import { signInAsDemo } from "./support/session";
 
@@ -21,7 +21,7 @@ test("a metric export completes and downloads a CSV of the source rows, then aga
   await expect(status(row, "Pending").or(status(row, "Processing")).or(status(row, "Completed"))).toBeVisible();
   // 5,000 rows take well under a second here, too fast to catch the bar moving (the cancel test
   // sees a running one); what is checked is where status changes are announced, and the end.
-  await expect(page.locator("[aria-live=polite]:not([role])")).toBeAttached();
+  await expect(announcements(page)).toBeAttached();
   await expect(status(row, "Completed")).toBeVisible({ timeout: 30_000 });
   await expect(row).toContainText("5,000 rows");
   await expect(page.getByRole("status")).toContainText(`Your export “${METRIC}” is ready — downloading.`);

@@ -10,6 +10,14 @@ export function newestExport(page: Page): Locator {
   return exportsList(page).getByRole("listitem").first();
 }
 
+/**
+ * The export center's announcements of status changes: a live region with no role of its own,
+ * so that it does not compete with the toasts' role="status".
+ */
+export function announcements(page: Page): Locator {
+  return page.locator("[aria-live=polite]:not([role])");
+}
+
 /** The status badge of a row, by its visible word (the badge is the only text with exactly that word). */
 export function status(row: Locator, label: "Pending" | "Processing" | "Completed" | "Failed" | "Cancelled"): Locator {
   return row.getByText(label, { exact: true });
@@ -54,4 +62,21 @@ export async function startMetricExport(page: Page, metricName: string): Promise
   await expect(page.getByRole("heading", { name: "Exports" })).toBeVisible();
   await expect(newestExport(page)).toHaveAccessibleName(metricName);
   return job.id;
+}
+
+/**
+ * Starts a visit export from the export center's "New export" picker: `choice` is the start of
+ * the entry's accessible name (its title, then its detail line). Returns the confirmation's text.
+ */
+export async function startVisitExport(page: Page, choice: RegExp, label: string): Promise<string> {
+  await page.getByRole("button", { name: "New export" }).click();
+  const dialog = page.getByRole("dialog", { name: "New export" });
+  await dialog.getByRole("tab", { name: "Visits" }).click();
+  await dialog.getByRole("button", { name: choice }).click();
+  const summary = await dialog.getByRole("heading", { name: /^Export all/ }).innerText();
+  await dialog.getByRole("button", { name: "Start export" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("status")).toContainText(`Export of “${label}” started.`);
+  await expect(newestExport(page)).toHaveAccessibleName(label);
+  return summary;
 }

@@ -2,7 +2,7 @@
  * Direct access to the services behind the app under test, so a test can check what a user
  * cannot see: the source data, the bucket, running queries. Addresses as in playwright.config.ts.
  */
-import { HeadObjectCommand, NotFound, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { parse } from "csv-parse/sync";
 import { readFile } from "node:fs/promises";
 import IORedis from "ioredis";
@@ -24,8 +24,8 @@ export async function query<T extends pg.QueryResultRow>(sql: string, params: un
   }
 }
 
-/** Whether an object exists in the embedded s3rver bucket. */
-export async function objectExists(key: string): Promise<boolean> {
+/** The keys of the embedded s3rver bucket's objects under a prefix. */
+export async function listObjects(prefix: string): Promise<string[]> {
   const s3 = new S3Client({
     endpoint: `http://127.0.0.1:${e2eEnv.S3RVER_PORT}`,
     region: "us-east-1",
@@ -33,11 +33,8 @@ export async function objectExists(key: string): Promise<boolean> {
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
   });
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
-    return true;
-  } catch (error) {
-    if (error instanceof NotFound) return false;
-    throw error;
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+    return (listed.Contents ?? []).map((o) => o.Key!);
   } finally {
     s3.destroy();
   }
