@@ -12,6 +12,12 @@ export const e2eEnv = {
   S3RVER_PORT: "4579",
   INNGEST_EXECUTOR_PORT: "8299",
   EXPORT_CENTER_LOCAL_DIR: ".local/e2e",
+  // One run starts eight exports as the demo user within half a minute, and the limits' windows
+  // (kept in Redis) outlast a run, so back-to-back runs would meet the production defaults of
+  // 10 a minute per user and 100 an hour per team. The limits have tests of their own
+  // (tests/rate-limits.test.ts); here they would only make the suite depend on how often it ran.
+  RATE_LIMIT_EXPORTS_PER_USER_PER_MINUTE: "100",
+  RATE_LIMIT_EXPORTS_PER_TEAM_PER_HOUR: "10000",
 };
 
 export default defineConfig({

@@ -40,7 +40,7 @@ let mysqlConnection: mysql.Connection;
 let first: SeedSummary;
 const logs: string[] = [];
 
-const seedOnce = (overrides: { mysqlUrl?: string } = {}) =>
+const seedOnce = (overrides: { mysqlUrl?: string; vaultKey?: string } = {}) =>
   seed({ databaseUrl, mysqlUrl, vaultKey, log: (line) => logs.push(line), ...overrides });
 
 /** Every public table's rows, digested, plus the MariaDB table's checksum: any write shows. */
@@ -238,5 +238,19 @@ describe("seeding again", () => {
     expect(withoutMysql.demoMetricRows).toEqual({ postgres: DEMO_METRICS_ROW_COUNT, mysql: null });
     expect(logs.join("\n")).toMatch(/warning: MariaDB\/MySQL at 127\.0\.0\.1:1 is not reachable/);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("seals the demo credentials again when they were sealed with another vault key", async () => {
+    const sealedUrls = async (key: string) => {
+      const sources = await db.dataSource.findMany({ where: { id: { in: Object.values(DEMO_SOURCE_IDS) } }, orderBy: { id: "asc" } });
+      return sources.map((s) => openJson(s.encryptedCredentials!, key));
+    };
+    const expected = [{ url: mysqlUrl }, { url: databaseUrl }, { url: databaseUrl }];
+    const otherKey = randomBytes(32).toString("hex");
+
+    await seedOnce({ vaultKey: otherKey });
+    expect(await sealedUrls(otherKey)).toEqual(expected);
+    await seedOnce();
+    expect(await sealedUrls(vaultKey)).toEqual(expected);
   });
 });

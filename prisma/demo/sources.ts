@@ -4,7 +4,7 @@
  * MariaDB. Fixed ids make a second run a no-op; credentials are sealed with the vault key.
  */
 import { type DataSourceType, type Prisma, type PrismaClient } from "~/generated/prisma/client";
-import { sealJson } from "~/server/vault";
+import { openJson, sealJson } from "~/server/vault";
 
 import { DEMO_TEAM_ID, OTHER_TEAM_ID } from "./accounts";
 import { DEMO_METRICS_TABLE } from "./metrics-data";
@@ -68,16 +68,33 @@ export async function seedSources(
     type,
     encryptedCredentials: sealJson({ url }, options.vaultKey),
   });
-  await db.dataSource.createMany({
-    data: [
-      source(DEMO_SOURCE_IDS.postgres, DEMO_TEAM_ID, "Demo PostgreSQL", "POSTGRES", options.postgresUrl),
-      source(DEMO_SOURCE_IDS.mariadb, DEMO_TEAM_ID, "Demo MariaDB", "MYSQL", options.mysqlUrl),
-      source(DEMO_SOURCE_IDS.otherPostgres, OTHER_TEAM_ID, "Other PostgreSQL", "POSTGRES", options.postgresUrl),
-    ],
-    skipDuplicates: true,
-  });
+  const sources = [
+    source(DEMO_SOURCE_IDS.postgres, DEMO_TEAM_ID, "Demo PostgreSQL", "POSTGRES", options.postgresUrl),
+    source(DEMO_SOURCE_IDS.mariadb, DEMO_TEAM_ID, "Demo MariaDB", "MYSQL", options.mysqlUrl),
+    source(DEMO_SOURCE_IDS.otherPostgres, OTHER_TEAM_ID, "Other PostgreSQL", "POSTGRES", options.postgresUrl),
+  ];
+  await db.dataSource.createMany({ data: sources, skipDuplicates: true });
+  // A database seeded by another checkout (or before .local was wiped) holds credentials sealed
+  // with another vault key, and every export from them would fail. Those, and only those, are
+  // sealed again: credentials this key opens may have been changed on purpose and stay as they are.
+  const stored = await db.dataSource.findMany({ where: { id: { in: sources.map((s) => s.id) } }, select: { id: true, encryptedCredentials: true } });
+  for (const { id, encryptedCredentials } of stored) {
+    if (opens(encryptedCredentials, options.vaultKey)) continue;
+    const fresh = sources.find((s) => s.id === id)!;
+    await db.dataSource.update({ where: { id }, data: { encryptedCredentials: fresh.encryptedCredentials } });
+  }
   await db.metric.createMany({
     data: [...DEMO_METRICS.map((m) => ({ ...m, teamId: DEMO_TEAM_ID })), { ...OTHER_TEAM_METRIC, teamId: OTHER_TEAM_ID }],
     skipDuplicates: true,
   });
+}
+
+function opens(sealed: string | null, vaultKey: string): boolean {
+  if (sealed === null) return false;
+  try {
+    openJson(sealed, vaultKey);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -61,13 +61,14 @@ export function TeamHeader({ teamId, role, teams, user }: { teamId: string; role
           </ul>
         </nav>
 
-        <div className="ml-auto flex h-14 items-center gap-3 text-sm">
-          <label className="flex items-center gap-2">
+        {/* Shrinks before it wraps: on a phone the team picker gives way, not the row. */}
+        <div className="ml-auto flex h-14 min-w-0 flex-1 items-center justify-end gap-3 text-sm">
+          <label className="flex min-w-0 items-center gap-2">
             <span className="sr-only">Team</span>
             <select
               value={teamId}
               onChange={(e) => switchTeam(e.target.value)}
-              className="h-9 max-w-[10.5rem] rounded-md border border-slate-300 bg-white px-2 text-sm sm:max-w-none"
+              className="h-9 min-w-0 max-w-[13rem] rounded-md border border-slate-300 bg-white px-2 text-sm sm:max-w-none"
             >
               {teams.map((t) => (
                 <option key={t.id} value={t.id}>

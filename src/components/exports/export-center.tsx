@@ -113,7 +113,7 @@ export function ExportCenter({ page }: { page: number }) {
       <PageHeader
         id="exports-heading"
         title="Exports"
-        description="Your team's exports, newest first. Files are deleted a minute after they are ready, so download promptly."
+        description="Your team's exports, newest first. Metric files are deleted a minute after they are ready, so download them promptly."
         action={newExportButton}
       />
       {body}

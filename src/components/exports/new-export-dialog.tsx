@@ -362,11 +362,17 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
       <ul className="list-disc space-y-1 pl-5 text-sm text-slate-600">
         <li>It runs in the background: you can close this dialog or leave the page, and follow it under Exports.</li>
         {target.kind === "metric" ? (
-          <li>Files stop at 1,000,000 rows and are marked Truncated when they do.</li>
+          <>
+            <li>Files stop at 1,000,000 rows and are marked Truncated when they do.</li>
+            <li>The file is deleted a minute after it is ready, so download it promptly.</li>
+          </>
         ) : (
-          <li>Time spent on each page comes from the analytics service, so large visit exports take a while.</li>
+          <>
+            <li>Time spent on each page comes from the analytics service, so large visit exports take a while.</li>
+            {/* Visit files are kept for days (EXPORT_JOB_TTL_SECONDS), not a minute; the row shows the actual expiry. */}
+            <li>The file is kept for a while: its row under Exports says until when.</li>
+          </>
         )}
-        <li>The file is deleted a minute after it is ready, so download it promptly.</li>
       </ul>
       {problem}
       <DialogActions>

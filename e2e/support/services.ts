@@ -1,0 +1,60 @@
+/**
+ * Direct access to the services behind the app under test, so a test can check what a user
+ * cannot see: the source data, the bucket, running queries. Addresses as in playwright.config.ts.
+ */
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { parse } from "csv-parse/sync";
+import { readFile } from "node:fs/promises";
+import IORedis from "ioredis";
+import pg from "pg";
+import type { Download } from "@playwright/test";
+
+import { e2eEnv } from "../../playwright.config";
+
+// The SDK's notice that it will need Node 22 next year says nothing about the app under test.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+// scripts/embedded-env.ts's default bucket, which the end-to-end environment does not override.
+const BUCKET = "metric-exports";
+
+export async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: e2eEnv.DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The keys of the embedded s3rver bucket's objects under a prefix. */
+export async function listObjects(prefix: string): Promise<string[]> {
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${e2eEnv.S3RVER_PORT}`,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  });
+  try {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+    return (listed.Contents ?? []).map((o) => o.Key!);
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** One field of a job's Redis hash (`export_job:<id>`), which keeps what the API does not show, such as the storage key. */
+export async function jobField(exportId: string, field: string): Promise<string | null> {
+  const redis = new IORedis(e2eEnv.REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    return await redis.hget(`export_job:${exportId}`, field);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A downloaded CSV's records, keyed by its header row. */
+export async function readCsv(download: Download): Promise<Record<string, string>[]> {
+  return parse(await readFile(await download.path()), { columns: true, bom: true }) as Record<string, string>[];
+}
