@@ -11,6 +11,7 @@ import { fileAvailable, isTerminalStatus, jobName, kindLabels } from "~/componen
 import { ExportRow, rowGrid } from "~/components/exports/export-row";
 import { NewExportDialog } from "~/components/exports/new-export-dialog";
 import { saveFromUrl } from "~/components/exports/download";
+import { downloadedInThisTab, startedInThisTab } from "~/components/exports/tab-memory";
 import { type ExportTarget, targetLabel } from "~/components/exports/start-export";
 import { formatInteger } from "~/components/format";
 import { useTeam } from "~/components/team-context";
@@ -212,25 +213,6 @@ function useAnnouncer(ref: React.RefObject<HTMLDivElement | null>) {
   return announce;
 }
 
-const DOWNLOADED_KEY = "export-center:auto-downloaded";
-
-function readDownloaded(): Set<string> {
-  try {
-    return new Set(JSON.parse(sessionStorage.getItem(DOWNLOADED_KEY) ?? "[]") as string[]);
-  } catch {
-    return new Set();
-  }
-}
-
-function rememberDownloaded(id: string) {
-  try {
-    const ids = [...readDownloaded(), id].slice(-200);
-    sessionStorage.setItem(DOWNLOADED_KEY, JSON.stringify(ids));
-  } catch {
-    // Storage can be unavailable (private mode quotas); the in-memory guard still holds for this page.
-  }
-}
-
 const statusSentence: Record<ExportStatus, string> = {
   PENDING: "is waiting to start",
   PROCESSING: "is running",
@@ -241,9 +223,10 @@ const statusSentence: Record<ExportStatus, string> = {
 
 /**
  * Watches the list for status changes: announces them, and downloads the user's own export
- * when it completes while this page is open. "While open" means this page saw it unfinished;
- * an export that finished while the user was elsewhere is not fetched behind their back.
- * Downloaded ids live in sessionStorage, so a reload or a second mount never fetches twice.
+ * when it completes, if this page saw it unfinished or this tab started it (a small export
+ * can finish before the page that it leads to has loaded). Any other finished export is not
+ * fetched behind the user's back. Downloaded ids live in sessionStorage, so a reload or a
+ * second mount never fetches twice.
  */
 function useWatchJobs(items: ExportJob[] | undefined, userId: string, announce: (message: string) => void) {
   const client = useTRPCClient();
@@ -265,14 +248,14 @@ function useWatchJobs(items: ExportJob[] | undefined, userId: string, announce: 
       const autoDownload =
         mine &&
         job.status === "COMPLETED" &&
-        sawRunning.current.has(job.id) &&
+        (sawRunning.current.has(job.id) || startedInThisTab.has(job.id)) &&
         fileAvailable(job, Date.now()) &&
         !downloading.current.has(job.id) &&
-        !readDownloaded().has(job.id);
+        !downloadedInThisTab.has(job.id);
 
       if (autoDownload) {
         downloading.current.add(job.id);
-        rememberDownloaded(job.id);
+        downloadedInThisTab.add(job.id);
         toast.success(`Your export “${jobName(job)}” is ready — downloading.`);
         client.exports.downloadUrl
           .mutate({ teamId: job.teamId, exportId: job.id })

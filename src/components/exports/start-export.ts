@@ -3,6 +3,7 @@
 import { useMutation } from "@tanstack/react-query";
 
 import { useExportCache } from "~/components/exports/export-cache";
+import { startedInThisTab } from "~/components/exports/tab-memory";
 import type { ExportJob } from "~/server/jobs/export-job";
 import { useTRPCClient } from "~/trpc/react";
 
@@ -52,6 +53,7 @@ export function useStartExport(teamId: string, onStarted?: (job: ExportJob, targ
       }
     },
     onSuccess: ({ job }, { target }) => {
+      startedInThisTab.add(job.id);
       cache.insert(job);
       onStarted?.(job, target);
     },

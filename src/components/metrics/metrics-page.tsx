@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import { sourceTypeLabel } from "~/components/data-sources/source-types";
@@ -22,6 +23,7 @@ export function MetricsPage() {
   const { teamId, role } = useTeam();
   const trpc = useTRPC();
   const toast = useToast();
+  const router = useRouter();
   const now = useNow();
   const metrics = useQuery(trpc.metrics.list.queryOptions({ teamId }));
   const [target, setTarget] = useState<ExportTarget | null>(null);
@@ -110,7 +112,11 @@ export function MetricsPage() {
         open={target !== null}
         initialTarget={target}
         onClose={() => setTarget(null)}
-        onStarted={(_job, started) => toast.success(`Export of “${targetLabel(started)}” started.`, { label: "View in Exports", href: `/${teamId}/exports` })}
+        onStarted={(_job, started) => {
+          toast.success(`Export of “${targetLabel(started)}” started.`);
+          // The export center is where its progress shows and its file downloads by itself.
+          router.push(`/${teamId}/exports`);
+        }}
       />
     </section>
   );
