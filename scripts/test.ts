@@ -1,7 +1,8 @@
 /**
- * `npm test`: every check, in the order a failure is cheapest to find: typecheck, lint,
- * unit and integration tests (Vitest, against the real local services), then the
- * end-to-end tests (Playwright, in Debian's Chromium against the built app).
+ * `npm test`: every check, in the order a failure is cheapest to find: typecheck (the app,
+ * then the typed client's example project), lint, unit and integration tests (Vitest, against
+ * the real local services), then the end-to-end tests (Playwright, in Debian's Chromium
+ * against the built app).
  *
  *   npm test                        everything
  *   npm test -- export-metric-data  only the Vitest files whose path matches
@@ -25,6 +26,8 @@ const stages: Stage[] = filters.length
   ? [{ name: "vitest", command: ["vitest", "run", ...filters, "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`] }]
   : [
       { name: "typecheck", command: ["tsc", "--noEmit"] },
+      // The typed client's example, a project of its own: a router change that breaks it fails here.
+      { name: "client", command: ["tsc", "--noEmit", "-p", "examples/node-client"] },
       { name: "lint", command: ["eslint", "--max-warnings=0", "."] },
       { name: "vitest", command: ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`] },
       { name: "playwright", command: ["playwright", "test"], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport } },

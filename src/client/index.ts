@@ -1,0 +1,10 @@
+export {
+  createExportCenterClient,
+  type DownloadLink,
+  type ExportCenterClient,
+  type ExportCenterClientOptions,
+  ExportFailedError,
+  type ExportJob,
+  type VisitTarget,
+  type WaitOptions,
+} from "./export-center-client";

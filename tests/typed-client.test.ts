@@ -1,0 +1,208 @@
+/**
+ * The typed client (src/client) against the app over real HTTP: the app's tRPC route handler
+ * on a port of its own, with the export harness's executor, s3rver, PostgreSQL and Redis.
+ * The example app (examples/node-client) runs as a child process with a fresh API token,
+ * exactly as another project would run it.
+ */
+import { execFile } from "node:child_process";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { promisify } from "node:util";
+
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+
+const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
+
+let harness: ExportHarness;
+let server: Server;
+let appUrl: string;
+let app: typeof import("./support/export-app");
+let fixtures: typeof import("./support/fixtures");
+let clientModule: typeof import("../src/client");
+
+/** Node's request as the fetch Request a route handler takes. */
+function toFetchRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  return new Request(`http://127.0.0.1${req.url}`, {
+    method: req.method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    signal,
+    ...(hasBody ? { duplex: "half" } : {}),
+  } as RequestInit);
+}
+
+/** Serves fetch-style handlers over HTTP, streaming answers (SSE included) as they come. */
+async function serveFetch(handle: (req: Request) => Promise<Response>): Promise<Server> {
+  const http = createServer((req, res) => {
+    const closed = new AbortController();
+    res.on("close", () => closed.abort());
+    void (async () => {
+      const response = await handle(toFetchRequest(req, closed.signal));
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      if (response.body) {
+        for await (const chunk of Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)) res.write(chunk);
+      }
+      res.end();
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return http;
+}
+
+beforeAll(async () => {
+  harness = await startExportHarness();
+  app = await import("./support/export-app");
+  fixtures = await import("./support/fixtures");
+  clientModule = await import("../src/client");
+  const trpcRoute = await import("~/app/api/trpc/[trpc]/route");
+  server = await serveFetch((req) => (req.method === "GET" ? trpcRoute.GET(req) : trpcRoute.POST(req)));
+  appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 120_000);
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  await harness?.close();
+});
+
+async function teamWithToken() {
+  const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+  const token = await fixtures.tokenFor(team.user.id, team.id);
+  return { team, token, client: clientModule.createExportCenterClient({ url: appUrl, token }) };
+}
+
+describe("the example app (examples/node-client)", () => {
+  it("exports a metric with a fresh token: progress, download, and a file that matches the job", async () => {
+    const { team, token } = await teamWithToken();
+    const metric = await team.metric("SELECT g AS n, 'row ' || g || ', \"quoted\"' AS label FROM generate_series(1, 2500) AS g ORDER BY g");
+
+    const { stdout, stderr } = await promisify(execFile)(
+      "npx",
+      ["tsx", "--tsconfig", "examples/node-client/tsconfig.json", "examples/node-client/src/main.ts", team.id, metric.id],
+      { env: { ...process.env, EXPORT_CENTER_URL: appUrl, EXPORT_CENTER_TOKEN: token }, timeout: 90_000 },
+    );
+
+    expect(stdout).toMatch(/^started export [\w-]+ \(PENDING\)$/m);
+    expect(stdout).toMatch(/^progress COMPLETED \S+ rows=2500 bytes=\d+$/m);
+    expect(stdout).toMatch(/^downloaded [\w-]+_\d+\.csv: 2500 rows, \d+ bytes, header: n,label$/m);
+    expect(stdout).toMatch(/^ok$/m);
+    expect(stdout + stderr).not.toContain(token);
+    // Started through the typed client, and recorded as such.
+    const exportId = /^started export ([\w-]+)/m.exec(stdout)![1]!;
+    const job = await team.trpc.exports.get({ teamId: team.id, exportId });
+    expect(job).toMatchObject({ status: "COMPLETED", channel: "CLIENT", file: { rowCount: 2500, truncated: false } });
+  });
+
+  it("fails with the database's message and a non-zero exit when the metric's SQL is broken", async () => {
+    const { team, token } = await teamWithToken();
+    const metric = await team.metric("SELECT * FROM no_such_table_for_the_client");
+    const run = promisify(execFile)(
+      "npx",
+      ["tsx", "--tsconfig", "examples/node-client/tsconfig.json", "examples/node-client/src/main.ts", team.id, metric.id],
+      { env: { ...process.env, EXPORT_CENTER_URL: appUrl, EXPORT_CENTER_TOKEN: token }, timeout: 90_000 },
+    );
+    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('export FAILED: Export') as unknown });
+    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('relation "no_such_table_for_the_client" does not exist') as unknown });
+  });
+});
+
+describe("createExportCenterClient", () => {
+  it("waits through the progress stream and resolves with the finished job", async () => {
+    const { team, client } = await teamWithToken();
+    const metric = await team.metric("SELECT g FROM generate_series(1, 100) AS g");
+    const started = await client.exportMetric(team.id, metric.id);
+    const seen: string[] = [];
+    const job = await client.waitForExport(team.id, started.id, { onProgress: (j) => seen.push(j.status) });
+    expect(job).toMatchObject({ id: started.id, status: "COMPLETED", file: { rowCount: 100 } });
+    expect(seen.at(-1)).toBe("COMPLETED");
+    const link = await client.downloadUrl(team.id, job.id);
+    expect(link).toMatchObject({ rowCount: 100, truncated: false });
+    expect((await (await fetch(link.url)).text()).split("\r\n")[0]).toBe("g");
+  });
+
+  it("rejects with ExportFailedError (FAILED, with the reason) for broken SQL", async () => {
+    const { team, client } = await teamWithToken();
+    const metric = await team.metric("SELECT * FROM nope_not_here");
+    const started = await client.exportMetric(team.id, metric.id);
+    const error = await client.waitForExport(team.id, started.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(clientModule.ExportFailedError);
+    expect(error).toMatchObject({ status: "FAILED", job: { id: started.id } });
+    expect((error as Error).message).toContain('relation "nope_not_here" does not exist');
+  });
+
+  it("rejects with ExportFailedError (CANCELLED) when the export is cancelled while it runs", async () => {
+    const { team, client } = await teamWithToken();
+    const metric = await team.metric("SELECT pg_sleep(20), 1 AS done");
+    const started = await client.exportMetric(team.id, metric.id);
+    const waiting = client.waitForExport(team.id, started.id, {
+      onProgress: (job) => {
+        if (job.status === "PROCESSING") void client.trpc.exports.cancel.mutate({ teamId: team.id, exportId: started.id });
+      },
+    });
+    await expect(waiting).rejects.toMatchObject({ name: "ExportFailedError", status: "CANCELLED" });
+  });
+
+  it("falls back to polling when the progress stream cannot connect", async () => {
+    const { team, token } = await teamWithToken();
+    // Only the SSE requests fail, as behind a proxy that buffers or drops event streams.
+    const noStreams: typeof fetch = (input, init) =>
+      String(input instanceof Request ? input.url : input).includes("exports.onProgress") ? Promise.reject(new TypeError("stream blocked")) : fetch(input, init);
+    const client = clientModule.createExportCenterClient({ url: appUrl, token, fetch: noStreams });
+    const metric = await team.metric("SELECT g FROM generate_series(1, 10) AS g");
+    const started = await client.exportMetric(team.id, metric.id);
+    const job = await client.waitForExport(team.id, started.id);
+    expect(job).toMatchObject({ status: "COMPLETED", file: { rowCount: 10 } });
+  });
+
+  it("stops waiting when its signal aborts, with the signal's reason; the export goes on", async () => {
+    const { team, client } = await teamWithToken();
+    const metric = await team.metric("SELECT pg_sleep(2), 1 AS done");
+    const started = await client.exportMetric(team.id, metric.id);
+    const reason = new Error("the caller gave up");
+    await expect(client.waitForExport(team.id, started.id, { signal: abortAfter(300, reason) })).rejects.toBe(reason);
+    expect((await client.waitForExport(team.id, started.id)).status).toBe("COMPLETED");
+  });
+
+  it("is refused with the server's code for another team's export, without polling on", async () => {
+    const { client } = await teamWithToken();
+    const other = await teamWithToken();
+    const metric = await other.team.metric("SELECT 1");
+    const theirs = await other.client.exportMetric(other.team.id, metric.id);
+    await expect(client.waitForExport(other.team.id, theirs.id)).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
+  });
+});
+
+describe("the client's bundle", () => {
+  it("holds no server code: the router is a type-only import", async () => {
+    const result = await build({
+      entryPoints: ["src/client/index.ts"],
+      bundle: true,
+      packages: "external",
+      platform: "neutral",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const sources = Object.keys(result.metafile.inputs);
+    expect(sources.sort()).toEqual(["src/client/export-center-client.ts", "src/client/index.ts"]);
+    const packages = new Set(Object.values(result.metafile.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path)));
+    expect([...packages].sort()).toEqual(["@trpc/client", "eventsource", "superjson"]);
+  });
+});
+
+function abortAfter(ms: number, reason: Error): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(reason), ms);
+  return controller.signal;
+}
