@@ -12,12 +12,12 @@ import { idSchema } from "~/server/ids";
 
 // Digits only: coercion would read "" as 0 and "1e2" as 100, and accept both silently.
 const wholeNumber = z.string().regex(/^\d{1,9}$/, "must be a whole number").transform(Number);
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   limit: wholeNumber.pipe(z.number().min(1).max(100)).default(20),
   offset: wholeNumber.default(0),
 });
-const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
-const visitExportBody = z.strictObject({ requestId: idSchema.optional() });
+export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
+export const visitExportBody = z.strictObject({ requestId: idSchema.optional() });
 
 /** POST …/export-visits: `{ exportId }`. A JSON body, when sent, may carry a `requestId`. */
 export function visitExportRoute<P extends { teamId: string }>(target: (params: P) => VisitTarget) {

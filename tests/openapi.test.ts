@@ -1,0 +1,233 @@
+/**
+ * The OpenAPI document (src/server/rest/openapi.ts) against the API as it is: every REST route
+ * file is described with the methods it exports, and every documented operation is called for
+ * real (the export harness: local executor, s3rver, PostgreSQL, Redis), each answer checked
+ * against the schema and headers the document gives for its status.
+ */
+import { readdirSync } from "node:fs";
+import path from "node:path";
+
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+
+const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
+const REST_CALLS_PER_MINUTE = 40;
+const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+type Doc = ReturnType<typeof import("~/server/rest/openapi").openApiDocument>;
+type Operation = { operationId: string; responses: Record<string, Record<string, unknown>> };
+type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response> | Response;
+
+let harness: ExportHarness;
+let doc: Doc;
+let app: typeof import("./support/export-app");
+let fixtures: typeof import("./support/fixtures");
+let visits: typeof import("./support/visit-fixtures");
+let routes: Record<string, Record<string, Handler>>;
+const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+const exercised = new Set<string>();
+
+/** The REST route files, as OpenAPI paths: `[teamId]` becomes `{teamId}`. */
+function restRouteFiles(): Map<string, string> {
+  const root = path.resolve("src/app");
+  const files = readdirSync(path.join(root, "api"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith("route.ts"))
+    .map((f) => path.join("api", f))
+    .filter((f) => !/^api\/(auth|trpc|inngest|health|openapi\.json)\//.test(f));
+  return new Map(files.map((f) => [`/${path.dirname(f).replace(/\[(\w+)\]/g, "{$1}")}`, f]));
+}
+
+function operation(apiPath: string, method: string): Operation {
+  const op = (doc.paths as Record<string, Record<string, Operation>>)[apiPath]?.[method.toLowerCase()];
+  if (!op) throw new Error(`${method} ${apiPath} is not in the document`);
+  return op;
+}
+
+/** A documented response, with a `$ref` to components.responses followed. */
+function documentedResponse(apiPath: string, method: string, status: number) {
+  const response = operation(apiPath, method).responses[String(status)];
+  expect(response, `${method} ${apiPath} documents ${status}`).toBeDefined();
+  const target = typeof response!.$ref === "string" ? (doc.components.responses as Record<string, Record<string, unknown>>)[response!.$ref.split("/").pop()!] : response;
+  return target as { content?: Record<string, { schema: object }>; headers?: Record<string, unknown> };
+}
+
+/** Calls a route handler as Next does, and checks the answer against the document. */
+async function call(apiPath: string, method: string, params: Record<string, string>, init: RequestInit & { query?: string } = {}) {
+  const handler = routes[apiPath]?.[method];
+  if (!handler) throw new Error(`no ${method} handler for ${apiPath}`);
+  const url = `http://test${apiPath.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""))}${init.query ?? ""}`;
+  const response = await handler(new Request(url, { ...init, method }), { params: Promise.resolve(params) });
+  const documented = documentedResponse(apiPath, method, response.status);
+  for (const header of Object.keys(documented.headers ?? {})) {
+    expect(response.headers.get(header), `${method} ${apiPath} ${response.status} sends ${header}`).not.toBeNull();
+  }
+  const schema = documented.content?.["application/json"]?.schema;
+  let body: unknown;
+  if (schema) {
+    body = await response.json();
+    const validate = ajv.compile({ ...schema, components: doc.components });
+    expect(validate(body), `${method} ${apiPath} ${response.status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(body)}`).toBe(true);
+  } else {
+    expect(await response.text(), `${method} ${apiPath} ${response.status} has no documented body`).toBe("");
+  }
+  exercised.add(`${method} ${apiPath} ${response.status}`);
+  return { status: response.status, body: body as Record<string, unknown>, headers: response.headers };
+}
+
+const bearer = (token: string, extra: RequestInit = {}) => ({ ...extra, headers: { authorization: `Bearer ${token}`, ...(extra.headers as Record<string, string>) } });
+
+const METRIC = "/api/v2/metric_files/{id}/download";
+const ALIAS = "/api/v2/metrics/{id}/download";
+const DOCUMENT = "/api/teams/{teamId}/documents/{id}/export-visits";
+const DATAROOM = "/api/teams/{teamId}/datarooms/{id}/export-visits";
+const GROUP = "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits";
+const JOBS = "/api/teams/{teamId}/export-jobs";
+const JOB = "/api/teams/{teamId}/export-jobs/{exportId}";
+
+beforeAll(async () => {
+  harness = await startExportHarness({
+    env: { EXPORT_REST_WAIT_MS: "1500", RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE: String(REST_CALLS_PER_MINUTE) },
+  });
+  doc = (await import("~/server/rest/openapi")).openApiDocument();
+  app = await import("./support/export-app");
+  fixtures = await import("./support/fixtures");
+  visits = await import("./support/visit-fixtures");
+  routes = {};
+  for (const [apiPath, file] of restRouteFiles()) {
+    routes[apiPath] = (await import(`../src/app/${file.replace(/\.ts$/, "")}`)) as Record<string, Handler>;
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+describe("the document", () => {
+  it("is served at /api/openapi.json as OpenAPI 3.1 with a bearer scheme", async () => {
+    const route = await import("~/app/api/openapi.json/route");
+    const served = (await route.GET().json()) as Doc;
+    expect(served).toEqual(JSON.parse(JSON.stringify(doc)));
+    expect(served.openapi).toBe("3.1.0");
+    expect(served.components.securitySchemes.apiToken).toMatchObject({ type: "http", scheme: "bearer" });
+    const ids = Object.values(served.paths).flatMap((ops) => Object.values(ops as Record<string, Operation>).map((op) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every $ref points at something that exists.
+    const refs = [...JSON.stringify(served).matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1]!);
+    for (const ref of refs) {
+      const target = ref.split("/").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], served);
+      expect(target, ref).toBeDefined();
+    }
+  });
+
+  it("describes every REST route file with exactly the methods it exports", () => {
+    const files = restRouteFiles();
+    expect([...files.keys()].sort()).toEqual(Object.keys(doc.paths).sort());
+    for (const [apiPath, handlers] of Object.entries(routes)) {
+      const exported = Object.keys(handlers).filter((k) => HTTP_METHODS.includes(k)).sort();
+      const documented = Object.keys((doc.paths as Record<string, object>)[apiPath]!).map((m) => m.toUpperCase()).sort();
+      expect(documented, apiPath).toEqual(exported);
+    }
+  });
+});
+
+describe("real answers match it", () => {
+  it("metric download: 200, 400 (bad id, failed query), 401, 403, 404, 504, and 405 for HEAD", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const token = await fixtures.tokenFor(team.user.id, team.id);
+    const good = await team.metric("SELECT g AS n FROM generate_series(1, 3) g");
+    for (const apiPath of [METRIC, ALIAS]) {
+      expect((await call(apiPath, "GET", { id: good.id }, bearer(token))).status).toBe(200);
+      expect((await call(apiPath, "HEAD", { id: good.id }, bearer(token))).status).toBe(405);
+    }
+    const broken = await team.metric("SELECT * FROM no_such_table_for_openapi");
+    expect((await call(METRIC, "GET", { id: broken.id }, bearer(token))).body).toMatchObject({ error: { code: "query_failed" } });
+    expect((await call(METRIC, "GET", { id: "not/an id" }, bearer(token))).body).toMatchObject({ error: { code: "bad_request" } });
+    expect((await call(METRIC, "GET", { id: good.id })).status).toBe(401);
+    const stranger = await fixtures.createTeamWithUser("OWNER");
+    expect((await call(METRIC, "GET", { id: good.id }, bearer(await fixtures.tokenFor(stranger.user.id, stranger.team.id)))).status).toBe(403);
+    expect((await call(METRIC, "GET", { id: "no-such-metric" }, bearer(token))).status).toBe(404);
+
+    const slow = await team.metric("SELECT pg_sleep(3), 1 AS done");
+    const timedOut = await call(METRIC, "GET", { id: slow.id }, bearer(token));
+    expect(timedOut.status).toBe(504);
+    const { exportId } = (timedOut.body as { error: { exportId: string } }).error;
+    // Still running: its file cannot be downloaded yet.
+    expect((await call(JOB, "GET", { teamId: team.id, exportId }, bearer(token))).status).toBe(200);
+    expect((await call(JOB, "GET", { teamId: team.id, exportId }, { ...bearer(token), query: "?download=true" })).status).toBe(409);
+  });
+
+  it("visit exports: 202, 400 (unknown field, bad id), 401, 403, 404, 413", async () => {
+    const seeded = await visits.seedVisits({ views: 2 });
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const teamId = seeded.team.id;
+    const post = (body?: string) => bearer(token, body === undefined ? {} : { body, headers: { "content-type": "application/json" } });
+    expect((await call(DOCUMENT, "POST", { teamId, id: seeded.document.id }, post())).status).toBe(202);
+    expect((await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, post('{"requestId":"openapi-1"}'))).status).toBe(202);
+    expect((await call(GROUP, "POST", { teamId, id: seeded.dataroom.id, groupId: seeded.investors.id }, post())).status).toBe(202);
+
+    const unknownField = await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, post('{"format":"xlsx"}'));
+    expect(unknownField.body).toMatchObject({ error: { code: "bad_request", issues: [{ path: "format" }] } });
+    expect((await call(GROUP, "POST", { teamId, id: seeded.dataroom.id, groupId: "bad id" }, post())).status).toBe(400);
+    expect((await call(DOCUMENT, "POST", { teamId, id: seeded.document.id })).status).toBe(401);
+    const stranger = await fixtures.createTeamWithUser("OWNER");
+    const strangerToken = await fixtures.tokenFor(stranger.user.id, stranger.team.id);
+    expect((await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, bearer(strangerToken))).status).toBe(403);
+    expect((await call(DOCUMENT, "POST", { teamId, id: "no-such-document" }, post())).status).toBe(404);
+    const oversized = await call(DOCUMENT, "POST", { teamId, id: seeded.document.id }, post(JSON.stringify({ requestId: "x".repeat(20_000) })));
+    expect(oversized.body).toMatchObject({ error: { code: "payload_too_large" } });
+  });
+
+  it("export jobs: list, status, 302 download, delete, and their errors", async () => {
+    const seeded = await visits.seedVisits({ views: 2 });
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const teamId = seeded.team.id;
+    const created = await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, bearer(token));
+    const exportId = created.body.exportId as string;
+    await app.waitFor(async () => (await call(JOB, "GET", { teamId, exportId }, bearer(token))).body.status === "COMPLETED", 30_000);
+
+    const list = await call(JOBS, "GET", { teamId }, { ...bearer(token), query: "?limit=10" });
+    expect(list.body).toMatchObject({ jobs: [{ id: exportId, status: "COMPLETED" }], total: 1, nextOffset: null });
+    expect((await call(JOBS, "GET", { teamId }, { ...bearer(token), query: "?limit=1000" })).status).toBe(400);
+    expect((await call(JOBS, "GET", { teamId })).status).toBe(401);
+    const stranger = await fixtures.createTeamWithUser("OWNER");
+    expect((await call(JOBS, "GET", { teamId }, bearer(await fixtures.tokenFor(stranger.user.id, stranger.team.id)))).status).toBe(403);
+
+    const download = await call(JOB, "GET", { teamId, exportId }, { ...bearer(token), query: "?download=true" });
+    expect(download.status).toBe(302);
+    expect(new URL(download.headers.get("location")!).searchParams.get("X-Amz-Expires")).toBe("60");
+    expect((await call(JOB, "GET", { teamId, exportId }, { ...bearer(token), query: "?download=yes" })).status).toBe(400);
+
+    expect((await call(JOB, "DELETE", { teamId, exportId }, bearer(token))).status).toBe(204);
+    expect((await call(JOB, "GET", { teamId, exportId }, bearer(token))).status).toBe(404);
+    expect((await call(JOB, "DELETE", { teamId, exportId }, bearer(token))).status).toBe(404);
+    expect((await call(JOB, "DELETE", { teamId, exportId: "bad id" }, bearer(token))).status).toBe(400);
+    expect((await call(JOB, "DELETE", { teamId, exportId })).status).toBe(401);
+    expect((await call(JOB, "GET", { teamId, exportId })).status).toBe(401);
+  });
+
+  it("answers 429 with the documented rate-limit headers once a token is over its limit", async () => {
+    const { team, user } = await fixtures.createTeamWithUser("OWNER");
+    const token = await fixtures.tokenFor(user.id, team.id);
+    let last = await call(JOBS, "GET", { teamId: team.id }, bearer(token));
+    for (let i = 0; i < REST_CALLS_PER_MINUTE && last.status === 200; i++) last = await call(JOBS, "GET", { teamId: team.id }, bearer(token));
+    expect(last.status).toBe(429);
+    expect(last.body).toMatchObject({ error: { code: "rate_limited" } });
+    expect(Number(last.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("covers every documented operation", () => {
+    for (const [apiPath, operations] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(operations)) {
+        const calls = [...exercised].filter((key) => key.startsWith(`${method.toUpperCase()} ${apiPath} `));
+        expect(calls.length, `${method.toUpperCase()} ${apiPath} was called`).toBeGreaterThan(0);
+      }
+    }
+    // Every status a documented response can be reached with in these tests was.
+    for (const key of ["GET /api/v2/metric_files/{id}/download 504", "GET /api/teams/{teamId}/export-jobs/{exportId} 302", "POST /api/teams/{teamId}/documents/{id}/export-visits 413", "GET /api/teams/{teamId}/export-jobs 429"]) {
+      expect(exercised).toContain(key);
+    }
+  });
+});
