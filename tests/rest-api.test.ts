@@ -141,6 +141,18 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     }, 30_000);
   });
 
+  it("answers 502 with the connection error when the data source stays unreachable through its retries", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: "postgresql://postgres@127.0.0.1:1/nowhere" });
+    const metric = await team.metric("SELECT 1");
+    const token = await fixtures.tokenFor(team.user.id, team.id);
+    const response = await call(routes.download.GET, "/x", { id: metric.id }, bearer(token));
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { error: { code: string; message: string; exportId: string } };
+    expect(body.error).toMatchObject({ code: "upstream_unavailable", message: expect.stringMatching(/^Could not connect to the data source: /) });
+    const job = await team.trpc.exports.get({ teamId: team.id, exportId: body.error.exportId });
+    expect(job).toMatchObject({ status: "FAILED", errorCode: "UPSTREAM_UNAVAILABLE" });
+  });
+
   it("never lets a data source's password reach an answer, a job or a log line", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: `postgresql://nobody:${PLANTED}@127.0.0.1:1/nowhere` });
     const unreachable = await team.metric("SELECT 1");

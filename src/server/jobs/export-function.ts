@@ -154,7 +154,11 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
         } catch (error) {
           const reason = controller.signal.aborted ? controller.signal.reason : error;
           log("warn", "export.produce_failed", { exportId: data.exportId, function: def.id, attempt, ms: Date.now() - started, error: failureReason(reason).message });
-          if ((isAppError(reason) && permanentCodes.has(reason.code)) || reason instanceof NonRetriableError) {
+          // The last attempt settles the job itself too: onFailure would only see the error
+          // as Inngest serialised it, without its code (a data source that stays down would
+          // read as a 500 rather than a 502).
+          const lastAttempt = attempt >= def.retries;
+          if ((isAppError(reason) && permanentCodes.has(reason.code)) || reason instanceof NonRetriableError || lastAttempt) {
             const cancelled = isAppError(reason) && reason.code === "CONFLICT";
             await settleUnfinishedExport(data.exportId, cancelled ? "CANCELLED" : "FAILED", failureReason(reason));
             throw new NonRetriableError(failureReason(reason).message, { cause: reason });
