@@ -119,7 +119,7 @@ function Expiry({ expiresAt, deletedAt, now }: { expiresAt: string; deletedAt?: 
   if (now === null && !deletedAt) return <Skeleton className="h-3 w-24" />;
   const left = Date.parse(expiresAt) - (now ?? 0);
   if (deletedAt || left <= 0) {
-    return <p className="text-slate-500">File deleted</p>;
+    return <p className="text-slate-500">File deleted: export again for a new one</p>;
   }
   // Metric files live a minute, visit files days: a ticking h:mm:ss only helps for the short ones.
   const label = left < 3_600_000 ? `expires in ${formatCountdown(left)}` : `expires ${formatRelative(expiresAt, now ?? Date.parse(expiresAt), "always")}`;
