@@ -9,11 +9,11 @@ import { signOutAction } from "~/components/team-header-actions";
 type Team = { id: string; name: string; role: TeamRole };
 
 const sections = [
-  { id: "exports", label: "Exports", adminOnly: false },
-  { id: "metrics", label: "Metrics", adminOnly: false },
-  { id: "data-sources", label: "Data sources", adminOnly: true },
-  { id: "tokens", label: "API tokens", adminOnly: true },
-  { id: "audit", label: "Audit log", adminOnly: true },
+  { id: "exports", label: "Exports", short: "Exports", adminOnly: false },
+  { id: "metrics", label: "Metrics", short: "Metrics", adminOnly: false },
+  { id: "data-sources", label: "Data sources", short: "Sources", adminOnly: true },
+  { id: "tokens", label: "API tokens", short: "Tokens", adminOnly: true },
+  { id: "audit", label: "Audit log", short: "Audit", adminOnly: true },
 ] as const;
 
 const roleLabels: Record<TeamRole, string> = { OWNER: "Owner", ADMIN: "Admin", MEMBER: "Member", VIEWER: "Viewer" };
@@ -54,7 +54,9 @@ export function TeamHeader({ teamId, role, teams, user }: { teamId: string; role
                   aria-current={section === s.id ? "page" : undefined}
                   className="flex h-11 items-center border-b-2 border-transparent whitespace-nowrap text-slate-600 hover:text-slate-900 aria-[current=page]:border-indigo-600 aria-[current=page]:font-medium aria-[current=page]:text-slate-900 md:h-14"
                 >
-                  {s.label}
+                  {/* On a phone the short words keep all five sections in view, without scrolling. */}
+                  <span className="sm:hidden">{s.short}</span>
+                  <span className="hidden sm:inline">{s.label}</span>
                 </Link>
               </li>
             ))}

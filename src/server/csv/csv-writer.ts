@@ -116,12 +116,13 @@ export class CsvWriter {
    */
   async *encodeRecords(records: CsvRecords): AsyncGenerator<Buffer, CsvResult, undefined> {
     const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    yield this.flush(Buffer.from(this.begin(), "utf8"));
     const scan = { inQuotes: false };
     // Records are framed straight into one output buffer per chunk: the database's reads are
-    // small (about 8 KB), and a buffer for each would be garbage for V8 to collect.
-    let out = Buffer.allocUnsafe(chunkSize);
-    let length = 0;
+    // small (about 8 KB), and a buffer for each would be garbage for V8 to collect. The
+    // header waits for the first records, so progress says "writing" only once rows come.
+    const header = Buffer.from(this.begin(), "utf8");
+    let out = Buffer.allocUnsafe(Math.max(chunkSize, header.length));
+    let length = header.copy(out);
 
     for await (const input of records) {
       const chunk = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
