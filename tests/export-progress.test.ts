@@ -75,9 +75,16 @@ describe("export engine, as a user sees it", () => {
     }
     expect(job.status).toBe("FAILED");
     expect(job.error).toMatch(/ECONNREFUSED/);
-    // The upload step ran three times (the first attempt and its two retries), then failed for good.
-    const run = harness.executor.runs().find((r) => r.event.data.exportId === job.id && r.functionId.endsWith("export-metric-data"));
-    expect(run?.history.filter((h) => h.name === "query and upload").map((h) => h.status)).toEqual(["retry", "retry", "failed"]);
+    // The upload step ran three times (the first attempt and its two retries), then failed for
+    // good. The last attempt settles the job just before the executor records its failure.
+    const uploadAttempts = () =>
+      harness.executor
+        .runs()
+        .find((r) => r.event.data.exportId === job.id && r.functionId.endsWith("export-metric-data"))
+        ?.history.filter((h) => h.name === "query and upload")
+        .map((h) => h.status) ?? [];
+    await app.waitFor(async () => uploadAttempts().length === 3, 5_000);
+    expect(uploadAttempts()).toEqual(["retry", "retry", "failed"]);
     const { getStorage } = await import("~/server/services");
     const listed = await getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${team.id}/` }));
     expect(listed.Contents ?? []).toEqual([]);
