@@ -2,6 +2,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 
 import { kindLabels } from "~/components/exports/export-labels";
 import { formatBytes, formatDateTime, formatDuration, formatInteger } from "~/components/format";
+import { Badge, type BadgeTone } from "~/components/ui/badge";
 import { Skeleton } from "~/components/ui/states";
 import type { AppRouter } from "~/server/api/root";
 
@@ -18,26 +19,15 @@ export const outcomeLabels: Record<Outcome, string> = {
   CANCELLED: "Cancelled",
 };
 
-const outcomeStyles: Record<Outcome, { badge: string; dot: string }> = {
+const outcomeTones: Record<Outcome, BadgeTone> = {
   // Started and never settled: still running, or lost; blue like a running export.
-  STARTED: { badge: "bg-blue-50 text-blue-800 ring-blue-300", dot: "bg-blue-600" },
-  COMPLETED: { badge: "bg-green-50 text-green-800 ring-green-300", dot: "bg-green-600" },
-  FAILED: { badge: "bg-red-50 text-red-800 ring-red-300", dot: "bg-red-600" },
-  CANCELLED: { badge: "bg-amber-50 text-amber-900 ring-amber-300", dot: "bg-amber-500" },
+  STARTED: "active",
+  COMPLETED: "success",
+  FAILED: "danger",
+  CANCELLED: "warning",
 };
 
 export const channelLabels: Record<AuditEvent["channel"], string> = { UI: "Browser", CLIENT: "Typed client", REST: "REST API" };
-
-/** Colour backs up the word; it never stands in for it. */
-function OutcomeBadge({ outcome }: { outcome: Outcome }) {
-  const style = outcomeStyles[outcome];
-  return (
-    <span className={`inline-flex items-center gap-1.5 rounded-full px-2.5 py-0.5 text-xs font-medium whitespace-nowrap ring-1 ring-inset ${style.badge}`}>
-      <span aria-hidden="true" className={`size-1.5 rounded-full ${style.dot}`} />
-      {outcomeLabels[outcome]}
-    </span>
-  );
-}
 
 /** A figure with its label spoken and, on a card, shown; in the table the column header names it. */
 function Figure({ label, children, title }: { label: string; children: React.ReactNode; title?: string }) {
@@ -82,7 +72,7 @@ export function AuditEventRow({ event, onPickUser }: { event: AuditEvent; onPick
       </p>
       <p>
         <span className="sr-only">Outcome </span>
-        <OutcomeBadge outcome={event.outcome} />
+        <Badge tone={outcomeTones[event.outcome]}>{outcomeLabels[event.outcome]}</Badge>
       </p>
       <Figure label="Rows" title={event.truncated ? "Cut at the row limit" : undefined}>
         {event.rows === null ? dash : formatInteger(event.rows)}

@@ -1,22 +1,20 @@
 import type { ExportStatus } from "~/server/jobs/export-job";
 
 import { statusLabels } from "~/components/exports/export-labels";
+import { Badge, type BadgeTone } from "~/components/ui/badge";
 
-const styles: Record<ExportStatus, { badge: string; dot: string }> = {
-  PENDING: { badge: "bg-slate-100 text-slate-700 ring-slate-300", dot: "bg-slate-500" },
-  PROCESSING: { badge: "bg-blue-50 text-blue-800 ring-blue-300", dot: "bg-blue-600 motion-safe:animate-pulse" },
-  COMPLETED: { badge: "bg-green-50 text-green-800 ring-green-300", dot: "bg-green-600" },
-  FAILED: { badge: "bg-red-50 text-red-800 ring-red-300", dot: "bg-red-600" },
-  CANCELLED: { badge: "bg-amber-50 text-amber-900 ring-amber-300", dot: "bg-amber-500" },
+const tones: Record<ExportStatus, BadgeTone> = {
+  PENDING: "neutral",
+  PROCESSING: "active",
+  COMPLETED: "success",
+  FAILED: "danger",
+  CANCELLED: "warning",
 };
 
-/** Colour backs up the word; it never stands in for it. */
 export function StatusBadge({ status }: { status: ExportStatus }) {
-  const style = styles[status];
   return (
-    <span className={`inline-flex items-center gap-1.5 rounded-full px-2.5 py-0.5 text-xs font-medium whitespace-nowrap ring-1 ring-inset ${style.badge}`}>
-      <span aria-hidden="true" className={`size-1.5 rounded-full ${style.dot}`} />
+    <Badge tone={tones[status]} pulse={status === "PROCESSING"}>
       {statusLabels[status]}
-    </span>
+    </Badge>
   );
 }
