@@ -1,16 +1,17 @@
 import { defineConfig, devices } from "@playwright/test";
 
 // The end-to-end suite runs the built app with its embedded services (scripts/start.ts),
-// on ports and a database of its own so it never disturbs a developer's running app.
+// on ports and a database of its own so it never disturbs a developer's running app. Each
+// address can be moved (E2E_*), so that two checkouts can run their suites side by side.
 const port = Number(process.env.E2E_PORT ?? 3100);
 export const baseURL = `http://localhost:${port}`;
 
 export const e2eEnv = {
   PORT: String(port),
   DATABASE_URL: process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_e2e",
-  REDIS_URL: "redis://127.0.0.1:6379/3",
-  S3RVER_PORT: "4579",
-  INNGEST_EXECUTOR_PORT: "8299",
+  REDIS_URL: process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/3",
+  S3RVER_PORT: process.env.E2E_S3RVER_PORT ?? "4579",
+  INNGEST_EXECUTOR_PORT: process.env.E2E_INNGEST_EXECUTOR_PORT ?? "8299",
   EXPORT_CENTER_LOCAL_DIR: ".local/e2e",
   // One run starts eight exports as the demo user within half a minute, and the limits' windows
   // (kept in Redis) outlast a run, so back-to-back runs would meet the production defaults of

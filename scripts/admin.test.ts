@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { verifyApiToken } from "~/server/auth/api-tokens";
 import { verifyPassword } from "~/server/auth/password";
 import { db } from "~/server/db";
+import { TEST_SOURCE_DATABASE_URL, withPassword } from "../tests/support/test-env";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
@@ -219,7 +220,7 @@ describe.concurrent("admin CLI: errors", { timeout: 120_000 }, () => {
 describe.concurrent("admin CLI: data sources and metrics", { timeout: 120_000 }, () => {
   it("creates a data source with encrypted credentials and a metric on it", async () => {
     const team = await newTeam();
-    const url = "postgresql://postgres:cli-planted-pw@127.0.0.1:5432/export_center_test";
+    const url = withPassword(TEST_SOURCE_DATABASE_URL, "cli-planted-pw");
     const source = await adminJson("create-data-source", "--team", team.id, "--type", "postgres", "--name", "Warehouse", "--url", url);
     expect(source.code, source.stderr).toBe(0);
     expect(source.json).toEqual({ id: expect.any(String) });

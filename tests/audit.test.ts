@@ -11,8 +11,8 @@ import type { ExportOutcome } from "~/generated/prisma/client";
 import type { ExportChannel, ExportKind } from "~/server/jobs/export-job";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
 
 let harness: ExportHarness;
 let app: typeof import("./support/export-app");

@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { db } from "~/server/db";
 import { addMember, createTeamWithUser, sessionCaller, trpcAs, uniqueName } from "./support/fixtures";
+import { TEST_SOURCE_DATABASE_URL, withDatabase, withPassword } from "./support/test-env";
 
 const PLANTED = "S3cr3t-Planted-Pw!";
-const localPostgres = { url: `postgresql://postgres:${encodeURIComponent(PLANTED)}@127.0.0.1:5432/export_center_test` };
+const localPostgres = { url: withPassword(TEST_SOURCE_DATABASE_URL, PLANTED) };
 
 describe("data sources and metrics over tRPC", () => {
   let owner: Awaited<ReturnType<typeof createTeamWithUser>>;
@@ -41,7 +42,7 @@ describe("data sources and metrics over tRPC", () => {
     const result = await trpc.dataSources.test({
       teamId: owner.team.id,
       type: "POSTGRES",
-      credentials: { url: `postgresql://postgres:${encodeURIComponent(PLANTED)}@127.0.0.1:5432/no_such_database_here` },
+      credentials: { url: withPassword(withDatabase(TEST_SOURCE_DATABASE_URL, "no_such_database_here"), PLANTED) },
     });
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result)).toContain("no_such_database_here");

@@ -7,8 +7,8 @@ import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
 const PER_TEAM_LIMIT = 3;
 let harness: ExportHarness;
 

@@ -10,9 +10,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
-const MYSQL_ADMIN = "mysql://root@127.0.0.1:3306/test";
+const MYSQL_ADMIN = TEST_MYSQL_ADMIN_URL;
 const MYSQL_DB = "export_center_metric_test";
 const TABLE = `awkward_${Date.now()}`;
 

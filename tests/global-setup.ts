@@ -1,13 +1,15 @@
 /**
  * Runs once before every Vitest run: points the tests at the local services and gives them
- * a migrated database of their own, so that tests never touch the development data.
- * Workers inherit these variables; a test that needs other values sets its own.
+ * a migrated database of their own, so that tests never touch the development data, plus an
+ * empty database that plays a customer's data source. Workers inherit these variables; a
+ * test that needs other values sets its own.
  */
-import { migrate } from "../scripts/db-migrate";
+import { ensureDatabase, migrate } from "../scripts/db-migrate";
+import { TEST_DATABASE_URL, TEST_SOURCE_DATABASE_URL } from "./support/test-env";
 
 export default async function setup() {
   const defaults: Record<string, string> = {
-    DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/export_center_test",
+    DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: "redis://127.0.0.1:6379/1",
     VAULT_KEY: "a".repeat(64),
     AUTH_SECRET: "test-auth-secret-test-auth-secret",
@@ -20,5 +22,6 @@ export default async function setup() {
     INNGEST_DEV: "1",
   };
   for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;
+  await ensureDatabase(TEST_SOURCE_DATABASE_URL);
   await migrate(process.env.DATABASE_URL!);
 }

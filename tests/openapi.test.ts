@@ -12,8 +12,8 @@ import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
 const REST_CALLS_PER_MINUTE = 40;
 const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 

@@ -7,8 +7,8 @@ import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL, withPassword } from "./support/test-env";
 
-const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
 const PLANTED = "Pl4nted-Secr3t-Pw";
 
 let harness: ExportHarness;
@@ -161,7 +161,7 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     const connectionBody = await connection.text();
     expect(connection.status).toBeGreaterThanOrEqual(400);
 
-    const local = await app.teamWithSource("POSTGRES", { url: `postgresql://postgres:${PLANTED}@127.0.0.1:5432/export_center_test` });
+    const local = await app.teamWithSource("POSTGRES", { url: withPassword(PG_URL, PLANTED) });
     const bad = await local.metric("SELECT * FROM no_such_relation_for_secrets");
     const localToken = await fixtures.tokenFor(local.user.id, local.id);
     const query = await call(routes.download.GET, "/x", { id: bad.id }, bearer(localToken));

@@ -14,8 +14,8 @@ import { autoImplementMethods } from "next/dist/server/route-modules/app-route/h
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-const PG_URL = "postgresql://postgres@127.0.0.1:5432/export_center_test";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
 type Endpoint = { name: string; method: string; path: (p: Record<string, string>) => string; params: Record<string, string>; handler: Handler; query?: string };

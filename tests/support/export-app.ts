@@ -8,6 +8,7 @@ import type { DataSourceType } from "~/generated/prisma/client";
 import { waitForExport } from "~/server/exports/manage-export";
 
 import { createTeamWithUser, sessionCaller, trpcAs, uniqueName } from "./fixtures";
+import { TEST_POSTGRES_ADMIN_URL } from "./test-env";
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -19,7 +20,7 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 
 /** Whether PostgreSQL is still running a query containing `text` (other than this probe). */
 export async function activeQueries(text: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: "postgresql://postgres@127.0.0.1:5432/postgres" });
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_ADMIN_URL });
   await client.connect();
   const { rowCount } = await client.query(
     "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
