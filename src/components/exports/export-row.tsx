@@ -10,13 +10,16 @@ import { JobProgress } from "~/components/exports/job-progress";
 import { StatusBadge } from "~/components/exports/status-badge";
 import { useDownloadExport } from "~/components/exports/download";
 import { formatBytes, formatCountdown, formatDateTime, formatInteger, formatRelative } from "~/components/format";
-import { Button, Spinner } from "~/components/ui/button";
+import { useTeam } from "~/components/team-context";
+import { Spinner } from "~/components/ui/button";
 import { ConfirmDialog } from "~/components/ui/confirm-dialog";
+import { GuardedButton } from "~/components/ui/guarded-button";
 import { Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
 import { useNow } from "~/components/use-now";
 import { useSingleFlight } from "~/components/use-single-flight";
 import type { ExportJob } from "~/server/jobs/export-job";
+import { type ExportChange, exportChangeRefusal } from "~/server/teams/permissions";
 import { useTRPC } from "~/trpc/react";
 
 /**
@@ -134,7 +137,7 @@ function RowActions({ job, now, name, onRestarted }: { job: ExportJob; now: numb
   const trpc = useTRPC();
   const toast = useToast();
   const cache = useExportCache(job.teamId);
-  const reasonId = useId();
+  const { userId, role } = useTeam();
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const { download, pending: downloading } = useDownloadExport(job.teamId);
   const once = useSingleFlight();
@@ -170,6 +173,7 @@ function RowActions({ job, now, name, onRestarted }: { job: ExportJob; now: numb
   const blocked = downloadBlockedReason(job, now);
   const running = !isTerminalStatus(job.status);
   const canRetry = job.status === "FAILED" || job.status === "CANCELLED";
+  const refusal = (change: ExportChange) => exportChangeRefusal({ userId, role }, job, change);
 
   function onDownload() {
     once(() =>
@@ -182,41 +186,43 @@ function RowActions({ job, now, name, onRestarted }: { job: ExportJob; now: numb
 
   return (
     <div className="col-span-2 flex flex-wrap items-center gap-2 lg:col-span-1 lg:flex-nowrap lg:justify-end">
-      <Button
+      <GuardedButton
         size="sm"
         variant={blocked ? "secondary" : "primary"}
         onClick={onDownload}
-        disabled={blocked !== null || downloading}
-        title={blocked ?? `Download ${job.file?.name ?? "the file"}`}
-        aria-describedby={blocked ? reasonId : undefined}
+        blockedBy={blocked}
+        disabled={downloading}
+        title={`Download ${job.file?.name ?? "the file"}`}
         aria-busy={downloading}
       >
         {downloading ? <Spinner /> : <DownloadIcon />}
         Download
-      </Button>
-      {blocked && (
-        <span id={reasonId} className="sr-only">
-          {blocked}
-        </span>
-      )}
+      </GuardedButton>
       {running && (
-        <Button size="sm" onClick={() => once(() => cancel.mutateAsync({ teamId: job.teamId, exportId: job.id }))} disabled={cancel.isPending} aria-busy={cancel.isPending}>
+        <GuardedButton
+          size="sm"
+          onClick={() => once(() => cancel.mutateAsync({ teamId: job.teamId, exportId: job.id }))}
+          blockedBy={refusal("cancel")}
+          disabled={cancel.isPending}
+          aria-busy={cancel.isPending}
+        >
           {cancel.isPending ? "Cancelling…" : "Cancel"}
-        </Button>
+        </GuardedButton>
       )}
       {canRetry && (
-        <Button
+        <GuardedButton
           size="sm"
           onClick={() => once(() => retry.mutateAsync({ teamId: job.teamId, exportId: job.id, requestId: newRequestId() }))}
+          blockedBy={refusal("retry")}
           disabled={retry.isPending}
           aria-busy={retry.isPending}
         >
           {retry.isPending ? "Retrying…" : "Retry"}
-        </Button>
+        </GuardedButton>
       )}
-      <Button size="sm" variant="subtle-danger" onClick={() => setConfirmingDelete(true)} aria-label={`Delete the export of ${name}`}>
+      <GuardedButton size="sm" variant="subtle-danger" onClick={() => setConfirmingDelete(true)} blockedBy={refusal("delete")} aria-label={`Delete the export of ${name}`}>
         Delete
-      </Button>
+      </GuardedButton>
 
       <ConfirmDialog
         open={confirmingDelete}

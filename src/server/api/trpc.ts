@@ -10,6 +10,7 @@ import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { isAppError } from "~/server/errors";
 import type { ExportChannel } from "~/server/jobs/export-job";
 import { requireTeamAccess } from "~/server/teams/membership";
+import type { TeamMember } from "~/server/teams/permissions";
 import { idSchema } from "~/server/ids";
 
 /** The context without HTTP, so tests and server components can build one directly. */
@@ -85,3 +86,8 @@ export const teamAdminProcedure = protectedProcedure.input(teamInput).use(async 
   const membership = await requireTeamAccess(ctx.caller, input.teamId, "ADMIN");
   return next({ ctx: { ...ctx, team: { id: input.teamId, role: membership.role } } });
 });
+
+/** The caller as a member of the procedure's team, for the role rules in src/server/teams/permissions.ts. */
+export function teamMember(ctx: { caller: Caller; team: { id: string; role: TeamMember["role"] } }): TeamMember {
+  return { userId: ctx.caller.userId, teamId: ctx.team.id, role: ctx.team.role };
+}

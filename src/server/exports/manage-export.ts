@@ -12,6 +12,7 @@ import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
 import { inngest } from "~/server/jobs/inngest-client";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
+import { type ExportChange, exportChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 
 export function getExport(teamId: string, exportId: string): Promise<ExportJob> {
   return getJobStore().getForTeam(teamId, exportId);
@@ -21,8 +22,17 @@ export function listExports(teamId: string, page: { limit: number; offset?: numb
   return getJobStore().list({ teamId }, page);
 }
 
-export async function cancelExport(teamId: string, exportId: string): Promise<ExportJob> {
-  const job = await getExport(teamId, exportId);
+/** The job, if `actor` may make this change to it; FORBIDDEN, with the reason, if not. */
+async function exportToChange(actor: TeamMember, change: ExportChange, exportId: string): Promise<ExportJob> {
+  const job = await getExport(actor.teamId, exportId);
+  const refusal = exportChangeRefusal(actor, job, change);
+  if (refusal) throw new AppError("FORBIDDEN", refusal);
+  return job;
+}
+
+export async function cancelExport(actor: TeamMember, exportId: string): Promise<ExportJob> {
+  const { teamId } = actor;
+  const job = await exportToChange(actor, "cancel", exportId);
   if (isTerminal(job.status)) {
     throw new AppError("CONFLICT", `The export is already ${job.status.toLowerCase()}`, { details: { status: job.status } });
   }
@@ -37,9 +47,10 @@ export async function cancelExport(teamId: string, exportId: string): Promise<Ex
 }
 
 /** Deletes the job and its file; a running job is cancelled first. */
-export async function deleteExport(teamId: string, exportId: string): Promise<void> {
-  const job = await getExport(teamId, exportId);
-  if (!isTerminal(job.status)) await cancelExport(teamId, exportId);
+export async function deleteExport(actor: TeamMember, exportId: string): Promise<void> {
+  const { teamId } = actor;
+  const job = await exportToChange(actor, "delete", exportId);
+  if (!isTerminal(job.status)) await cancelExport(actor, exportId);
   const key = job.file?.key ?? (await getJobStore().fileKey(exportId));
   if (key) await getStorage().deleteObject(key);
   await getJobStore().delete(job);
@@ -47,8 +58,8 @@ export async function deleteExport(teamId: string, exportId: string): Promise<vo
 }
 
 /** Starts the same export again, for a failed or cancelled one. */
-export async function retryExport(requester: Requester, exportId: string): Promise<ExportJob> {
-  const job = await getExport(requester.teamId, exportId);
+export async function retryExport(requester: Requester & TeamMember, exportId: string): Promise<ExportJob> {
+  const job = await exportToChange(requester, "retry", exportId);
   if (job.status !== "FAILED" && job.status !== "CANCELLED") {
     throw new AppError("CONFLICT", `Only a failed or cancelled export can be retried; this one is ${job.status.toLowerCase()}`);
   }

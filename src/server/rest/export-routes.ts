@@ -50,7 +50,7 @@ export const getExportJob = teamRoute<JobParams, z.infer<typeof jobQuery>>(
   { query: jobQuery },
 );
 
-export const deleteExportJob = teamRoute<JobParams>(async ({ params }) => {
-  await deleteExport(params.teamId, params.exportId);
+export const deleteExportJob = teamRoute<JobParams>(async ({ params, caller, role }) => {
+  await deleteExport({ userId: caller.userId, teamId: params.teamId, role }, params.exportId);
   return new Response(null, { status: 204 });
 });

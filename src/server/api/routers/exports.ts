@@ -2,7 +2,7 @@ import { tracked } from "@trpc/server";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 
-import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
+import { createTRPCRouter, teamMember, teamProcedure } from "~/server/api/trpc";
 import {
   cancelExport,
   createDownloadLink,
@@ -24,20 +24,20 @@ export const exportsRouter = createTRPCRouter({
 
   get: teamProcedure.input(exportId).query(({ ctx, input }) => getExport(ctx.team.id, input.exportId)),
 
-  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(ctx.team.id, input.exportId)),
+  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(teamMember(ctx), input.exportId)),
 
   delete: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {
-    await deleteExport(ctx.team.id, input.exportId);
+    await deleteExport(teamMember(ctx), input.exportId);
     return { ok: true as const };
   }),
 
   retry: teamProcedure
     .input(exportId.extend({ requestId: idSchema.optional() }))
     .mutation(({ ctx, input }) =>
-      retryExport({ userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId: input.requestId }, input.exportId),
+      retryExport({ ...teamMember(ctx), channel: ctx.channel, requestId: input.requestId }, input.exportId),
     ),
 
-  /** A fresh link on every call: links live 60 seconds, so they are never cached. */
+  /** A fresh link on every call, never cached: it lives 60 seconds, or less if the file goes sooner. */
   downloadUrl: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {
     const link = await createDownloadLink(ctx.team.id, input.exportId);
     return { url: link.url, expiresAt: link.expiresAt, fileName: link.file.name, fileSize: link.file.size, rowCount: link.file.rowCount, truncated: link.file.truncated };
