@@ -11,10 +11,12 @@ import { Button, Spinner } from "~/components/ui/button";
 import { ConfirmDialog } from "~/components/ui/confirm-dialog";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { Field, inputClass } from "~/components/ui/fields";
+import { GuardedButton } from "~/components/ui/guarded-button";
 import { EmptyState, ErrorState, InlineError, PageHeader, Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
 import { useNow } from "~/components/use-now";
 import type { AppRouter } from "~/server/api/root";
+import { tokenRevocationRefusal } from "~/server/teams/permissions";
 import { useSingleFlight } from "~/components/use-single-flight";
 import { useTRPC } from "~/trpc/react";
 
@@ -202,6 +204,8 @@ function tokenStatus(token: ApiToken, now: number | null): { label: string; clas
 }
 
 function TokenRow({ teamId, token }: { teamId: string; token: ApiToken }) {
+  const viewer = useTeam();
+  const mine = token.userId === viewer.userId;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -222,9 +226,14 @@ function TokenRow({ teamId, token }: { teamId: string; token: ApiToken }) {
 
   return (
     <li className={`grid grid-cols-[minmax(0,1fr)_auto] items-center gap-x-4 gap-y-1 px-4 py-3 ${grid}`}>
-      <p className="min-w-0 truncate font-medium" title={token.name}>
-        {token.name}
-      </p>
+      <div className="min-w-0">
+        <p className="truncate font-medium" title={token.name}>
+          {token.name}
+        </p>
+        <p className="truncate text-xs text-slate-500" title={token.user.email}>
+          {mine ? "Yours" : `${token.user.name ?? token.user.email}’s`}
+        </p>
+      </div>
       <p className="col-start-1 font-mono text-sm text-slate-700 md:col-start-auto">
         <span className="sr-only">Starts with </span>
         {token.prefix}…
@@ -257,9 +266,15 @@ function TokenRow({ teamId, token }: { teamId: string; token: ApiToken }) {
       </p>
       <div className="col-start-2 row-span-5 row-start-1 md:col-start-auto md:row-span-1 md:row-start-auto md:justify-self-end">
         {active && (
-          <Button size="sm" variant="subtle-danger" onClick={() => setConfirming(true)} aria-label={`Revoke ${token.name}`}>
+          <GuardedButton
+            size="sm"
+            variant="subtle-danger"
+            onClick={() => setConfirming(true)}
+            blockedBy={tokenRevocationRefusal(viewer, { userId: token.userId, holderRole: token.user.role })}
+            aria-label={`Revoke ${token.name}`}
+          >
             Revoke
-          </Button>
+          </GuardedButton>
         )}
       </div>
       <ConfirmDialog

@@ -5,9 +5,11 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 
+import type { Role } from "~/generated/prisma/client";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { requireMembership } from "~/server/teams/membership";
+import { type TeamMember, tokenRevocationRefusal } from "~/server/teams/permissions";
 
 const TOKEN_PREFIX = "ec_";
 
@@ -48,6 +50,37 @@ export function listApiTokens(teamId: string) {
   return db.apiToken.findMany({ where: { teamId }, orderBy: { createdAt: "desc" }, select: apiTokenSelect });
 }
 
+/** The token's user, with the role they hold in `teamId` today (none if they have left it). */
+const holderIn = (teamId: string) => ({ user: { select: { email: true, name: true, memberships: { where: { teamId }, select: { role: true } } } } }) as const;
+
+function withHolder<T extends { user: { email: string; name: string | null; memberships: { role: Role }[] } }>({ user, ...token }: T) {
+  return { ...token, user: { email: user.email, name: user.name, role: user.memberships[0]?.role ?? null } };
+}
+
+/**
+ * The tokens a member may see: owners and admins see the team's, everyone else their own.
+ * Each says whose it is and that person's role, which decides who may revoke it.
+ */
+export async function listTeamTokens(actor: TeamMember) {
+  const seesAll = actor.role === "OWNER" || actor.role === "ADMIN";
+  const tokens = await db.apiToken.findMany({
+    where: { teamId: actor.teamId, ...(seesAll ? {} : { userId: actor.userId }) },
+    orderBy: { createdAt: "desc" },
+    select: { ...apiTokenSelect, ...holderIn(actor.teamId) },
+  });
+  return tokens.map(withHolder);
+}
+
+/** Revokes a token of the actor's team if the role rules allow it (src/server/teams/permissions.ts). */
+export async function revokeTeamToken(actor: TeamMember, tokenId: string) {
+  const token = await db.apiToken.findFirst({ where: { id: tokenId, teamId: actor.teamId, revokedAt: null }, select: { userId: true, ...holderIn(actor.teamId) } });
+  if (!token) throw new AppError("NOT_FOUND", "No such active token");
+  const refusal = tokenRevocationRefusal(actor, { userId: token.userId, holderRole: withHolder(token).user.role });
+  if (refusal) throw new AppError("FORBIDDEN", refusal);
+  await revokeApiToken(tokenId, actor.teamId);
+}
+
+/** Revokes a token unconditionally: for the operator's CLI, and for the checked path above. */
 export async function revokeApiToken(id: string, teamId?: string) {
   const { count } = await db.apiToken.updateMany({
     where: { id, revokedAt: null, ...(teamId ? { teamId } : {}) },

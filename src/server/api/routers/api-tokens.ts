@@ -1,11 +1,12 @@
 import { z } from "zod";
 
-import { createTRPCRouter, teamAdminProcedure } from "~/server/api/trpc";
-import { createApiToken, listApiTokens, revokeApiToken } from "~/server/auth/api-tokens";
+import { createTRPCRouter, teamAdminProcedure, teamMember, teamProcedure } from "~/server/api/trpc";
+import { createApiToken, listTeamTokens, revokeTeamToken } from "~/server/auth/api-tokens";
 import { idSchema } from "~/server/ids";
 
 export const apiTokensRouter = createTRPCRouter({
-  list: teamAdminProcedure.query(({ ctx }) => listApiTokens(ctx.team.id)),
+  /** Owners and admins see the team's tokens; everyone else their own, so that they can revoke them. */
+  list: teamProcedure.query(({ ctx }) => listTeamTokens(teamMember(ctx))),
 
   /** The only answer that ever carries the token itself. */
   create: teamAdminProcedure
@@ -19,10 +20,10 @@ export const apiTokensRouter = createTRPCRouter({
       }),
     ),
 
-  revoke: teamAdminProcedure
+  revoke: teamProcedure
     .input(z.object({ tokenId: idSchema }))
     .mutation(async ({ ctx, input }) => {
-      await revokeApiToken(input.tokenId, ctx.team.id);
+      await revokeTeamToken(teamMember(ctx), input.tokenId);
       return { ok: true as const };
     }),
 });
