@@ -48,14 +48,17 @@ test("a metric export completes and downloads a CSV of the source rows, then aga
   }
   expect(records.at(-1)!.id).toBe(String(source.at(-1)!.id));
 
-  // Each click asks for a new 60-second link rather than reusing the first one.
+  // Each click asks for a new link rather than reusing the first one. The file lives 60 s from
+  // the export's end, and the link ends with it, so it is presigned for less than that.
   const linked = page.waitForResponse(isTrpcCall("exports.downloadUrl"));
   const again = page.waitForEvent("download");
   await row.getByRole("button", { name: "Download" }).click();
   const link = await trpcResult<{ url: string; fileName: string }>(await linked, "exports.downloadUrl");
   const second = await again;
   expect(second.url()).toBe(link.url);
-  expect(new URL(link.url).searchParams.get("X-Amz-Expires")).toBe("60");
+  const seconds = Number(new URL(link.url).searchParams.get("X-Amz-Expires"));
+  expect(seconds).toBeGreaterThanOrEqual(1);
+  expect(seconds).toBeLessThan(60);
   expect(second.suggestedFilename()).toBe(download.suggestedFilename());
   expect(await readCsv(second)).toEqual(records);
 });

@@ -154,7 +154,7 @@ export function createExportCenterClient(options: ExportCenterClientOptions) {
       return job;
     },
 
-    /** A fresh link to the finished file, valid for 60 seconds: ask for it right before downloading. */
+    /** A fresh link to the finished file, valid for 60 seconds or until the file is deleted (`expiresAt`): ask for it right before downloading. */
     downloadUrl(teamId: string, exportId: string): Promise<DownloadLink> {
       return trpc.exports.downloadUrl.mutate({ teamId, exportId });
     },

@@ -21,7 +21,10 @@ export function saveFromUrl(url: string, fileName: string) {
   link.remove();
 }
 
-/** A fresh 60-second link per click: links are never cached, so one is never stale. */
+/**
+ * A fresh link per click, never cached, so one is never stale. It lives 60 seconds or until the
+ * file is deleted, whichever is sooner: the row's countdown to the file's expiry bounds it.
+ */
 export function useDownloadExport(teamId: string) {
   const trpc = useTRPC();
   const mutation = useMutation(trpc.exports.downloadUrl.mutationOptions());

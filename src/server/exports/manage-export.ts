@@ -69,25 +69,34 @@ export async function retryExport(requester: Requester & TeamMember, exportId: s
   return startVisitExport(requester, { kind: "dataroom-group", dataroomId: job.resourceId, groupId: job.groupId ?? "" });
 }
 
-/** A job's file, or a CONFLICT that says why there is none to download. */
-export function downloadableFile(job: ExportJob) {
+/**
+ * A job's file, or a CONFLICT that says why there is none to download. A file with less than
+ * a second left counts as gone: a link's life is whole seconds, and none would outlive it.
+ */
+export function downloadableFile(job: ExportJob, now = Date.now()) {
   if (job.status !== "COMPLETED" || !job.file) {
     throw new AppError("CONFLICT", `The export is not finished: it is ${job.status.toLowerCase()}`, { details: { status: job.status } });
   }
-  if (job.file.deletedAt || new Date(job.file.expiresAt) <= new Date()) {
+  if (job.file.deletedAt || Date.parse(job.file.expiresAt) - now < 1000) {
     throw new AppError("NOT_FOUND", "The file has expired and was deleted; start the export again");
   }
   return job.file;
 }
 
-/** A link minted now, valid for EXPORT_LINK_TTL_SECONDS (60 s by default). */
+/**
+ * A link minted now. It lives EXPORT_LINK_TTL_SECONDS (60 s by default), or less when the file
+ * is deleted sooner, so that neither the link nor the `expiresAt` it is answered with ever
+ * outlives the file: a link minted 50 s into a metric file's 60 s says so, and dies with it.
+ */
 export async function createDownloadLink(teamId: string, exportId: string) {
-  const file = downloadableFile(await getExport(teamId, exportId));
-  const { url, expiresAt } = await getStorage().presignDownload(file.key, {
-    expiresInSeconds: exportLimits().linkTtlSeconds,
-    fileName: file.name,
-  });
-  return { url, expiresAt: expiresAt.toISOString(), file };
+  const job = await getExport(teamId, exportId);
+  const now = Date.now();
+  const file = downloadableFile(job, now);
+  const fileExpiresAt = Date.parse(file.expiresAt);
+  const expiresInSeconds = Math.min(exportLimits().linkTtlSeconds, Math.floor((fileExpiresAt - now) / 1000));
+  const { url, expiresAt } = await getStorage().presignDownload(file.key, { expiresInSeconds, fileName: file.name });
+  // The presign reads the clock a moment later than the line above; the file's end still bounds it.
+  return { url, expiresAt: new Date(Math.min(expiresAt.getTime(), fileExpiresAt)).toISOString(), expiresInSeconds, file };
 }
 
 /** Polls the job until it ends, or until `timeoutMs`; returns the job as last seen. */

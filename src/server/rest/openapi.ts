@@ -44,8 +44,8 @@ const schemas: Record<string, Schema> = {
     type: "object",
     required: ["downloadUrl", "expiresAt", "fileSize", "fileName", "rowCount", "truncated", "exportId", "message"],
     properties: {
-      downloadUrl: { type: "string", format: "uri", description: "Presigned for 60 seconds from the moment of the answer." },
-      expiresAt: { type: "string", format: "date-time" },
+      downloadUrl: { type: "string", format: "uri", description: "Presigned for 60 seconds from the moment of the answer, or less when the file is deleted sooner." },
+      expiresAt: { type: "string", format: "date-time", description: "When the link stops working; never later than the file's deletion." },
       fileSize: { type: "integer", minimum: 0, description: "Bytes." },
       fileName: { type: "string", description: "`<metric name made safe>_<unix time>.csv`" },
       rowCount: { type: "integer", minimum: 0 },
@@ -118,9 +118,9 @@ const common = { "401": errorRef("Unauthorized"), "403": errorRef("Forbidden"), 
 const metricDownload = {
   get: {
     operationId: "downloadMetricFile",
-    summary: "Export a metric and get a 60-second download link",
+    summary: "Export a metric and get a short-lived download link",
     description:
-      "Starts an export of the metric, waits for it (2 minutes at most) and answers with a link presigned for 60 seconds. " +
+      "Starts an export of the metric, waits for it (2 minutes at most) and answers with a link presigned for 60 seconds, or less when the file is deleted sooner. " +
       "A slower export answers 504 with its `exportId`, and goes on. At most 1,000,000 rows (`truncated` says when the file was cut) and 500 MB.",
     tags: ["Metric exports"],
     parameters: [pathId("id", "The metric's id.")],
@@ -205,12 +205,12 @@ const document = {
       get: {
         operationId: "getExportJob",
         summary: "An export job's status, or its file",
-        description: "With `download=true`, answers 302 to a link presigned for 60 seconds (409 while the export is not finished).",
+        description: "With `download=true`, answers 302 to a link presigned for 60 seconds, or less when the file is deleted sooner (409 while the export is not finished).",
         tags: ["Export jobs"],
         parameters: [teamId, pathId("exportId", "The export's id."), ...queryParameters(jobQuery, { download: "`true` to be redirected to the file." })],
         responses: {
           "200": { description: "The job.", content: json(ref("ExportJob")) },
-          "302": { description: "The file, at a link presigned for 60 seconds.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
+          "302": { description: "The file, at a link presigned for 60 seconds or until the file is deleted, whichever is sooner.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
           "400": errorRef("BadRequest"),
           ...common,
           "404": errorRef("NotFound"),

@@ -1,7 +1,8 @@
 /**
  * The original API's one-call export: start a metric export, wait for it (2 minutes at
- * most), and answer with a fresh 60-second link. Unlike the original, a slow export is not
- * lost: the timeout answer carries the export id to fetch the file with later.
+ * most), and answer with a fresh link (60 seconds, or less if the file is deleted sooner). Unlike
+ * the original, a slow export is not lost: the timeout answer carries the export id to fetch
+ * the file with later.
  */
 import type { Caller } from "~/server/auth/caller";
 import { db } from "~/server/db";
@@ -40,6 +41,6 @@ export async function downloadMetricFile(caller: Caller, metricId: string, signa
     rowCount: link.file.rowCount,
     truncated: link.file.truncated,
     exportId: job.id,
-    message: "Download link expires in 60 seconds. Please start your download immediately.",
+    message: `Download link expires in ${link.expiresInSeconds} ${link.expiresInSeconds === 1 ? "second" : "seconds"}. Please start your download immediately.`,
   };
 }
