@@ -1,5 +1,16 @@
 import { expect, test } from "@playwright/test";
 
+import { e2eEnv } from "../playwright.config";
+import { DEMO_TEAM_ID } from "./support/session";
+
+test("the sign-in page offers exactly the development sign-in's buttons", async ({ page }) => {
+  await page.goto("/signin");
+  const buttons = page.getByRole("button");
+  await expect(buttons).toHaveCount(2);
+  await expect(buttons.nth(0)).toHaveAccessibleName("Continue as demo user");
+  await expect(buttons.nth(1)).toHaveAccessibleName("Sign in");
+});
+
 test("a wrong password gets a clear message", async ({ page }) => {
   await page.goto("/");
   await expect(page).toHaveURL(/\/signin/);
@@ -32,4 +43,26 @@ test("another team's export center does not exist for this user", async ({ page 
   await expect(page.getByRole("heading", { name: "Exports" })).toBeVisible();
   const response = await page.goto("/not-my-team/exports");
   expect(response?.status()).toBe(404);
+});
+
+// The suite's baseURL is http://localhost; a user may as well open the machine's address.
+test.describe("at http://127.0.0.1", () => {
+  const origin = `http://127.0.0.1:${e2eEnv.PORT}`;
+  test.use({ baseURL: origin });
+
+  test("the demo user signs in and stays on 127.0.0.1, at the export center", async ({ page }) => {
+    await page.goto("/signin");
+    await page.getByRole("button", { name: "Continue as demo user" }).click();
+    await expect(page).toHaveURL(`${origin}/${DEMO_TEAM_ID}/exports`);
+    await expect(page.getByRole("heading", { name: "Exports" })).toBeVisible();
+  });
+
+  test("a member signs in with email and password on 127.0.0.1", async ({ page }) => {
+    await page.goto("/signin");
+    await page.getByLabel("Email").fill("member@example.com");
+    await page.getByLabel("Password").fill("member-password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(`${origin}/${DEMO_TEAM_ID}/exports`);
+    await expect(page.getByRole("heading", { name: "Exports" })).toBeVisible();
+  });
 });

@@ -27,6 +27,10 @@ const schema = z
       .regex(/^[0-9a-fA-F]{64}$/, "must be 32 bytes as 64 hex characters (openssl rand -hex 32)"),
 
     AUTH_SECRET: z.string().min(16, "must be at least 16 characters (openssl rand -base64 32)"),
+    /** The address users open; sign-in callbacks and redirects are built from it. Required in production. */
+    AUTH_URL: z.url({ message: "must be the app's public URL, e.g. https://exports.example.com" }).optional(),
+    /** Build those from the request's Host (or X-Forwarded-Host) instead, as outside production. */
+    AUTH_TRUST_HOST: bool,
     AUTH_DEV_LOGIN: bool,
     AUTH_GITHUB_ID: z.string().optional(),
     AUTH_GITHUB_SECRET: z.string().optional(),
@@ -70,6 +74,15 @@ const schema = z
         code: "custom",
         path: ["REDIS_URL"],
         message: "set REDIS_URL, or UPSTASH_REDIS_REST_URL with UPSTASH_REDIS_REST_TOKEN",
+      });
+    }
+    if (e.NODE_ENV === "production" && !e.AUTH_URL && !e.AUTH_TRUST_HOST) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_URL"],
+        message:
+          "required in production: the app's public URL, e.g. https://exports.example.com, from which sign-in builds its links and redirects " +
+          "(behind a proxy that sets X-Forwarded-Host, AUTH_TRUST_HOST=true instead)",
       });
     }
     const r2 = e.R2_ACCOUNT_ID && e.R2_ACCESS_KEY_ID && e.R2_SECRET_ACCESS_KEY;

@@ -56,6 +56,7 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
     REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/6",
     VAULT_KEY: "b".repeat(64),
     AUTH_SECRET: "bench-secret-bench-secret",
+    AUTH_URL: "http://127.0.0.1:3000",
     S3_ENDPOINT: s3.endpoint,
     S3_ACCESS_KEY_ID: "S3RVER",
     S3_SECRET_ACCESS_KEY: "S3RVER",

@@ -3,7 +3,7 @@ import { redirect } from "next/navigation";
 import { signInAsDemo, signInWithPassword, signInWithProvider } from "~/app/signin/actions";
 import { devLoginEnabled } from "~/env";
 import { auth } from "~/server/auth";
-import { configuredProviders } from "~/server/auth/config";
+import { signInButtons } from "~/server/auth/config";
 
 export const dynamic = "force-dynamic";
 
@@ -15,9 +15,7 @@ const errorMessages: Record<string, string> = {
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
   if ((await auth())?.user?.id) redirect("/");
   const { error } = await searchParams;
-  const oauth = configuredProviders()
-    .map((p) => (typeof p === "function" ? p() : p))
-    .filter((p) => p.id !== "dev-login");
+  const oauth = signInButtons();
 
   return (
     <main className="mx-auto flex min-h-screen max-w-sm flex-col justify-center gap-6 px-4 py-12">
