@@ -32,6 +32,7 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
     PORT: port,
     DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/export_center",
     AUTH_DEV_LOGIN: "true",
+    DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
     AUTH_URL: `http://localhost:${port}`,
     ...localSecrets(),
   };
