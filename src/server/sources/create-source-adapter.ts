@@ -1,4 +1,4 @@
-import { parseSourceCredentials } from "./credentials";
+import { parseSourceCredentials, type SourceCredentials } from "./credentials";
 import { type DataSourceType, type SourceAdapter } from "./source-adapter";
 import { connectionFailed, isNetworkError, SecretRedactor } from "./source-errors";
 import { checkEndpoint, type SourceTargetPolicy } from "./source-target";
@@ -39,7 +39,7 @@ export async function createSourceAdapter(type: DataSourceType, credentials: unk
 }
 
 /** An adapter is made just before it connects, so this is the SDKs' connect-time check. */
-async function checkSdkEndpoint(type: "SNOWFLAKE" | "BIGQUERY", credentials: Parameters<typeof checkEndpoint>[1], policy: SourceTargetPolicy) {
+async function checkSdkEndpoint(type: "SNOWFLAKE" | "BIGQUERY", credentials: SourceCredentials, policy: SourceTargetPolicy) {
   try {
     await checkEndpoint(type, credentials, policy);
   } catch (error) {
