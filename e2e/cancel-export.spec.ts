@@ -1,14 +1,14 @@
 import { expect, test } from "@playwright/test";
 
 import { newestExport, startMetricExport, status } from "./support/exports";
-import { jobField, listObjects, query } from "./support/services";
+import { jobField, listObjects, queryDemo } from "./support/services";
 import { signInAsDemo } from "./support/session";
 
 const METRIC = "Slow query (30 s)";
 
 /** The app's connections (application_name "export-center") running the slow metric's sleep, started since `since`. */
 async function sleepingBackends(since: Date): Promise<number[]> {
-  const rows = await query<{ pid: number }>(
+  const rows = await queryDemo<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity
      WHERE datname = current_database() AND application_name = 'export-center' AND state = 'active'
        AND query LIKE '%pg_sleep(30)%' AND query_start >= $1 AND pid <> pg_backend_pid()`,

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 
 import { announcements, isTrpcCall, newestExport, startMetricExport, status, trpcResult } from "./support/exports";
-import { query, readCsv } from "./support/services";
+import { query, queryDemo, readCsv } from "./support/services";
 import { DEMO_TEAM_ID, signInAsDemo } from "./support/session";
 
 const METRIC = "Demo metrics (all rows)";
@@ -30,7 +30,7 @@ test("a metric export completes and downloads a CSV of the source rows, then aga
   const download = await autoDownload;
   expect(download.suggestedFilename()).toMatch(/^Demo_metrics_all_rows_\d+\.csv$/);
   const records = await readCsv(download);
-  const source = await query<DemoMetric>("SELECT * FROM demo_metrics ORDER BY id");
+  const source = await queryDemo<DemoMetric>("SELECT * FROM demo_metrics ORDER BY id");
   expect(source).toHaveLength(5000);
   expect(records).toHaveLength(source.length);
   for (const [i, expected] of source.slice(0, COMPARED_ROWS).entries()) {
@@ -76,6 +76,6 @@ test("an export started from a freshly loaded Metrics page still downloads, even
 
   const records = await readCsv(await download);
   const [metric] = await query<{ sql: string }>(`SELECT sql FROM "Metric" WHERE name = $1`, [SMALL_METRIC]);
-  expect(records).toHaveLength((await query(metric!.sql)).length);
+  expect(records).toHaveLength((await queryDemo(metric!.sql)).length);
   expect(records.length).toBeGreaterThan(0);
 });

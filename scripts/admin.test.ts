@@ -233,6 +233,18 @@ describe.concurrent("admin CLI: data sources and metrics", { timeout: 120_000 },
     expect(await db.metric.findUniqueOrThrow({ where: { id: metric.json.id as string } })).toMatchObject({ sql: "select 42 as answer", dataSourceId: source.json.id });
   });
 
+  it("refuses a data source that is the app's own database, under any name for its host (exit 1)", async () => {
+    const team = await newTeam();
+    const app = new URL(process.env.DATABASE_URL!);
+    for (const host of ["localhost", "[::1]"]) {
+      app.hostname = host;
+      const run = await adminJson("create-data-source", "--team", team.id, "--type", "postgres", "--name", `App ${host}`, "--url", app.toString());
+      expect(run.code).toBe(1);
+      expect(run.json).toMatchObject({ error: { code: "bad_request", message: expect.stringMatching(/^This data source points at Export Center's own database/) } });
+    }
+    expect(await db.dataSource.count({ where: { teamId: team.id } })).toBe(0);
+  });
+
   it("refuses an unknown type (usage, exit 2) and another team's data source (exit 1)", async () => {
     const team = await newTeam();
     const badType = await admin("create-data-source", "--team", team.id, "--type", "oracle", "--name", "X", "--url", "x");

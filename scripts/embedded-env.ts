@@ -33,6 +33,7 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
     DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/export_center",
     AUTH_DEV_LOGIN: "true",
     AUTH_TRUST_HOST: "true",
+    DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
     ...localSecrets(),
   };
   const plan: EmbeddedPlan = { env };

@@ -64,6 +64,9 @@ const schema = z
     EXPORT_STATEMENT_TIMEOUT_MS: int(5 * 60 * 1000),
     EXPORT_REST_WAIT_MS: int(2 * 60 * 1000),
 
+    /** Lets data sources reach loopback and private addresses in production (src/server/sources/network-policy.ts). */
+    DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: bool,
+
     RATE_LIMIT_EXPORTS_PER_USER_PER_MINUTE: int(10),
     RATE_LIMIT_EXPORTS_PER_TEAM_PER_HOUR: int(100),
     RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE: int(300),

@@ -1,9 +1,13 @@
 import { TRPCError } from "@trpc/server";
 import { beforeAll, describe, expect, it } from "vitest";
 
+import { getEnv } from "~/env";
 import { db } from "~/server/db";
+import { APP_DATABASE_REFUSED } from "~/server/sources/source-target";
+import { CONNECTION_FAILED_MESSAGE } from "~/server/sources/source-errors";
+import { sealJson } from "~/server/vault";
 import { addMember, createTeamWithUser, sessionCaller, trpcAs, uniqueName } from "./support/fixtures";
-import { TEST_SOURCE_DATABASE_URL, withDatabase, withPassword } from "./support/test-env";
+import { TEST_DATABASE_URL, TEST_SOURCE_DATABASE_URL, withDatabase, withPassword } from "./support/test-env";
 
 const PLANTED = "S3cr3t-Planted-Pw!";
 const localPostgres = { url: withPassword(TEST_SOURCE_DATABASE_URL, PLANTED) };
@@ -37,16 +41,45 @@ describe("data sources and metrics over tRPC", () => {
     expect(await trpc.dataSources.test({ teamId: owner.team.id, dataSourceId: source.id })).toEqual({ ok: true });
   });
 
-  it("reports a failed test with the database's message and without the password", async () => {
+  it("reports every failed connection with one message, so that errors cannot map the network, and without the password", async () => {
     const trpc = trpcAs(sessionCaller(owner.user.id));
-    const result = await trpc.dataSources.test({
-      teamId: owner.team.id,
-      type: "POSTGRES",
-      credentials: { url: withPassword(withDatabase(TEST_SOURCE_DATABASE_URL, "no_such_database_here"), PLANTED) },
+    const failing = [
+      withPassword(withDatabase(TEST_SOURCE_DATABASE_URL, "no_such_database_here"), PLANTED),
+      `postgresql://postgres:${PLANTED}@127.0.0.1:1/nowhere`,
+      `postgresql://nobody_here:${PLANTED}@127.0.0.1:5432/nowhere`,
+      `postgresql://postgres:${PLANTED}@nonexistent.invalid:5432/nowhere`,
+    ];
+    const results = [];
+    for (const url of failing) results.push(await trpc.dataSources.test({ teamId: owner.team.id, type: "POSTGRES", credentials: { url } }));
+    expect(results).toEqual(failing.map(() => ({ ok: false, error: CONNECTION_FAILED_MESSAGE })));
+  });
+
+  it("refuses to save a data source that is the app's own database, under any name for its host", async () => {
+    const trpc = trpcAs(sessionCaller(owner.user.id));
+    const teamId = owner.team.id;
+    const before = await db.dataSource.count({ where: { teamId } });
+    for (const host of ["localhost", "127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "127.1"]) {
+      const url = new URL(TEST_DATABASE_URL);
+      url.hostname = host;
+      const error = await trpc.dataSources.create({ teamId, name: uniqueName("app"), type: "POSTGRES", credentials: { url: url.toString() } }).catch((e: unknown) => e);
+      expect(error, host).toBeInstanceOf(TRPCError);
+      expect((error as TRPCError).code, host).toBe("BAD_REQUEST");
+      expect((error as TRPCError).message, host).toBe(APP_DATABASE_REFUSED);
+      expect(await trpc.dataSources.test({ teamId, type: "POSTGRES", credentials: { url: url.toString() } })).toEqual({ ok: false, error: APP_DATABASE_REFUSED });
+    }
+    const { hostname: host, port, pathname } = new URL(TEST_DATABASE_URL);
+    const fields = { host, port: Number(port || 5432), database: pathname.slice(1), user: "postgres" };
+    const asFields = await trpc.dataSources.create({ teamId, name: uniqueName("app"), type: "POSTGRES", credentials: fields }).catch((e: TRPCError) => e);
+    expect((asFields as TRPCError).message).toBe(APP_DATABASE_REFUSED);
+    expect(await db.dataSource.count({ where: { teamId } })).toBe(before);
+  });
+
+  it("checks again on every connection: a stored source that points at the app's own database is refused", async () => {
+    const trpc = trpcAs(sessionCaller(owner.user.id));
+    const stored = await db.dataSource.create({
+      data: { teamId: owner.team.id, name: uniqueName("legacy"), type: "POSTGRES", encryptedCredentials: sealJson({ url: TEST_DATABASE_URL }, getEnv().VAULT_KEY) },
     });
-    expect(result.ok).toBe(false);
-    expect(JSON.stringify(result)).toContain("no_such_database_here");
-    expect(JSON.stringify(result)).not.toContain(PLANTED);
+    expect(await trpc.dataSources.test({ teamId: owner.team.id, dataSourceId: stored.id })).toEqual({ ok: false, error: APP_DATABASE_REFUSED });
   });
 
   it("rejects credentials of the wrong shape with BAD_REQUEST naming the field", async () => {

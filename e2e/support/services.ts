@@ -10,6 +10,7 @@ import pg from "pg";
 import type { Download } from "@playwright/test";
 
 import { e2eEnv } from "../../playwright.config";
+import { defaultDemoPostgresUrl } from "../../prisma/demo/demo-databases";
 
 // The SDK's notice that it will need Node 22 next year says nothing about the app under test.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -17,14 +18,24 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // scripts/embedded-env.ts's default bucket, which the end-to-end environment does not override.
 const BUCKET = "metric-exports";
 
-export async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: e2eEnv.DATABASE_URL });
+async function queryAt<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[]): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return (await client.query<T>(sql, params)).rows;
   } finally {
     await client.end();
   }
+}
+
+/** A query on the app's own database. */
+export function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  return queryAt<T>(e2eEnv.DATABASE_URL, sql, params);
+}
+
+/** A query on the demo sources' database (prisma/demo/demo-databases.ts), where the demo metrics run. */
+export function queryDemo<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  return queryAt<T>(defaultDemoPostgresUrl(e2eEnv.DATABASE_URL), sql, params);
 }
 
 /** The keys of the embedded s3rver bucket's objects under a prefix. */

@@ -1,11 +1,14 @@
 /**
- * Writes the `demo_metrics` rows into PostgreSQL (the app's own database) and MariaDB, the
- * two databases the demo data sources point at. Rows are keyed by id and existing ones are
- * left alone, so running the seed again adds nothing.
+ * Writes the `demo_metrics` rows into the two demo databases (PostgreSQL and MariaDB, see
+ * demo-databases.ts), creating each database if missing, and lets the demo sources' reader
+ * read them. Rows are keyed by id and existing ones are left alone, so running the seed again
+ * adds nothing.
  */
 import mysql from "mysql2/promise";
 import pg from "pg";
 
+import { ensureDatabase } from "../../scripts/db-migrate";
+import { grantMysqlReader, grantPostgresReader } from "./demo-databases";
 import { DEMO_METRICS_TABLE, type DemoMetricRow } from "./metrics-data";
 
 const POSTGRES_DDL = `CREATE TABLE IF NOT EXISTS ${DEMO_METRICS_TABLE} (
@@ -37,9 +40,17 @@ const MYSQL_DDL = `CREATE TABLE IF NOT EXISTS ${DEMO_METRICS_TABLE} (
 
 const MYSQL_BATCH_SIZE = 1_000;
 
-/** Creates the table if missing, adds the missing rows; returns the table's row count. */
-export async function loadPostgresDemoMetrics(databaseUrl: string, rows: readonly DemoMetricRow[]): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+/**
+ * Creates the database and table if missing, adds the missing rows, grants the reader;
+ * returns the table's row count. `adminUrl` is the demo database, as a login that may create it.
+ */
+export async function loadPostgresDemoMetrics(
+  adminUrl: string,
+  rows: readonly DemoMetricRow[],
+  access: { appDatabase: string; vaultKey: string },
+): Promise<number> {
+  await ensureDatabase(adminUrl);
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(POSTGRES_DDL);
@@ -53,6 +64,7 @@ export async function loadPostgresDemoMetrics(databaseUrl: string, rows: readonl
       rows.map((r) => (r.payload === null ? null : JSON.stringify(r.payload))),
       rows.map((r) => r.recorded_at.toISOString()),
     ]);
+    await grantPostgresReader(client, { adminUrl, appDatabase: access.appDatabase, tables: [DEMO_METRICS_TABLE], vaultKey: access.vaultKey });
     return await countRows(async (sql) => (await client.query(sql)).rows);
   } finally {
     await client.end();
@@ -94,8 +106,8 @@ async function countRows(query: (sql: string) => Promise<unknown>): Promise<numb
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Creates the database and table if missing, adds the missing rows; returns the table's row count. */
-export async function loadMysqlDemoMetrics(url: string, rows: readonly DemoMetricRow[]): Promise<number> {
+/** Creates the database and table if missing, adds the missing rows, grants the reader; returns the table's row count. */
+export async function loadMysqlDemoMetrics(url: string, rows: readonly DemoMetricRow[], access: { vaultKey: string }): Promise<number> {
   const { connection: options, database } = parseMysqlUrl(url);
   let connection: mysql.Connection;
   try {
@@ -129,6 +141,7 @@ export async function loadMysqlDemoMetrics(url: string, rows: readonly DemoMetri
         [values],
       );
     }
+    await grantMysqlReader(connection, { adminUrl: url, vaultKey: access.vaultKey });
     return await countRows(async (sql) => (await connection.query(sql))[0]);
   } finally {
     await connection.end();

@@ -1,7 +1,8 @@
 /**
  * The demo data sources and the metrics that the export tests lean on: every row, a
  * GROUP BY, a query slow enough to cancel, a query that fails, and the same table on
- * MariaDB. Fixed ids make a second run a no-op; credentials are sealed with the vault key.
+ * MariaDB. Fixed ids make a second run a no-op; credentials are sealed with the vault key,
+ * and they are the demo databases' read-only logins (demo-databases.ts), never the app's.
  */
 import { type DataSourceType, type Prisma, type PrismaClient } from "~/generated/prisma/client";
 import { openJson, sealJson } from "~/server/vault";
@@ -59,7 +60,14 @@ const OTHER_TEAM_METRIC: Omit<Prisma.MetricCreateManyInput, "teamId"> = {
 
 export async function seedSources(
   db: PrismaClient,
-  options: { postgresUrl: string; mysqlUrl: string; vaultKey: string },
+  options: {
+    /** The readers' URLs, which the sources are sealed with. */
+    postgresUrl: string;
+    mysqlUrl: string;
+    vaultKey: string;
+    /** What the seed sealed before the demo had databases of its own: the app's database and MariaDB's root. */
+    formerUrls: readonly string[];
+  },
 ): Promise<void> {
   const source = (id: string, teamId: string, name: string, type: DataSourceType, url: string) => ({
     id,
@@ -74,12 +82,14 @@ export async function seedSources(
     source(DEMO_SOURCE_IDS.otherPostgres, OTHER_TEAM_ID, "Other PostgreSQL", "POSTGRES", options.postgresUrl),
   ];
   await db.dataSource.createMany({ data: sources, skipDuplicates: true });
-  // A database seeded by another checkout (or before .local was wiped) holds credentials sealed
-  // with another vault key, and every export from them would fail. Those, and only those, are
-  // sealed again: credentials this key opens may have been changed on purpose and stay as they are.
+  // Sealed again: credentials this vault key cannot open (a database seeded by another
+  // checkout, or before .local was wiped), with which every export would fail, and the former
+  // credentials that reach the app's own database. Others this key opens may have been changed
+  // on purpose and stay as they are.
   const stored = await db.dataSource.findMany({ where: { id: { in: sources.map((s) => s.id) } }, select: { id: true, encryptedCredentials: true } });
   for (const { id, encryptedCredentials } of stored) {
-    if (opens(encryptedCredentials, options.vaultKey)) continue;
+    const url = openedUrl(encryptedCredentials, options.vaultKey);
+    if (url !== undefined && !options.formerUrls.includes(url)) continue;
     const fresh = sources.find((s) => s.id === id)!;
     await db.dataSource.update({ where: { id }, data: { encryptedCredentials: fresh.encryptedCredentials } });
   }
@@ -89,12 +99,13 @@ export async function seedSources(
   });
 }
 
-function opens(sealed: string | null, vaultKey: string): boolean {
-  if (sealed === null) return false;
+/** The URL inside sealed credentials, or undefined when this key cannot open them. */
+function openedUrl(sealed: string | null, vaultKey: string): string | undefined {
+  if (sealed === null) return undefined;
   try {
-    openJson(sealed, vaultKey);
-    return true;
+    const { url } = openJson(sealed, vaultKey) as { url?: unknown };
+    return typeof url === "string" ? url : "";
   } catch {
-    return false;
+    return undefined;
   }
 }

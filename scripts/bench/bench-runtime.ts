@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 
 import { build } from "esbuild";
 
-import { migrate } from "../db-migrate";
+import { ensureDatabase, migrate } from "../db-migrate";
 import { startLocalInngest } from "../../dev/local-inngest";
 import { startS3rver } from "../../dev/s3rver";
 
@@ -49,6 +49,10 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-"));
   const s3 = await startS3rver({ directory: path.join(dir, "s3"), bucket: "bench-exports" });
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_bench";
+  // The benchmark's rows live in a database of their own: no data source may be the app's database.
+  const sourceUrl = new URL(databaseUrl);
+  sourceUrl.pathname = `${sourceUrl.pathname}_source`;
+  const sourceDatabaseUrl = sourceUrl.toString();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
@@ -65,10 +69,13 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
     INNGEST_DEV: "1",
     INNGEST_BASE_URL: `http://127.0.0.1:${EXECUTOR_PORT}`,
     EXPORT_FILE_TTL_SECONDS: "5",
+    // The source database is on this machine, which production refuses by default.
+    DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
     ...extraEnv,
   };
   Object.assign(process.env, env);
   await migrate(databaseUrl);
+  await ensureDatabase(sourceDatabaseUrl);
   const workerScript = await compileWorker();
 
   const { db } = await import("~/server/db");
@@ -78,6 +85,7 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
 
   return {
     databaseUrl,
+    sourceDatabaseUrl,
     env,
     dir,
     team,

@@ -31,13 +31,13 @@ async function main() {
   const { startMetricExport } = await import("~/server/exports/start-export");
   const { waitForExport } = await import("~/server/exports/manage-export");
   const source = await db.dataSource.create({
-    data: { teamId: runtime.team.id, name: "bench", type: "POSTGRES", encryptedCredentials: sealJson({ url: runtime.databaseUrl }, runtime.env.VAULT_KEY!) },
+    data: { teamId: runtime.team.id, name: "bench", type: "POSTGRES", encryptedCredentials: sealJson({ url: runtime.sourceDatabaseUrl }, runtime.env.VAULT_KEY!) },
   });
 
   const results = [];
   for (const rows of sizes) {
     process.stdout.write(`seeding ${rows.toLocaleString()} rows… `);
-    await seedBenchTable(runtime.databaseUrl, rows);
+    await seedBenchTable(runtime.sourceDatabaseUrl, rows);
     console.log("done");
     const metric = await db.metric.create({ data: { teamId: runtime.team.id, dataSourceId: source.id, name: `bench ${rows}`, sql: benchSelect(rows) } });
     const worker = await runtime.startWorker();
@@ -49,7 +49,7 @@ async function main() {
     if (done.status !== "COMPLETED" || !done.file) throw new Error(`export ${done.status}: ${done.error}`);
     const rss = await worker.stop();
 
-    const baseline = psqlBaseline(runtime.databaseUrl, runtime.dir, rows);
+    const baseline = psqlBaseline(runtime.sourceDatabaseUrl, runtime.dir, rows);
     results.push({ rows, seconds, rss, baseline });
     console.log(
       `${rows.toLocaleString().padStart(9)} rows: ${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString()} rows/s, ` +

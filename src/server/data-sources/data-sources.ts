@@ -1,13 +1,16 @@
 /**
  * A team's data sources. Credentials go in through `create` and `test`, are encrypted with
- * the vault, and never come back out: no select here includes them.
+ * the vault, and never come back out: no select here includes them. Where a source may
+ * connect is checked when it is saved, and again by the adapter on every connection.
  */
 import { getEnv } from "~/env";
 import type { DataSourceType } from "~/generated/prisma/client";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
-import { createSourceAdapter, parseSourceCredentials, type SourceAdapter } from "~/server/sources";
+import { checkSourceTarget, createSourceAdapter, parseSourceCredentials, type SourceAdapter } from "~/server/sources";
 import { openJson, sealJson } from "~/server/vault";
+
+import { sourceTargetPolicy } from "./source-target-policy";
 
 export const dataSourceSelect = {
   id: true,
@@ -26,6 +29,7 @@ export function listDataSources(teamId: string) {
 
 export async function createDataSource(teamId: string, input: { name: string; type: DataSourceType; credentials: unknown }) {
   const credentials = parseSourceCredentials(input.type, input.credentials);
+  await checkSourceTarget(input.type, credentials, sourceTargetPolicy());
   const existing = await db.dataSource.findUnique({ where: { teamId_name: { teamId, name: input.name } }, select: { id: true } });
   if (existing) throw new AppError("CONFLICT", `A data source named "${input.name}" already exists`);
   return db.dataSource.create({
@@ -45,7 +49,7 @@ async function runTest(adapter: SourceAdapter) {
 
 /** Tests credentials that are not saved anywhere. */
 export async function testCredentials(type: DataSourceType, credentials: unknown) {
-  await runTest(await createSourceAdapter(type, credentials));
+  await runTest(await createSourceAdapter(type, credentials, sourceTargetPolicy()));
 }
 
 /** The adapter for a saved data source, its credentials decrypted only in memory. */
@@ -56,7 +60,7 @@ export async function openDataSource(teamId: string, dataSourceId: string): Prom
   });
   if (!source) throw new AppError("NOT_FOUND", "No such data source");
   if (!source.encryptedCredentials) throw new AppError("NOT_FOUND", "The data source has no credentials");
-  return createSourceAdapter(source.type, openJson(source.encryptedCredentials, getEnv().VAULT_KEY));
+  return createSourceAdapter(source.type, openJson(source.encryptedCredentials, getEnv().VAULT_KEY), sourceTargetPolicy());
 }
 
 export async function testDataSource(teamId: string, dataSourceId: string) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "~/server/errors";
 
 import { createSourceAdapter } from "./create-source-adapter";
+import { developmentPolicy } from "./testing/target-policy";
 import { parseSourceCredentials } from "./credentials";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
@@ -68,8 +69,8 @@ describe("source credentials", () => {
   });
 
   it("is what the adapter factory checks first", async () => {
-    await expect(createSourceAdapter("POSTGRES", { url: "nope" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    const adapter = await createSourceAdapter("POSTGRES", { url: "postgresql://u@127.0.0.1:1/db" });
+    await expect(createSourceAdapter("POSTGRES", { url: "nope" }, developmentPolicy())).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    const adapter = await createSourceAdapter("POSTGRES", { url: "postgresql://u@127.0.0.1:1/db" }, developmentPolicy());
     expect(adapter.type).toBe("POSTGRES");
   });
 });

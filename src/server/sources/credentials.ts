@@ -18,6 +18,20 @@ const tlsSchema = z.union([
   }),
 ]);
 
+/** A database is reached over TCP by host name or address: no local socket, no host left to defaults. */
+const namesHost = (url: string) => URL.canParse(url) && new URL(url).hostname !== "";
+
+function decodes(url: string): boolean {
+  if (!URL.canParse(url)) return true;
+  const { hostname, username, password, pathname } = new URL(url);
+  try {
+    for (const part of [hostname, username, password, pathname]) decodeURIComponent(part);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 
 export const postgresCredentialsSchema = z.union([
@@ -25,7 +39,9 @@ export const postgresCredentialsSchema = z.union([
     url: z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-      .refine((url) => URL.canParse(url), "is not a valid URL"),
+      .refine((url) => URL.canParse(url), "is not a valid URL")
+      .refine(namesHost, "must name a host")
+      .refine(decodes, "has a malformed %-escape"),
     ssl: tlsSchema.optional(),
   }),
   z.object({
@@ -44,7 +60,9 @@ export const mysqlCredentialsSchema = z.union([
     url: z
       .string()
       .regex(/^(mysql|mariadb):\/\//, "must be a mysql:// or mariadb:// URL")
-      .refine((url) => URL.canParse(url), "is not a valid URL"),
+      .refine((url) => URL.canParse(url), "is not a valid URL")
+      .refine(namesHost, "must name a host")
+      .refine(decodes, "has a malformed %-escape"),
     ssl: tlsSchema.optional(),
   }),
   z.object({

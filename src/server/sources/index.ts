@@ -1,4 +1,6 @@
 export { createSourceAdapter } from "./create-source-adapter";
+export { checkSourceTarget, type SourceTargetPolicy } from "./source-target";
+export { postgresTarget } from "./postgres/postgres-connection";
 export {
   type BigQueryCredentials,
   bigQueryCredentialsSchema,

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { AppError } from "~/server/errors";
 
-import { connectionFailed, queryFailed, queryTimedOut, SecretRedactor, urlSecrets } from "./source-errors";
+import { CONNECTION_FAILED_MESSAGE, connectionFailed, queryFailed, queryTimedOut, SecretRedactor, urlSecrets } from "./source-errors";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
 
@@ -55,19 +55,41 @@ describe("SecretRedactor", () => {
 describe("error mapping", () => {
   const redactor = new SecretRedactor([PASSWORD]);
 
-  it("maps connection failures to UPSTREAM_UNAVAILABLE without a cause", () => {
-    const error = connectionFailed(Object.assign(new Error(`login failed for ${PASSWORD}`), { code: "28P01" }), redactor);
-    expect(error).toBeInstanceOf(AppError);
-    expect(error.code).toBe("UPSTREAM_UNAVAILABLE");
-    expect(error.message).toBe("Could not connect to the data source: login failed for [redacted]");
-    expect(error.cause).toBeUndefined();
-    expect(error.details).toEqual({ sourceCode: "28P01" });
+  it("maps every connection failure to one UPSTREAM_UNAVAILABLE message, and logs the reason without secrets", () => {
+    const logged = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      const failures = [
+        Object.assign(new Error(`password authentication failed for user "u" (${PASSWORD})`), { code: "28P01" }),
+        Object.assign(new Error("connect ECONNREFUSED 10.0.0.7:5433"), { code: "ECONNREFUSED" }),
+        Object.assign(new Error("connect ETIMEDOUT 10.0.0.7:22"), { code: "ETIMEDOUT" }),
+        Object.assign(new Error("getaddrinfo ENOTFOUND db.internal"), { code: "ENOTFOUND" }),
+      ].map((cause) => connectionFailed(cause, redactor, "POSTGRES"));
+      for (const error of failures) {
+        expect(error).toBeInstanceOf(AppError);
+        expect(error.code).toBe("UPSTREAM_UNAVAILABLE");
+        expect(error.message).toBe(CONNECTION_FAILED_MESSAGE);
+        expect(error.details).toBeUndefined();
+        expect(error.cause).toBeUndefined();
+      }
+      const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+      expect(lines.map((l) => [l.msg, l.source, l.code])).toEqual([
+        ["source.connect_failed", "POSTGRES", "28P01"],
+        ["source.connect_failed", "POSTGRES", "ECONNREFUSED"],
+        ["source.connect_failed", "POSTGRES", "ETIMEDOUT"],
+        ["source.connect_failed", "POSTGRES", "ENOTFOUND"],
+      ]);
+      expect(lines[1]!.reason).toBe("connect ECONNREFUSED 10.0.0.7:5433");
+      expect(JSON.stringify(lines)).not.toContain(PASSWORD);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
-  it("maps statement errors and timeouts to QUERY_FAILED", () => {
+  it("maps statement errors to QUERY_FAILED and timeouts to TIMEOUT", () => {
     expect(queryFailed(new Error('relation "nope" does not exist'), redactor).code).toBe("QUERY_FAILED");
     const timeout = queryTimedOut(200, new Error("canceling statement due to statement timeout"), redactor);
-    expect(timeout.code).toBe("QUERY_FAILED");
+    expect(timeout.code).toBe("TIMEOUT");
+    expect(timeout.httpStatus).toBe(504);
     expect(timeout.message).toMatch(/^The query timed out after 200 ms/);
     expect(timeout.details).toEqual({ reason: "statement_timeout", timeoutMs: 200 });
   });

@@ -2,11 +2,12 @@
  * Turns driver errors into AppErrors whose messages are safe to show and to log.
  *
  * Mapping, the same for every source:
- * - the source cannot be reached, or refuses the login (bad host, port, password, database,
- *   TLS) → UPSTREAM_UNAVAILABLE, "Could not connect to the data source: …";
- * - the statement ran past its timeout → QUERY_FAILED, "The query timed out after N ms …",
- *   details.reason "statement_timeout" (the REST edge answers 400, like any failed query;
- *   504 is kept for an export that outlives the request);
+ * - the source cannot be reached, or refuses the login (refused, reset, timed out, unknown
+ *   host, bad password or database, TLS) → UPSTREAM_UNAVAILABLE with one message for all of
+ *   them, so that a user cannot tell a closed port from a wrong password and map the network
+ *   behind the app with data sources. The precise reason goes to the server log only;
+ * - the statement ran past its timeout → TIMEOUT, "The query timed out after N ms …",
+ *   details.reason "statement_timeout" (504 over REST);
  * - anything else the database says about the statement → QUERY_FAILED with the
  *   database's own message, e.g. `relation "nope" does not exist`.
  *
@@ -14,6 +15,9 @@
  * as `cause`, because loggers print causes and some drivers put connection strings in them.
  */
 import { AppError } from "~/server/errors";
+import { log } from "~/server/log";
+
+import { type DataSourceType } from "./source-adapter";
 
 const REDACTED = "[redacted]";
 const MAX_MESSAGE_LENGTH = 2_000;
@@ -89,6 +93,8 @@ const networkErrorCodes = new Set([
   "ECONNRESET",
   "ENOTFOUND",
   "EAI_AGAIN",
+  "EAI_FAIL",
+  "ENODATA",
   "ETIMEDOUT",
   "EHOSTUNREACH",
   "ENETUNREACH",
@@ -106,11 +112,12 @@ export function isNetworkError(error: unknown): boolean {
   return code !== undefined && networkErrorCodes.has(code);
 }
 
-export function connectionFailed(error: unknown, redactor: SecretRedactor): AppError {
-  const code = errorCode(error);
-  return new AppError("UPSTREAM_UNAVAILABLE", `Could not connect to the data source: ${redactor.redact(errorMessage(error))}`, {
-    details: code ? { sourceCode: code } : undefined,
-  });
+export const CONNECTION_FAILED_MESSAGE =
+  "Could not connect to the data source. Check its host, port, database, user and password; the server log has the reason.";
+
+export function connectionFailed(error: unknown, redactor: SecretRedactor, source: DataSourceType): AppError {
+  log("warn", "source.connect_failed", { source, code: errorCode(error), reason: redactor.redact(errorMessage(error)) });
+  return new AppError("UPSTREAM_UNAVAILABLE", CONNECTION_FAILED_MESSAGE);
 }
 
 export function queryFailed(error: unknown, redactor: SecretRedactor, details?: Record<string, unknown>): AppError {
@@ -119,7 +126,7 @@ export function queryFailed(error: unknown, redactor: SecretRedactor, details?: 
 
 export function queryTimedOut(timeoutMs: number, error: unknown, redactor: SecretRedactor): AppError {
   return new AppError(
-    "QUERY_FAILED",
+    "TIMEOUT",
     `The query timed out after ${timeoutMs} ms (${redactor.redact(errorMessage(error))})`,
     { details: { reason: "statement_timeout", timeoutMs } },
   );

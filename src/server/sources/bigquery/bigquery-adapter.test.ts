@@ -23,6 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type BigQueryFake, startBigQueryFake } from "../../../../tests/fakes/bigquery-fake";
 import { createSourceAdapter } from "../create-source-adapter";
+import { developmentPolicy } from "../testing/target-policy";
+import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
 import { exportAndParse } from "../testing/csv-round-trip";
 import { drain, failure } from "../testing/adapter-assertions";
@@ -89,7 +91,7 @@ beforeAll(async () => {
     projectId: PROJECT,
     apiEndpoint: fake.url,
     credentials: { type: "service_account", client_email: EMAIL, private_key: privateKey, project_id: PROJECT },
-  });
+  }, developmentPolicy());
 });
 
 afterAll(async () => {
@@ -168,9 +170,9 @@ describe("BigQuery adapter (real client against a REST fake)", () => {
     expect(error.details).toEqual({ sourceCode: "notFound" });
   });
 
-  it("maps a job timeout to a timed-out QUERY_FAILED", async () => {
+  it("maps a job timeout to TIMEOUT", async () => {
     const error = await failure(drain(adapter, "SELECT slow FROM shop.numbers", 200));
-    expect(error.code).toBe("QUERY_FAILED");
+    expect(error.code).toBe("TIMEOUT");
     expect(error.message).toMatch(/^The query timed out after 200 ms/);
     expect(error.details).toEqual({ reason: "statement_timeout", timeoutMs: 200 });
     expect(fake.jobs.at(-1)?.jobTimeoutMs).toBe("200");
@@ -186,10 +188,10 @@ describe("BigQuery adapter (real client against a REST fake)", () => {
       projectId: PROJECT,
       apiEndpoint: fake.url,
       credentials: JSON.stringify({ type: "service_account", client_email: EMAIL, private_key: otherKey }),
-    });
+    }, developmentPolicy());
     const error = await failure(bad.test());
     expect(error.code).toBe("UPSTREAM_UNAVAILABLE");
-    expect(error.message).toBe("Could not connect to the data source: Request had invalid authentication credentials.");
+    expect(error.message).toBe(CONNECTION_FAILED_MESSAGE);
     const keyBody = otherKey.split("\n")[1] ?? "";
     expect(keyBody.length).toBeGreaterThan(16);
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(keyBody);

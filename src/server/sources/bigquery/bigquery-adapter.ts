@@ -78,7 +78,7 @@ export function createBigQueryAdapter(credentials: BigQueryCredentials): SourceA
     const reason = errors?.[0]?.reason;
     if (reason === "timeout" || reason === "jobTimeout") return queryTimedOut(query.statementTimeoutMs, error, redactor);
     // Without an HTTP status, BigQuery never answered: the network, or signing with the key, failed.
-    if (typeof code !== "number" || code === 401 || code >= 500) return connectionFailed(error, redactor);
+    if (typeof code !== "number" || code === 401 || code >= 500) return connectionFailed(error, redactor, "BIGQUERY");
     return queryFailed(error, redactor, reason ? { sourceCode: reason } : undefined);
   }
 

@@ -9,8 +9,11 @@
  * `max_statement_time` (seconds) on MariaDB, `max_execution_time` (ms) on MySQL, where it
  * applies to SELECT only, which is what a metric is. Multiple statements stay disabled, so a
  * metric cannot switch the session back to read-write before its write.
+ *
+ * Every connection first asks source-target where it may go; the socket is opened to the
+ * address it returned (mysql2's `stream` option), while mysql2 keeps the host name for TLS.
  */
-import { type Socket } from "node:net";
+import { connect as connectSocket, type Socket } from "node:net";
 
 import { type Connection, type ConnectionOptions, createConnection, type FieldPacket } from "mysql2";
 
@@ -18,6 +21,7 @@ import { type CsvColumn } from "~/server/csv";
 import { AppError } from "~/server/errors";
 
 import { type MysqlCredentials } from "../credentials";
+import { connectToFirst, resolveDatabaseTarget, type SourceTargetPolicy } from "../source-target";
 import {
   DEFAULT_BATCH_SIZE,
   type QueryResult,
@@ -33,6 +37,7 @@ import {
   SecretRedactor,
   urlSecrets,
 } from "../source-errors";
+import { type MysqlConnection, mysqlConnection } from "./mysql-connection";
 import { mysqlColumnType, mysqlValueConverter } from "./mysql-types";
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -41,33 +46,13 @@ const TIMEOUT_ERRNOS = new Set([1969, 3024]);
 
 type Row = unknown[];
 
-/**
- * Only the connection target is taken from a URL. mysql2 would also read any driver option
- * from its query string (e.g. `?multipleStatements=true`), which would undo the read-only
- * guarantees above.
- */
-function target(credentials: MysqlCredentials): ConnectionOptions {
-  if (!("url" in credentials)) {
-    const { host, port, database, user, password } = credentials;
-    return { host, port, database, user, password };
-  }
-  const url = new URL(credentials.url);
-  return {
-    host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, "")),
-    port: url.port ? Number(url.port) : 3306,
-    database: decodeURIComponent(url.pathname.slice(1)),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-  };
-}
-
-function connectionOptions(credentials: MysqlCredentials): ConnectionOptions {
+function connectionOptions(target: MysqlConnection, address: string, credentials: MysqlCredentials): ConnectionOptions {
   const ssl = credentials.ssl === true ? {} : credentials.ssl || undefined;
   return {
-    ...target(credentials),
+    ...target,
+    stream: () => connectSocket({ host: address, port: target.port, noDelay: true, keepAlive: true }),
     ...(ssl ? { ssl } : {}),
     connectTimeout: CONNECT_TIMEOUT_MS,
-    enableKeepAlive: true,
     charset: "UTF8MB4_UNICODE_CI",
     multipleStatements: false,
     flags: ["-LOCAL_FILES"],
@@ -100,8 +85,9 @@ async function startSession(connection: Connection, statementTimeoutMs: number):
   await run(connection, "SET SESSION TRANSACTION READ ONLY");
 }
 
-export function createMysqlAdapter(credentials: MysqlCredentials): SourceAdapter {
+export function createMysqlAdapter(credentials: MysqlCredentials, policy: SourceTargetPolicy): SourceAdapter {
   const redactor = new SecretRedactor(secretsOf(credentials));
+  const target = mysqlConnection(credentials);
   const open = new Set<Connection>();
 
   function release(connection: Connection): void {
@@ -117,19 +103,13 @@ export function createMysqlAdapter(credentials: MysqlCredentials): SourceAdapter
     if (isPassThrough(error, query.signal)) return error;
     if (query.signal?.aborted) return query.signal.reason;
     const { errno, code, fatal } = error as { errno?: number; code?: string; fatal?: boolean };
-    if (phase === "connect" || fatal) return connectionFailed(error, redactor);
+    if (phase === "connect" || fatal) return connectionFailed(error, redactor, "MYSQL");
     if (errno !== undefined && TIMEOUT_ERRNOS.has(errno)) return queryTimedOut(query.statementTimeoutMs, error, redactor);
     return queryFailed(error, redactor, code ? { sourceCode: code } : undefined);
   }
 
-  async function connect(query: SourceQuery): Promise<Connection> {
-    let connection: Connection;
-    try {
-      connection = createConnection(connectionOptions(credentials));
-    } catch (error) {
-      // A malformed URL: the TypeError carries the whole URL, password included, as `input`.
-      throw connectionFailed(error, redactor);
-    }
+  async function connectTo(address: string): Promise<Connection> {
+    const connection = createConnection(connectionOptions(target, address, credentials));
     // Errors of an idle connection would otherwise be thrown as uncaught exceptions.
     connection.on("error", () => undefined);
     open.add(connection);
@@ -138,6 +118,14 @@ export function createMysqlAdapter(credentials: MysqlCredentials): SourceAdapter
       return connection;
     } catch (error) {
       release(connection);
+      throw error;
+    }
+  }
+
+  async function connect(query: SourceQuery): Promise<Connection> {
+    try {
+      return await connectToFirst(await resolveDatabaseTarget(target, policy), connectTo);
+    } catch (error) {
       throw toAppError(error, query, "connect");
     }
   }

@@ -12,9 +12,15 @@
  * cannot COMMIT its way out of the transaction and go on. The statement timeout covers each
  * fetch of the cursor, and the whole of a COPY.
  *
+ * Every connection first asks source-target where it may go, and connects to the address it
+ * returned rather than to the name, so the app's own database and (in production) private
+ * networks stay out of reach however a name resolves.
+ *
  * The session runs with TimeZone=UTC, so `now()::date` and the like in a metric mean UTC,
  * and DateStyle=ISO, which the timestamp parsers in postgres-types rely on.
  */
+import { isIP } from "node:net";
+
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import Cursor from "pg-cursor";
@@ -23,6 +29,7 @@ import { type CsvColumn } from "~/server/csv";
 import { AppError } from "~/server/errors";
 
 import { type PostgresCredentials } from "../credentials";
+import { connectToFirst, resolveDatabaseTarget, type SourceTargetPolicy } from "../source-target";
 import {
   type CsvRecordsResult,
   type CsvRules,
@@ -42,6 +49,7 @@ import {
   SecretRedactor,
   urlSecrets,
 } from "../source-errors";
+import { type PostgresConnection, postgresConnection } from "./postgres-connection";
 import { copySql, describeSql } from "./postgres-copy";
 import { exportTypeParsers, postgresColumnType } from "./postgres-types";
 
@@ -50,17 +58,28 @@ const QUERY_CANCELED = "57014";
 
 type Row = unknown[];
 
-function clientConfig(credentials: PostgresCredentials): pg.ClientConfig {
-  const common: pg.ClientConfig = {
+/** The client's settings for one checked address; TLS still verifies the certificate against the host name. */
+function clientConfig(connection: PostgresConnection, address: string): pg.ClientConfig {
+  const { host, port, database, user, password, ssl } = connection;
+  return {
     types: exportTypeParsers,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     application_name: "export-center",
-    ...(credentials.ssl === undefined ? {} : { ssl: credentials.ssl }),
+    host: address,
+    port,
+    database,
+    user,
+    password,
+    ...(ssl === undefined ? {} : { ssl: tlsOptions(ssl, host) }),
   };
-  if ("url" in credentials) return { ...common, connectionString: credentials.url };
-  const { host, port, database, user, password } = credentials;
-  return { ...common, host, port, database, user, password };
+}
+
+function tlsOptions(ssl: NonNullable<PostgresConnection["ssl"]>, host: string): pg.ClientConfig["ssl"] {
+  if (ssl === false) return false;
+  const options = ssl === true ? {} : ssl;
+  // Given an address, pg would send no SNI and check the certificate against the address.
+  return isIP(host) ? options : { servername: host, ...options };
 }
 
 function secretsOf(credentials: PostgresCredentials): string[] {
@@ -92,9 +111,11 @@ function read(cursor: Cursor<Row>, count: number): Promise<{ rows: Row[]; fields
   });
 }
 
-export function createPostgresAdapter(credentials: PostgresCredentials): SourceAdapter {
+export function createPostgresAdapter(credentials: PostgresCredentials, policy: SourceTargetPolicy): SourceAdapter {
   const redactor = new SecretRedactor(secretsOf(credentials));
-  const open = new Set<pg.Client>();
+  const connection = postgresConnection(credentials);
+  /** Each open client, with the address it connected to, where a cancel request must go too. */
+  const open = new Map<pg.Client, string>();
 
   async function release(client: pg.Client): Promise<void> {
     if (!open.delete(client)) return;
@@ -106,7 +127,7 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
     if (query.signal?.aborted) return query.signal.reason;
     const code = (error as { code?: unknown }).code;
     if (phase === "connect" || isNetworkError(error) || /Connection terminated/i.test(errorMessage(error))) {
-      return connectionFailed(error, redactor);
+      return connectionFailed(error, redactor, "POSTGRES");
     }
     if (code === QUERY_CANCELED && /statement timeout/i.test(errorMessage(error))) {
       return queryTimedOut(query.statementTimeoutMs, error, redactor);
@@ -114,23 +135,26 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
     return queryFailed(error, redactor, typeof code === "string" ? { sqlState: code } : undefined);
   }
 
-  async function connect(query: SourceQuery): Promise<pg.Client> {
-    let client: pg.Client;
-    try {
-      client = new pg.Client(clientConfig(credentials));
-    } catch (error) {
-      // A malformed URL: the TypeError carries the whole URL, password included, as `input`.
-      throw connectionFailed(error, redactor);
-    }
+  async function connectTo(address: string): Promise<pg.Client> {
+    const client = new pg.Client(clientConfig(connection, address));
     // Errors of a live connection also reach the pending query; without a listener, pg
     // would re-throw them as an uncaught exception.
     client.on("error", () => undefined);
-    open.add(client);
+    open.set(client, address);
     try {
       await client.connect();
       return client;
     } catch (error) {
       await release(client);
+      throw error;
+    }
+  }
+
+  async function connect(query: SourceQuery): Promise<pg.Client> {
+    try {
+      const addresses = await resolveDatabaseTarget(connection, policy);
+      return await connectToFirst(addresses, connectTo);
+    } catch (error) {
       throw toAppError(error, query, "connect");
     }
   }
@@ -188,8 +212,9 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
    */
   async function cancelRunning(client: pg.Client): Promise<void> {
     const pid = (client as unknown as { processID?: number }).processID;
-    if (!pid) return;
-    const canceller = new pg.Client(clientConfig(credentials));
+    const address = open.get(client);
+    if (!pid || !address) return;
+    const canceller = new pg.Client(clientConfig(connection, address));
     canceller.on("error", () => undefined);
     try {
       await canceller.connect();
@@ -283,7 +308,7 @@ export function createPostgresAdapter(credentials: PostgresCredentials): SourceA
       for await (const _ of result.batches) void _;
     },
     async close() {
-      await Promise.all([...open].map(release));
+      await Promise.all([...open.keys()].map(release));
     },
   };
 }

@@ -22,6 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 
 import { createSourceAdapter } from "../create-source-adapter";
+import { developmentPolicy } from "../testing/target-policy";
+import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
 import { exportAndParse } from "../testing/csv-round-trip";
 import { type SnowflakeFake, startSnowflakeFake } from "../../../../tests/fakes/snowflake-fake";
@@ -78,7 +80,7 @@ beforeAll(async () => {
     password: PASSWORD,
     warehouse: "FAKE_WH",
     accessUrl: fake.url,
-  });
+  }, developmentPolicy());
 });
 
 afterAll(async () => {
@@ -123,9 +125,9 @@ describe("Snowflake adapter (real SDK against a protocol fake)", () => {
     expect(fake.sessionParameters.get("STRICT_JSON_OUTPUT")).toBe("TRUE");
   });
 
-  it("maps Snowflake's statement timeout to a timed-out QUERY_FAILED", async () => {
+  it("maps Snowflake's statement timeout to TIMEOUT", async () => {
     const error = await failure(drain(adapter, "CALL SYSTEM$WAIT(5)", 1_000));
-    expect(error.code).toBe("QUERY_FAILED");
+    expect(error.code).toBe("TIMEOUT");
     expect(error.message).toBe(
       "The query timed out after 1000 ms (Statement reached its statement or warehouse timeout of 1 second(s) and was canceled.)",
     );
@@ -166,10 +168,10 @@ describe("Snowflake adapter (real SDK against a protocol fake)", () => {
         username: USERNAME,
         password: `${PASSWORD}-wrong`,
         accessUrl: fake.url,
-      });
+      }, developmentPolicy());
       const error = await failure(bad.test());
       expect(error.code).toBe("UPSTREAM_UNAVAILABLE");
-      expect(error.message).toBe("Could not connect to the data source: Incorrect username or password was specified.");
+      expect(error.message).toBe(CONNECTION_FAILED_MESSAGE);
       expect(JSON.stringify({ message: error.message, details: error.details, stack: error.stack })).not.toContain(PASSWORD);
     });
 

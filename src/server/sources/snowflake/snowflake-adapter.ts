@@ -149,7 +149,7 @@ export function createSnowflakeAdapter(credentials: SnowflakeCredentials): Sourc
     if (query.signal?.aborted) return query.signal.reason;
     const { code, name } = error as { code?: unknown; name?: unknown };
     if (phase === "connect" || name === "NetworkError" || name === "RequestFailedError") {
-      return connectionFailed(error, redactor);
+      return connectionFailed(error, redactor, "SNOWFLAKE");
     }
     if (String(code) === STATEMENT_TIMEOUT_CODE) return queryTimedOut(query.statementTimeoutMs, error, redactor);
     return queryFailed(error, redactor, code === undefined ? undefined : { sourceCode: String(code) });
@@ -161,7 +161,7 @@ export function createSnowflakeAdapter(credentials: SnowflakeCredentials): Sourc
       connection = snowflake.createConnection(connectionOptions(credentials));
     } catch (error) {
       // The SDK validates options synchronously, e.g. a malformed private key.
-      throw connectionFailed(error, redactor);
+      throw connectionFailed(error, redactor, "SNOWFLAKE");
     }
     open.add(connection);
     try {
