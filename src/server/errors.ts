@@ -16,6 +16,7 @@ export const errorCodes = {
   RATE_LIMITED: { http: 429, trpc: "TOO_MANY_REQUESTS" },
   INTERNAL: { http: 500, trpc: "INTERNAL_SERVER_ERROR" },
   UPSTREAM_UNAVAILABLE: { http: 502, trpc: "BAD_GATEWAY" },
+  STORAGE_UNAVAILABLE: { http: 502, trpc: "BAD_GATEWAY" },
   TIMEOUT: { http: 504, trpc: "TIMEOUT" },
 } as const;
 

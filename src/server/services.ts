@@ -8,9 +8,16 @@ import { db } from "~/server/db";
 import { JobStore } from "~/server/jobs/job-store";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
 import { type AppRedis, createRedis } from "~/server/redis";
-import { ObjectStorage, type StorageConfig } from "~/server/storage";
+import { bucketOf, ObjectStorage, OpenUploadIndex, type StorageConfig } from "~/server/storage";
 
-const services: { redis?: AppRedis; jobs?: JobStore; storage?: ObjectStorage; analytics?: AnalyticsProvider; rateLimits?: RateLimits } = {};
+const services: {
+  redis?: AppRedis;
+  jobs?: JobStore;
+  storage?: ObjectStorage;
+  openUploads?: OpenUploadIndex;
+  analytics?: AnalyticsProvider;
+  rateLimits?: RateLimits;
+} = {};
 
 export function getRedis(): AppRedis {
   const env = getEnv();
@@ -42,7 +49,12 @@ export function storageConfig(): StorageConfig {
 }
 
 export function getStorage(): ObjectStorage {
-  return (services.storage ??= new ObjectStorage(storageConfig()));
+  return (services.storage ??= new ObjectStorage(storageConfig(), { openUploads: getOpenUploads() }));
+}
+
+/** The multipart uploads started and not yet finished, for the storage sweep. */
+export function getOpenUploads(): OpenUploadIndex {
+  return (services.openUploads ??= new OpenUploadIndex(getRedis(), bucketOf(storageConfig())));
 }
 
 /** Tinybird behind the shared rate limit when TINYBIRD_TOKEN is set, else the local PageView table. */

@@ -64,6 +64,10 @@ export async function startExportHarness(options: { env?: Record<string, string>
     async startStorage() {
       s3 = await startStorage(s3.port);
     },
+    /** Multipart uploads s3rver holds open (it has no ListMultipartUploads to ask). */
+    pendingUploads() {
+      return s3.pendingUploads();
+    },
     get executor() {
       return executor;
     },

@@ -100,7 +100,8 @@ const responses: Record<string, Schema> = {
   PayloadTooLarge: errorResponse(`The request body is over ${MAX_BODY_BYTES} bytes (\`payload_too_large\`), or the export's file over its size cap (\`file_too_large\`).`),
   RateLimited: errorResponse("Too many calls: per token on the whole API, and per user and per team when starting exports.", rateLimitHeaders),
   Internal: errorResponse("Something failed on the server's side; nothing was left half-done."),
-  UpstreamUnavailable: errorResponse("The metric's data source could not be reached."),
+  UpstreamUnavailable: errorResponse("The metric's data source (`upstream_unavailable`) or the file storage (`storage_unavailable`) could not be reached."),
+  StorageUnavailable: errorResponse("The file storage could not be reached (`storage_unavailable`); try again shortly."),
   Timeout: errorResponse("The export outlasted the 2-minute wait. It goes on: `exportId` and `statusUrl` say where to fetch it."),
 };
 
@@ -215,6 +216,7 @@ const document = {
           ...common,
           "404": errorRef("NotFound"),
           "409": errorRef("Conflict"),
+          "502": errorRef("StorageUnavailable"),
         },
       },
       delete: {
@@ -222,7 +224,7 @@ const document = {
         summary: "Delete an export job (a running one is cancelled first) and its file",
         tags: ["Export jobs"],
         parameters: [teamId, pathId("exportId", "The export's id.")],
-        responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound") },
+        responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "502": errorRef("StorageUnavailable") },
       },
     },
   },

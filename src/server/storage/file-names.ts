@@ -4,6 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 
+import { AppError } from "~/server/errors";
+
 /** Every export lives under this prefix, so one bucket lifecycle rule can expire them all. */
 export const EXPORTS_PREFIX = "exports/";
 
@@ -34,11 +36,26 @@ export function safeFileName(name: string, fallback = "export"): string {
 }
 
 /**
- * `exports/<team>/<32 hex>/<file name>`: the 16 random bytes make the key unguessable, and
- * the common prefix lets the lifecycle rule find every export.
+ * `exports/<team>/<lifetime>s/<32 hex>/<file name>`: the 16 random bytes make the key
+ * unguessable, the common prefix lets the lifecycle rule find every export, and the lifetime
+ * (in seconds) lets the storage sweep expire the file with no job record to ask. Without a
+ * lifetime the key is `exports/<team>/<32 hex>/<file name>`, as keys were before, and the
+ * sweep gives it the longest lifetime a file can have.
  */
-export function newExportKey(teamId: string, fileName: string): string {
-  return `${EXPORTS_PREFIX}${safeFileName(teamId, "team")}/${randomBytes(16).toString("hex")}/${safeFileName(fileName)}`;
+export function newExportKey(teamId: string, fileName: string, lifetimeSeconds?: number): string {
+  if (lifetimeSeconds !== undefined && (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1)) {
+    throw new AppError("INTERNAL", `A file's lifetime is a whole number of seconds ≥ 1, not ${lifetimeSeconds}`);
+  }
+  const lifetime = lifetimeSeconds === undefined ? "" : `${lifetimeSeconds}s/`;
+  return `${EXPORTS_PREFIX}${safeFileName(teamId, "team")}/${lifetime}${randomBytes(16).toString("hex")}/${safeFileName(fileName)}`;
+}
+
+const KEY_LIFETIME = new RegExp(`^${EXPORTS_PREFIX}[^/]+/(\\d{1,10})s/[0-9a-f]{32}/`);
+
+/** The lifetime recorded in an export key by `newExportKey`, or undefined if it has none. */
+export function lifetimeOfExportKey(key: string): number | undefined {
+  const match = KEY_LIFETIME.exec(key);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** The name shown to the user: Unicode kept, but no path, no control or reserved characters. */

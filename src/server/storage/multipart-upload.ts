@@ -7,6 +7,9 @@
  *
  * On any failure (the body's, a part's, an abort) the parts in flight settle first, then the
  * multipart upload is aborted, so no part outlives the call; the first failure is rethrown.
+ * Each multipart upload is in the open-upload index from its first part until it completes
+ * or is aborted, so that one this process never finishes (it was killed, or storage went
+ * down before the abort) is found and aborted by the storage sweep.
  */
 import {
   AbortMultipartUploadCommand,
@@ -19,6 +22,8 @@ import {
 } from "@aws-sdk/client-s3";
 
 import { log } from "~/server/log";
+
+import type { OpenUpload, OpenUploadIndex } from "./open-upload-index";
 
 export interface UploadTarget {
   Bucket: string;
@@ -33,6 +38,8 @@ export interface PartOptions {
   queueSize: number;
   /** Cancels the requests in flight; the caller stops the body. */
   signal?: AbortSignal;
+  /** Where open uploads are recorded, for the storage sweep. */
+  openUploads?: OpenUploadIndex;
 }
 
 /** Uploads `body` to `target` and returns its size in bytes. */
@@ -42,7 +49,7 @@ export async function uploadInParts(
   body: AsyncIterable<Uint8Array | string>,
   options: PartOptions,
 ): Promise<number> {
-  const { partSize, queueSize, signal } = options;
+  const { partSize, queueSize, signal, openUploads } = options;
   const spare: Buffer[] = [];
   let part: Buffer = Buffer.allocUnsafe(partSize);
   const inFlight = new Set<Promise<void>>();
@@ -53,8 +60,18 @@ export async function uploadInParts(
   let filled = 0;
   let size = 0;
 
+  /** Best effort: an entry left behind costs the sweep one AbortMultipartUpload answered NoSuchUpload. */
+  const dropFromIndex = (upload: OpenUpload) =>
+    openUploads?.remove(upload).catch((error: unknown) =>
+      log("warn", "storage.open_upload_index_failed", { key: upload.key, error: error instanceof Error ? error.message : String(error) }),
+    );
+
   const sendPart = async (buffer: Buffer, length: number) => {
-    uploadId ??= (await client.send(new CreateMultipartUploadCommand(target), { abortSignal: signal })).UploadId;
+    if (uploadId === undefined) {
+      uploadId = (await client.send(new CreateMultipartUploadCommand(target), { abortSignal: signal })).UploadId;
+      if (uploadId === undefined) throw new Error("The store started a multipart upload without an UploadId");
+      await openUploads?.add({ key: target.Key, uploadId }, new Date());
+    }
     const PartNumber = ++partNumber;
     const upload = client
       .send(new UploadPartCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, PartNumber, Body: buffer.subarray(0, length) }), {
@@ -109,19 +126,21 @@ export async function uploadInParts(
       new CompleteMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
       { abortSignal: signal },
     );
+    await dropFromIndex({ key: target.Key, uploadId });
     return size;
   } catch (error) {
     await Promise.allSettled(inFlight);
     if (uploadId !== undefined) {
-      await client
-        .send(new AbortMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId }))
-        .catch((abortError: unknown) =>
-          // Parts may remain until the lifecycle rule's AbortIncompleteMultipartUpload removes them.
+      const upload = { key: target.Key, uploadId };
+      await client.send(new AbortMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId })).then(
+        () => dropFromIndex(upload),
+        (abortError: unknown) =>
+          // The upload stays in the open-upload index, for the storage sweep to abort later.
           log("warn", "storage.upload_cleanup_failed", {
             key: target.Key,
             error: abortError instanceof Error ? abortError.message : String(abortError),
           }),
-        );
+      );
     }
     throw error;
   }

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { type EmbeddedS3, startS3rver } from "../../../dev/s3rver";
 
-import { contentDisposition, newExportKey, ObjectStorage, safeFileName, type StorageConfig } from "./index";
+import { contentDisposition, lifetimeOfExportKey, newExportKey, ObjectStorage, safeFileName, type StorageConfig } from "./index";
 import { PART_SIZE } from "./object-storage";
 
 const BUCKET = "storage-test";
@@ -111,6 +111,19 @@ describe("export file names and keys", () => {
     expect(key).toMatch(/^exports\/team_1\/[0-9a-f]{32}\/Sales_report_Q1\.csv$/);
     expect(newExportKey("t", "a.csv")).not.toBe(newExportKey("t", "a.csv"));
     expect(newExportKey("../../etc", "x.csv")).toMatch(/^exports\/etc\/[0-9a-f]{32}\/x\.csv$/);
+  });
+
+  it("records a file's lifetime in its key, for the storage sweep, and reads it back", () => {
+    const key = newExportKey("team_1", "Sales.csv", 60);
+    expect(key).toMatch(/^exports\/team_1\/60s\/[0-9a-f]{32}\/Sales\.csv$/);
+    expect(lifetimeOfExportKey(key)).toBe(60);
+    expect(lifetimeOfExportKey(newExportKey("team_1", "visits.csv", 604_800))).toBe(604_800);
+    // Keys made without one, and anything else under the prefix, have no recorded lifetime.
+    expect(lifetimeOfExportKey(newExportKey("team_1", "old.csv"))).toBeUndefined();
+    expect(lifetimeOfExportKey("exports/60s/0123456789abcdef0123456789abcdef/x.csv")).toBeUndefined();
+    expect(lifetimeOfExportKey("other/t/60s/0123456789abcdef0123456789abcdef/x.csv")).toBeUndefined();
+    expect(() => newExportKey("t", "x.csv", 0)).toThrow(/whole number of seconds/);
+    expect(() => newExportKey("t", "x.csv", 1.5)).toThrow(/whole number of seconds/);
   });
 
   it("makes ASCII file names without paths, hidden-file dots or reserved device names", () => {
@@ -242,11 +255,13 @@ describe("object storage against s3rver", () => {
     expect(expired.status).toBe(403);
     expect(await expired.text()).toContain("Request has expired");
 
-    await storage.deleteObject(key);
-    await storage.deleteObject(key);
     const fresh = await storage.presignDownload(key);
     expect(new URL(fresh.url).searchParams.get("X-Amz-Expires")).toBe("60");
+    await storage.deleteObject(key);
+    await storage.deleteObject(key);
     expect((await fetch(fresh.url)).status).toBe(404);
+    // No link is minted for a file that is gone.
+    await expect(storage.presignDownload(key)).rejects.toMatchObject({ code: "NOT_FOUND", message: "The file is gone" });
     expect(await storage.headObject(key)).toBeNull();
     await expect(storage.getObjectStream(key)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(storage.presignDownload(key, { expiresInSeconds: 0 })).rejects.toThrow(/1 to 604800 seconds/);
@@ -284,6 +299,17 @@ describe("object storage against s3rver", () => {
 describe("R2 configuration (no network)", () => {
   it("derives the endpoint from the account id, region auto, bucket metric-exports, and presigns offline", async () => {
     const r2 = new ObjectStorage({ kind: "r2", accountId: "0123abcd", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret-planted" });
+    // The link is minted only for an object that exists; the HEAD that checks is answered
+    // here, in process, so that nothing reaches the network.
+    const heads: string[] = [];
+    r2.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "HeadObjectCommand") return next(args);
+        heads.push(String((args.input as { Key?: string }).Key));
+        return { output: { $metadata: { httpStatusCode: 200 }, ContentLength: 1 }, response: {} } as Awaited<ReturnType<typeof next>>;
+      },
+      { step: "initialize", name: "answerHeadOffline" },
+    );
     expect(r2.bucket).toBe("metric-exports");
     expect(await r2.client.config.region()).toBe("auto");
     const link = await r2.presignDownload("exports/t/0123/x.csv", { fileName: "x.csv" });
@@ -293,5 +319,6 @@ describe("R2 configuration (no network)", () => {
     expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^AKIDEXAMPLE\/\d{8}\/auto\/s3\/aws4_request$/);
     expect(url.searchParams.get("response-content-disposition")).toBe(`attachment; filename="x.csv"; filename*=UTF-8''x.csv`);
     expect(link.url).not.toContain("secret-planted");
+    expect(heads).toEqual(["exports/t/0123/x.csv"]);
   });
 });

@@ -6,11 +6,13 @@
 import { Readable } from "node:stream";
 
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -20,6 +22,7 @@ import { AppError } from "~/server/errors";
 
 import { contentDisposition, EXPORTS_PREFIX } from "./file-names";
 import { uploadInParts } from "./multipart-upload";
+import type { OpenUpload, OpenUploadIndex } from "./open-upload-index";
 import { bucketOf, createS3Client, type StorageConfig } from "./storage-config";
 
 /** 5 MB parts (S3's smallest), 2 in flight while a third fills: 15 MB of buffers per upload, whatever the file size. */
@@ -41,11 +44,18 @@ export type UploadInput = {
 
 export type LifecycleOutcome = { applied: true } | { applied: false; reason: string };
 
+export type StoredObject = { key: string; lastModified: Date };
+
+/** Abandoned multipart uploads go after this, by the lifecycle rule, should the sweep not get there. */
+export const ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 1;
+
 type S3ErrorShape = { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
 
 function isNotFound(error: unknown): boolean {
   const e = error as S3ErrorShape;
-  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.name === "NoSuchBucket" || e?.$metadata?.httpStatusCode === 404;
+  return (
+    e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.name === "NoSuchBucket" || e?.name === "NoSuchUpload" || e?.$metadata?.httpStatusCode === 404
+  );
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -55,10 +65,13 @@ function abortReason(signal: AbortSignal): unknown {
 export class ObjectStorage {
   readonly client: S3Client;
   readonly bucket: string;
+  private readonly openUploads?: OpenUploadIndex;
 
-  constructor(config: StorageConfig) {
+  /** With `openUploads`, every multipart upload is recorded there until it completes or is aborted. */
+  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex } = {}) {
     this.bucket = bucketOf(config);
     this.client = createS3Client(config);
+    this.openUploads = options.openUploads;
   }
 
   /**
@@ -80,7 +93,7 @@ export class ObjectStorage {
         ContentType: input.contentType ?? "text/csv; charset=utf-8",
         ContentDisposition: input.contentDisposition ?? (input.fileName ? contentDisposition(input.fileName) : undefined),
       };
-      const size = await uploadInParts(this.client, target, body, { partSize: PART_SIZE, queueSize: QUEUE_SIZE, signal });
+      const size = await uploadInParts(this.client, target, body, { partSize: PART_SIZE, queueSize: QUEUE_SIZE, signal, openUploads: this.openUploads });
       // Aborted after the last byte was read: the object exists but nobody wants it.
       if (signal?.aborted) throw abortReason(signal);
       return { size };
@@ -94,12 +107,18 @@ export class ObjectStorage {
     }
   }
 
-  /** A GET link valid for `expiresInSeconds` (60 by default) that downloads as an attachment. */
+  /**
+   * A GET link valid for `expiresInSeconds` (60 by default) that downloads as an attachment.
+   * Signing needs no request, but the object is looked up first, so that a link that cannot
+   * work is never handed out: NOT_FOUND when the file is gone, STORAGE_UNAVAILABLE when the
+   * store is down.
+   */
   async presignDownload(key: string, options: { expiresInSeconds?: number; fileName?: string } = {}): Promise<{ url: string; expiresAt: Date }> {
     const expiresIn = options.expiresInSeconds ?? 60;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_LINK_SECONDS) {
       throw new AppError("INTERNAL", `A download link lives 1 to ${MAX_LINK_SECONDS} seconds, not ${expiresIn}`);
     }
+    if (!(await this.headObject(key))) throw new AppError("NOT_FOUND", "The file is gone");
     const fileName = options.fileName ?? key.split("/").pop() ?? "export.csv";
     const expiresAt = new Date(Date.now() + expiresIn * 1000);
     const url = await getSignedUrl(
@@ -141,6 +160,32 @@ export class ObjectStorage {
     }
   }
 
+  /** Every object under `prefix`, a page of the listing at a time. */
+  async *listObjects(prefix: string): AsyncGenerator<StoredObject> {
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken }));
+      for (const object of page.Contents ?? []) {
+        if (object.Key && object.LastModified) yield { key: object.Key, lastModified: object.LastModified };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  /**
+   * Discards an open multipart upload and its parts; false if there was none. Idempotent: an
+   * upload already completed or aborted is not an error.
+   */
+  async abortUpload(upload: OpenUpload): Promise<boolean> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.key, UploadId: upload.uploadId }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
   /** For development: creates the bucket if it is missing, private (no ACL, no policy). */
   async ensureBucket(): Promise<void> {
     try {
@@ -177,7 +222,7 @@ export class ObjectStorage {
                 Status: "Enabled",
                 Filter: { Prefix: prefix },
                 Expiration: { Days: days },
-                AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+                AbortIncompleteMultipartUpload: { DaysAfterInitiation: ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS },
               },
             ],
           },

@@ -4,6 +4,8 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 
+import { isStorageUnreachable, storageUnavailable } from "./storage-errors";
+
 export const DEFAULT_R2_BUCKET = "metric-exports";
 
 export type R2StorageConfig = {
@@ -40,7 +42,26 @@ export function createS3Client(config: StorageConfig): S3Client {
   // Since 3.729 the SDK adds CRC32 checksums to every upload by default; R2 and most other
   // S3-compatible stores reject or mishandle them, so checksums go only where S3 requires one.
   const checksums = { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } as const;
-  return config.kind === "r2"
-    ? new S3Client({ region: "auto", endpoint: r2Endpoint(config.accountId), credentials, ...checksums })
-    : new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle ?? false, credentials, ...checksums });
+  // Without timeouts a store that drops packets holds a request for the OS's TCP timeout
+  // (minutes), and one that accepts but never answers holds it for ever. A store that is up
+  // connects within 5 s and answers within 60 s (a 5 MB part at 85 KB/s); a body being
+  // downloaded is not limited, since the timer stops at the answer's headers.
+  const requestHandler = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
+  const client =
+    config.kind === "r2"
+      ? new S3Client({ region: "auto", endpoint: r2Endpoint(config.accountId), credentials, requestHandler, ...checksums })
+      : new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle ?? false, credentials, requestHandler, ...checksums });
+  // Outermost, so that it sees a failure only once the SDK's own retries are spent.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (isStorageUnreachable(error)) throw storageUnavailable(error, String(context.commandName));
+        throw error;
+      }
+    },
+    { step: "initialize", name: "mapUnreachableStorage", priority: "high" },
+  );
+  return client;
 }
