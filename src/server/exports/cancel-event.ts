@@ -12,7 +12,7 @@ import { log } from "~/server/log";
 /** Pauses before each further attempt: about ten minutes in all, past a typical engine restart. */
 const RETRY_DELAYS_MS = [2_000, 5_000, 15_000, 30_000, 60_000, 120_000, 360_000];
 
-export function sendCancelEvent(exportId: string, attempt = 0): void {
+export function sendCancelEventInBackground(exportId: string, attempt = 0): void {
   inngest.send(exportCancelRequested.create({ exportId })).then(
     () => {
       if (attempt > 0) log("info", "export.cancel_event_sent", { exportId, attempt: attempt + 1 });
@@ -25,7 +25,7 @@ export function sendCancelEvent(exportId: string, attempt = 0): void {
         return;
       }
       log("warn", "export.cancel_event_failed", { ...fields, retryInMs: delay });
-      setTimeout(() => sendCancelEvent(exportId, attempt + 1), delay).unref();
+      setTimeout(() => sendCancelEventInBackground(exportId, attempt + 1), delay).unref();
     },
   );
 }

@@ -4,7 +4,7 @@
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
 import { AppError } from "~/server/errors";
-import { sendCancelEvent } from "~/server/exports/cancel-event";
+import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { exportLimits } from "~/server/exports/export-limits";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startMetricExport, startVisitExport } from "~/server/exports/start-export";
@@ -31,7 +31,7 @@ export async function cancelExport(teamId: string, exportId: string): Promise<Ex
   await settleUnfinishedExport(exportId, "CANCELLED", { message: "Cancelled" });
   // The run stops on the CANCELLED status by itself; the event, sent in the background while
   // the engine may be unreachable, stops it sooner.
-  sendCancelEvent(exportId);
+  sendCancelEventInBackground(exportId);
   log("info", "export.cancelled", { exportId, teamId });
   return getExport(teamId, exportId);
 }
