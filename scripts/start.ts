@@ -89,7 +89,8 @@ async function main() {
     rmSync(".next/BUILD_ID", { force: true });
     run("npx", ["next", "build"], env);
   }
-  const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", env.PORT!, "-H", "0.0.0.0"], { stdio: "inherit", env });
+  // Next behind the request gate (scripts/serve.ts), not `next start`: see there why.
+  const next = spawn("npx", ["tsx", "scripts/serve.ts", ...(dev ? ["--dev"] : []), "-p", env.PORT!, "-H", "0.0.0.0"], { stdio: "inherit", env });
   log(`app starting on http://localhost:${env.PORT}`);
 
   let stopping = false;

@@ -5,16 +5,15 @@
  * exactly as another project would run it.
  */
 import { execFile } from "node:child_process";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { promisify } from "node:util";
 
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { serveFetch } from "./support/serve-fetch";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
 
@@ -24,40 +23,6 @@ let appUrl: string;
 let app: typeof import("./support/export-app");
 let fixtures: typeof import("./support/fixtures");
 let clientModule: typeof import("../src/client");
-
-/** Node's request as the fetch Request a route handler takes. */
-function toFetchRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-  }
-  const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(`http://127.0.0.1${req.url}`, {
-    method: req.method,
-    headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-    signal,
-    ...(hasBody ? { duplex: "half" } : {}),
-  } as RequestInit);
-}
-
-/** Serves fetch-style handlers over HTTP, streaming answers (SSE included) as they come. */
-async function serveFetch(handle: (req: Request) => Promise<Response>): Promise<Server> {
-  const http = createServer((req, res) => {
-    const closed = new AbortController();
-    res.on("close", () => closed.abort());
-    void (async () => {
-      const response = await handle(toFetchRequest(req, closed.signal));
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      if (response.body) {
-        for await (const chunk of Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)) res.write(chunk);
-      }
-      res.end();
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return http;
-}
 
 beforeAll(async () => {
   harness = await startExportHarness();

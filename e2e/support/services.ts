@@ -65,6 +65,17 @@ export async function jobField(exportId: string, field: string): Promise<string 
   }
 }
 
+/** How many jobs a team's list in Redis holds (`export_jobs:team:<id>`). */
+export async function jobCount(teamId: string): Promise<number> {
+  const redis = new IORedis(e2eEnv.REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    return await redis.zcard(`export_jobs:team:${teamId}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** A downloaded CSV's records, keyed by its header row. */
 export async function readCsv(download: Download): Promise<Record<string, string>[]> {
   return parse(await readFile(await download.path()), { columns: true, bom: true }) as Record<string, string>[];

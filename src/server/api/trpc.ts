@@ -7,11 +7,12 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 
 import { type Caller, resolveCaller } from "~/server/auth/caller";
-import { isAppError } from "~/server/errors";
+import { type AppError, isAppError } from "~/server/errors";
 import type { ExportChannel } from "~/server/jobs/export-job";
-import { requireTeamAccess } from "~/server/teams/membership";
 import type { TeamMember } from "~/server/teams/permissions";
 import { idSchema } from "~/server/ids";
+import { getRateLimits } from "~/server/services";
+import { requireTeamAccess } from "~/server/teams/membership";
 
 /** The context without HTTP, so tests and server components can build one directly. */
 export function createContextInner(opts: { caller: Caller | null; channel?: ExportChannel }) {
@@ -23,12 +24,21 @@ export async function createTRPCContext(opts: { headers: Headers }) {
     return createContextInner({ caller: await resolveCaller(opts.headers) });
   } catch (error) {
     // Context errors bypass the procedure middleware, so a refused token is mapped here.
-    if (isAppError(error)) throw new TRPCError({ code: error.trpcCode, message: error.message });
+    if (isAppError(error)) throw toTRPCError(error);
     throw error;
   }
 }
 
 export type Context = ReturnType<typeof createContextInner>;
+
+/**
+ * The tRPC error for a domain error, keeping it as the cause so the error formatter can
+ * add its code and details. Also for errors raised where no middleware maps them: in the
+ * context, or inside a subscription's stream after it started.
+ */
+export function toTRPCError(error: AppError): TRPCError {
+  return new TRPCError({ code: error.trpcCode, message: error.message, cause: error });
+}
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -54,7 +64,7 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    if (isAppError(cause)) throw new TRPCError({ code: cause.trpcCode, message: cause.message, cause });
+    if (isAppError(cause)) throw toTRPCError(cause);
     if (result.error.code === "INTERNAL_SERVER_ERROR") {
       console.error(JSON.stringify({ level: "error", msg: "trpc.unhandled", error: String(cause ?? result.error) }));
       throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side" });
@@ -63,10 +73,16 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** A token's calls count against its per-minute budget, as its REST requests do. */
+const limitTokenCalls = t.middleware(async ({ ctx, next }) => {
+  if (ctx.caller?.via === "token") await getRateLimits().restCall(ctx.caller.tokenId);
+  return next();
+});
+
 export const createCallerFactory = t.createCallerFactory;
 export const createTRPCRouter = t.router;
 
-export const publicProcedure = t.procedure.use(mapAppErrors);
+export const publicProcedure = t.procedure.use(mapAppErrors).use(limitTokenCalls);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });

@@ -4,12 +4,11 @@
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
 import { AppError } from "~/server/errors";
+import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { exportLimits } from "~/server/exports/export-limits";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startMetricExport, startVisitExport } from "~/server/exports/start-export";
-import { exportCancelRequested } from "~/server/jobs/events";
 import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
-import { inngest } from "~/server/jobs/inngest-client";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
 import { type ExportChange, exportChangeRefusal, type TeamMember } from "~/server/teams/permissions";
@@ -38,10 +37,11 @@ export async function cancelExport(actor: TeamMember, exportId: string): Promise
   }
   await getJobStore().transition(exportId, "CANCELLED", { error: "Cancelled" });
   await recordExportOutcome(exportId, "CANCELLED");
-  // The run stops at its next step; a step already streaming notices the status within a second.
-  await inngest.send(exportCancelRequested.create({ exportId }));
   // Whatever was written so far goes now, not when the run gets round to it.
   await settleUnfinishedExport(exportId, "CANCELLED", { message: "Cancelled" });
+  // The run stops on the CANCELLED status by itself; the event, sent in the background while
+  // the engine may be unreachable, stops it sooner.
+  sendCancelEventInBackground(exportId);
   log("info", "export.cancelled", { exportId, teamId });
   return getExport(teamId, exportId);
 }

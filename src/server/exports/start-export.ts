@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 
-import { recordExportStarted } from "~/server/audit/export-audit";
+import { recordExportOutcome, recordExportStarted } from "~/server/audit/export-audit";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { findExportableMetric } from "~/server/exports/metric/metric-file";
@@ -56,10 +56,12 @@ async function startJob(
   try {
     await send(id);
   } catch (error) {
-    // Without its event the job would sit in PENDING forever.
-    await getJobStore().transition(id, "FAILED", { error: "The export could not be queued; please try again", errorCode: "UPSTREAM_UNAVAILABLE" });
+    // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.
+    const reason = "The export could not be queued; please try again";
+    await getJobStore().transition(id, "FAILED", { error: reason, errorCode: "UPSTREAM_UNAVAILABLE" });
+    await recordExportOutcome(id, "FAILED", { error: reason });
     log("error", "export.queue_failed", { exportId: id, error: String(error) });
-    throw new AppError("UPSTREAM_UNAVAILABLE", "The export could not be queued; please try again", { cause: error });
+    throw new AppError("UPSTREAM_UNAVAILABLE", reason, { cause: error });
   }
   log("info", "export.requested", { exportId: id, type: job.type, resourceId: job.resourceId, teamId: requester.teamId, channel: requester.channel });
   return created;

@@ -7,26 +7,11 @@
 import type { Role } from "~/generated/prisma/client";
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { AppError, isAppError } from "~/server/errors";
+import { errorResponse } from "~/server/rest/error-response";
 import { idSchema } from "~/server/ids";
 import { getRateLimits } from "~/server/services";
 import { requireTeamAccess } from "~/server/teams/membership";
 import { z, ZodError } from "zod";
-
-export function errorResponse(error: AppError): Response {
-  return Response.json(
-    { error: { code: error.code.toLowerCase(), message: error.message, ...error.details } },
-    { status: error.httpStatus, headers: error.code === "RATE_LIMITED" ? rateLimitHeaders(error.details) : undefined },
-  );
-}
-
-function rateLimitHeaders(details: Record<string, unknown> = {}): Record<string, string> {
-  return {
-    "Retry-After": String(details.retryAfterSeconds ?? 60),
-    "X-RateLimit-Limit": String(details.limit ?? ""),
-    "X-RateLimit-Remaining": String(details.remaining ?? 0),
-    "X-RateLimit-Reset": String(Math.ceil(Number(details.reset ?? Date.now()) / 1000)),
-  };
-}
 
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
@@ -44,15 +29,6 @@ export function toAppError(error: unknown): AppError {
   }
   console.error(JSON.stringify({ level: "error", msg: "rest.unhandled", error: String(error) }));
   return new AppError("INTERNAL", "Something went wrong on our side");
-}
-
-/** A method a route refuses outright, in the API's error shape, with the methods it allows. */
-export function methodNotAllowed(allow: string[]) {
-  return (): Response => {
-    const response = errorResponse(new AppError("METHOD_NOT_ALLOWED", `Use ${allow.join(" or ")} on this endpoint`));
-    response.headers.set("Allow", allow.join(", "));
-    return response;
-  };
 }
 
 type RouteContext<P> = { params: Promise<P> };

@@ -1,11 +1,10 @@
 /**
- * Reading a REST request's JSON body with a hard size cap. The cap is checked against
- * Content-Length before anything is read, and again while the stream is read, so a body
- * that lies about its length, or sends none (chunked), is cut off at the cap all the same.
+ * Reading a REST request's JSON body with a hard size cap (src/server/http/body-limit.ts).
  */
 import type { z } from "zod";
 
 import { AppError } from "~/server/errors";
+import { limitBody } from "~/server/http/body-limit";
 
 /**
  * 16 KB. The largest body any endpoint takes today is `{ "requestId": "<64 chars>" }`; the
@@ -18,31 +17,8 @@ const tooLarge = () =>
   new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${MAX_BODY_BYTES} bytes`, { details: { limitBytes: MAX_BODY_BYTES } });
 
 async function readCapped(req: Request): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
-  if (!req.body) return new Uint8Array();
-
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      // Stop the upload here rather than draining the rest of it.
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  const body = limitBody(req, MAX_BODY_BYTES, tooLarge);
+  return body ? new Uint8Array(await new Response(body).arrayBuffer()) : new Uint8Array();
 }
 
 /** The body, parsed by `schema`; an empty body counts as `{}`, so bodiless POSTs keep working. */

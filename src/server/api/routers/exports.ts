@@ -2,7 +2,8 @@ import { tracked } from "@trpc/server";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 
-import { createTRPCRouter, teamMember, teamProcedure } from "~/server/api/trpc";
+import { createTRPCRouter, teamMember, teamProcedure, toTRPCError } from "~/server/api/trpc";
+import { isAppError } from "~/server/errors";
 import {
   cancelExport,
   createDownloadLink,
@@ -45,12 +46,17 @@ export const exportsRouter = createTRPCRouter({
 
   /**
    * Streams the job every time it changes, until it ends. It reads the job store rather than
-   * a pub/sub channel, so it works the same over Upstash's HTTP API and plain Redis.
+   * a pub/sub channel, so it works the same over Upstash's HTTP API and plain Redis. A job
+   * that does not exist, or stops existing while watched, ends the stream with NOT_FOUND:
+   * errors raised inside a running stream bypass the procedure's middleware, so the domain
+   * error is mapped here.
    */
   onProgress: teamProcedure.input(exportId).subscription(async function* ({ ctx, input, signal }) {
     let last = "";
     while (!signal?.aborted) {
-      const job = await getExport(ctx.team.id, input.exportId);
+      const job = await getExport(ctx.team.id, input.exportId).catch((error: unknown) => {
+        throw isAppError(error) ? toTRPCError(error) : error;
+      });
       const stamp = `${job.status}|${job.updatedAt}|${job.progress?.rows}|${job.progress?.bytes}|${job.file?.deletedAt}`;
       if (stamp !== last) {
         last = stamp;

@@ -1,5 +1,6 @@
 import { downloadMetricFile } from "~/server/exports/metric/download-metric-file";
-import { authedRoute, methodNotAllowed } from "~/server/rest/handler";
+import { methodNotAllowed } from "~/server/rest/error-response";
+import { authedRoute } from "~/server/rest/handler";
 
 // The export may take up to two minutes before this answers.
 export const maxDuration = 150;
