@@ -2,13 +2,16 @@
  * Drives runs against an app's serve endpoint the way Inngest does (docs/SDK_SPEC.md in
  * inngest/inngest): each call sends the event and the memoised steps; a 206 answer carries
  * ops (StepRun, StepPlanned, Sleep, StepError, StepFailed, RunComplete), a 200 the result,
- * a 4xx/5xx a function error. Retries count per step; `x-inngest-no-retry` and Retry-After
- * are honoured; failures emit `inngest/function.failed`, cancellations
- * `inngest/function.cancelled`.
+ * a 4xx/5xx a function error. Every call is signed with the signing key, and an answer that
+ * is not signed back by the SDK is not trusted. Retries count per step and wait as Inngest's
+ * queue waits (backoff.ts); `x-inngest-no-retry` and Retry-After are honoured; failures emit
+ * `inngest/function.failed`, cancellations `inngest/function.cancelled`.
  */
 import { randomUUID } from "node:crypto";
 
+import { retryAfterMs, retryDelayMs } from "./backoff";
 import { durationMs, evaluateCondition, evaluateValue } from "./expressions";
+import { canonicalJson, SIGNATURE_HEADER, signBody, verifySignature } from "./signature";
 import type { FunctionConfig, InngestEvent, Run, StateFile, StepRecord } from "./state";
 
 type Op = { op: string; id: string; name?: string; displayName?: string; data?: unknown; error?: unknown };
@@ -16,7 +19,12 @@ type Op = { op: string; id: string; name?: string; displayName?: string; data?: 
 const ACTIVE = new Set(["Queued", "Running", "Sleeping"]);
 const DAY_MS = 86_400_000;
 
-export type ExecutorOptions = { retryBaseMs: number; log: (line: string) => void };
+export type ExecutorOptions = {
+  signingKey: string;
+  /** Multiplies Inngest's retry schedule (1: its real seconds-to-hours table). */
+  backoffScale: number;
+  log: (line: string) => void;
+};
 
 export class Executor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -181,20 +189,10 @@ export class Executor {
     this.startQueued();
   }
 
-  private backoffMs(attempt: number, retryAfter: string | null): number {
-    if (retryAfter) {
-      const seconds = Number(retryAfter);
-      const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
-      if (ms > 0) return ms;
-    }
-    const base = this.options.retryBaseMs * 2 ** attempt;
-    return Math.min(base + Math.random() * base * 0.2, 10 * 60_000);
-  }
-
   /** Schedules the next attempt, or reports that none is left. */
   private retry(run: Run, fn: FunctionConfig, retryAfter: string | null, what: string): boolean {
     if (run.attempt + 1 >= fn.attempts) return false;
-    const delay = this.backoffMs(run.attempt, retryAfter);
+    const delay = retryAfterMs(retryAfter) ?? retryDelayMs(run.attempt, this.options.backoffScale);
     run.attempt += 1;
     run.wakeAt = Date.now() + delay;
     this.log(run, `${what}: retry ${run.attempt}/${fn.attempts - 1} in ${Math.round(delay)}ms`);
@@ -240,21 +238,36 @@ export class Executor {
       },
     };
     const started = Date.now();
+    const json = canonicalJson(body);
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signBody(json, this.options.signingKey) },
+        body: json,
+      });
+      text = await response.text();
     } catch (error) {
       if (!ACTIVE.has(run.status) || this.closed) return;
-      // The app is down or restarting: that is worth a retry, like any failed call.
-      if (!this.retry(run, fn, null, `app unreachable (${(error as Error).message})`)) {
-        this.end(run, "Failed", { error: { name: "Error", message: `app unreachable: ${(error as Error).message}` } });
-      }
+      // The app is down, restarting or died mid-answer: worth a retry, like any failed call.
+      const reason = `app unreachable: ${(error as Error).message}`;
+      this.record(run, { id: planned?.id ?? "step", name: planned?.name ?? "next step", status: "unreachable", detail: reason });
+      if (!this.retry(run, fn, null, reason)) this.end(run, "Failed", { error: { name: "Error", message: reason } });
       return;
     }
-    const text = await response.text();
     // A cancelled run's in-flight answer is dropped, as Inngest drops it; so is any answer
     // reaching an executor that has been closed, which must not write state any more.
     if (run.status !== "Running" || this.closed) return;
+    // Inngest fails an attempt whose 2xx answer did not come from the SDK; here the proof is
+    // the SDK's signature over its answer, made with the key that verified the call.
+    const signed = verifySignature(response.headers.get(SIGNATURE_HEADER), text, this.options.signingKey);
+    if (response.ok && !signed.ok) {
+      const reason = `answer not signed by the app (${signed.reason}, HTTP ${response.status})`;
+      this.record(run, { id: planned?.id ?? "step", name: planned?.name ?? "next step", status: "retry", detail: reason });
+      if (!this.retry(run, fn, null, reason)) this.end(run, "Failed", { error: { name: "Error", message: reason } });
+      return;
+    }
     const payload = text ? (JSON.parse(text) as unknown) : null;
     const noRetry = response.headers.get("x-inngest-no-retry") === "true";
     const retryAfter = response.headers.get("retry-after");

@@ -1,6 +1,8 @@
 /**
  * The local executor against the real `inngest` SDK: functions served by the SDK's own
  * handler on a local HTTP server, driven by the executor over HTTP, one feature at a time.
+ * The SDK is in cloud mode, as in production: it checks the executor's signature on every
+ * call, and the executor checks the SDK's keys and its signed answers.
  */
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +17,7 @@ import { serve } from "inngest/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type LocalInngest, type Run, startLocalInngest } from "./index";
+import { newEventKey, newSigningKey } from "./signature";
 
 const dir = mkdtempSync(path.join(tmpdir(), "local-inngest-"));
 let app: Server;
@@ -35,7 +38,11 @@ async function freePort(): Promise<number> {
 }
 
 const executorPort = await freePort();
-const client = new Inngest({ id: "executor-test", isDev: true, baseUrl: `http://127.0.0.1:${executorPort}` });
+const signingKey = newSigningKey("test");
+const eventKey = newEventKey();
+const keys = { signingKey, eventKey };
+const client = new Inngest({ id: "executor-test", isDev: false, baseUrl: `http://127.0.0.1:${executorPort}`, ...keys });
+const apiAuth = { authorization: `Bearer ${signingKey}` };
 
 const functions = [
   client.createFunction({ id: "memo", triggers: [{ event: "test/memo" }] }, async ({ event, step }) => {
@@ -109,7 +116,7 @@ const gatedFunction = (on: Inngest.Any) =>
   });
 
 async function runsOf(fn: string, key: string): Promise<Run[]> {
-  const response = await fetch(`${executorUrl}/v1/runs?function=${fn}`);
+  const response = await fetch(`${executorUrl}/v1/runs?function=${fn}`, { headers: apiAuth });
   const { data } = (await response.json()) as { data: Run[] };
   return data.filter((r) => r.event.data.key === key);
 }
@@ -130,7 +137,7 @@ beforeAll(async () => {
   app = createServer(serve({ client, functions, servePath: "/api/inngest" }));
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
   appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest`;
-  executor = await startLocalInngest({ port: executorPort, appUrls: [appUrl], dataDir: path.join(dir, "state"), retryBaseMs: 50, log: () => {} });
+  executor = await startLocalInngest({ port: executorPort, appUrls: [appUrl], dataDir: path.join(dir, "state"), ...keys, backoffScale: 0.005, log: () => {} });
   executorUrl = executor.url;
   await executor.sync();
 });
@@ -232,14 +239,15 @@ describe("local Inngest executor with the real SDK", () => {
   it("resumes a run from its last finished step after being killed with SIGKILL", async () => {
     const stateDir = path.join(dir, "killed");
     const port = await freePort();
-    const killable = new Inngest({ id: "executor-kill-test", isDev: true, baseUrl: `http://127.0.0.1:${port}` });
+    const killable = new Inngest({ id: "executor-kill-test", isDev: false, baseUrl: `http://127.0.0.1:${port}`, ...keys });
     const killableApp = createServer(serve({ client: killable, functions: [gatedFunction(killable)], servePath: "/api/inngest" }));
     await new Promise<void>((r) => killableApp.listen(0, "127.0.0.1", r));
     const killableUrl = `http://127.0.0.1:${(killableApp.address() as AddressInfo).port}/api/inngest`;
     const main = fileURLToPath(new URL("./main.ts", import.meta.url));
     const spawnExecutor = () =>
-      fork(main, ["--port", String(port), "--app-url", killableUrl, "--data-dir", stateDir, "--retry-base-ms", "50"], {
+      fork(main, ["--port", String(port), "--app-url", killableUrl, "--data-dir", stateDir, "--backoff-scale", "0.005"], {
         execArgv: ["--import", "tsx"],
+        env: { ...process.env, INNGEST_SIGNING_KEY: signingKey, INNGEST_EVENT_KEY: eventKey },
         stdio: "ignore",
       });
     const first = spawnExecutor();
@@ -258,7 +266,7 @@ describe("local Inngest executor with the real SDK", () => {
       await until(async () => gates.has("k1"), Boolean);
       gates.get("k1")!();
       const runs = await until(
-        () => fetch(`http://127.0.0.1:${port}/v1/runs?function=gated`).then((r) => r.json() as Promise<{ data: Run[] }>).then((b) => b.data),
+        () => fetch(`http://127.0.0.1:${port}/v1/runs?function=gated`, { headers: apiAuth }).then((r) => r.json() as Promise<{ data: Run[] }>).then((b) => b.data),
         (r) => r[0]?.status === "Completed",
       );
       expect(runs).toHaveLength(1);

@@ -24,7 +24,7 @@ export type FunctionConfig = {
 
 export type RunStatus = "Queued" | "Running" | "Sleeping" | "Completed" | "Failed" | "Cancelled";
 
-export type StepRecord = { id: string; name: string; status: "ok" | "error" | "failed" | "sleep" | "retry"; ms?: number; at: string; detail?: string };
+export type StepRecord = { id: string; name: string; status: "ok" | "error" | "failed" | "sleep" | "retry" | "unreachable"; ms?: number; at: string; detail?: string };
 
 export type InngestEvent = { id?: string; name: string; data: Record<string, unknown>; ts?: number; user?: unknown };
 

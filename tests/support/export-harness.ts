@@ -4,6 +4,9 @@
  * executor driving them over HTTP exactly as Inngest would. PostgreSQL, MariaDB and Redis
  * are the machine's own.
  *
+ * The SDK runs as in production, in cloud mode with keys of this harness's own: it verifies
+ * the executor's signature on every call, whatever INNGEST_DEV the shell may have set.
+ *
  * The environment is set before the app's modules are imported, so call this before
  * anything reads getEnv() in the test file (import app modules dynamically after it).
  */
@@ -14,6 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { startLocalInngest } from "../../dev/local-inngest";
+import { newEventKey, newSigningKey } from "../../dev/local-inngest/signature";
 import { startS3rver } from "../../dev/s3rver";
 
 async function listen(server: Server): Promise<number> {
@@ -36,10 +40,14 @@ export async function startExportHarness(options: { env?: Record<string, string>
   const startStorage = (port?: number) => startS3rver({ port, directory: path.join(dir, "s3"), bucket });
   let s3 = await startStorage();
   const executorPort = await freePort();
+  const signingKey = newSigningKey("test");
+  const eventKey = newEventKey();
+  delete process.env.INNGEST_DEV;
   Object.assign(process.env, {
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: bucket,
-    INNGEST_DEV: "1",
+    INNGEST_SIGNING_KEY: signingKey,
+    INNGEST_EVENT_KEY: eventKey,
     INNGEST_BASE_URL: `http://127.0.0.1:${executorPort}`,
     ...options.env,
   });
@@ -51,12 +59,24 @@ export async function startExportHarness(options: { env?: Record<string, string>
   const appPort = await listen(app);
   const appUrl = `http://127.0.0.1:${appPort}/api/inngest`;
 
+  // Inngest's retry schedule at a hundredth: retries after 0.15–0.45 s, then 0.3–0.6 s, ….
   const startExecutor = () =>
-    startLocalInngest({ port: executorPort, host: "127.0.0.1", appUrls: [appUrl], dataDir: path.join(dir, "executor"), retryBaseMs: 100, log: () => {} });
+    startLocalInngest({
+      port: executorPort,
+      host: "127.0.0.1",
+      appUrls: [appUrl],
+      dataDir: path.join(dir, "executor"),
+      signingKey,
+      eventKey,
+      backoffScale: 0.01,
+      log: () => {},
+    });
   let executor = await startExecutor();
 
   return {
     bucket,
+    appUrl,
+    signingKey,
     /** Takes storage down, as an outage would; `startStorage` brings it back on the same port. */
     async stopStorage() {
       await s3.close();
