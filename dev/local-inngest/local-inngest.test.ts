@@ -17,7 +17,7 @@ import { serve } from "inngest/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type LocalInngest, type Run, startLocalInngest } from "./index";
-import { newEventKey, newSigningKey } from "./signature";
+import { hashedSigningKey, newEventKey, newSigningKey, SIGNATURE_HEADER, verifySignature } from "./signature";
 
 const dir = mkdtempSync(path.join(tmpdir(), "local-inngest-"));
 let app: Server;
@@ -275,6 +275,51 @@ describe("local Inngest executor with the real SDK", () => {
       second.kill("SIGKILL");
       killableApp.closeAllConnections();
       await new Promise((r) => killableApp.close(r));
+    }
+  });
+});
+
+describe("local Inngest executor authentication", () => {
+  const register = (headers: Record<string, string>, body: unknown) =>
+    fetch(`${executorUrl}/fn/register`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+  it("refuses a sync, an API call or an event without the app's keys", async () => {
+    const impostor = { url: "http://127.0.0.1:9/api/inngest", functions: [{ id: "impostor-fn", triggers: [{ event: "test/memo" }], steps: {} }] };
+    expect((await register({}, impostor)).status).toBe(401);
+    expect((await register({ authorization: `Bearer ${hashedSigningKey(newSigningKey("test"))}` }, impostor)).status).toBe(401);
+    expect((await fetch(`${executorUrl}/v1/runs`)).status).toBe(401);
+    const event = await fetch(`${executorUrl}/e/not-the-key`, { method: "POST", body: JSON.stringify({ name: "test/memo", data: { key: "forged" } }) });
+    expect(event.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await runsOf("memo", "forged")).toEqual([]);
+    expect(executor.runs().some((r) => r.functionId === "impostor-fn")).toBe(false);
+  });
+
+  it("signs its calls, and fails an attempt whose answer the SDK did not sign", async () => {
+    const calls: { signature: string | undefined; body: string }[] = [];
+    // Something other than the SDK at the function's address: it answers 200 but cannot sign.
+    const fake = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        calls.push({ signature: req.headers[SIGNATURE_HEADER] as string | undefined, body });
+        res.writeHead(200, { "content-type": "application/json" }).end('{"forged":true}');
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    const fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/api/inngest`;
+    try {
+      const fn = { id: "unsigned-answer", triggers: [{ event: "test/unsigned" }], steps: { step: { runtime: { url: fakeUrl }, retries: { attempts: 1 } } } };
+      expect((await register({ authorization: `Bearer ${hashedSigningKey(signingKey)}` }, { url: fakeUrl, functions: [fn] })).status).toBe(200);
+      await client.send({ name: "test/unsigned", data: { key: "u1" } });
+      const [run] = await until(() => runsOf("unsigned-answer", "u1"), finished);
+      expect(run).toMatchObject({ status: "Failed", error: { message: "answer not signed by the app (no signature, HTTP 200)" } });
+      expect(run!.output).toBeUndefined();
+      expect(calls).toHaveLength(2);
+      for (const call of calls) expect(verifySignature(call.signature ?? null, call.body, signingKey)).toEqual({ ok: true });
+    } finally {
+      fake.closeAllConnections();
+      await new Promise((r) => fake.close(r));
     }
   });
 });
