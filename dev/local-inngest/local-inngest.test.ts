@@ -43,6 +43,8 @@ const eventKey = newEventKey();
 const keys = { signingKey, eventKey };
 const client = new Inngest({ id: "executor-test", isDev: false, baseUrl: `http://127.0.0.1:${executorPort}`, ...keys });
 const apiAuth = { authorization: `Bearer ${signingKey}` };
+/** Inngest's retry schedule at a 200th: 75 ms (+ up to 150 ms of jitter), 150 ms, …. */
+const BACKOFF_SCALE = 0.005;
 
 const functions = [
   client.createFunction({ id: "memo", triggers: [{ event: "test/memo" }] }, async ({ event, step }) => {
@@ -137,7 +139,7 @@ beforeAll(async () => {
   app = createServer(serve({ client, functions, servePath: "/api/inngest" }));
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
   appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest`;
-  executor = await startLocalInngest({ port: executorPort, appUrls: [appUrl], dataDir: path.join(dir, "state"), ...keys, backoffScale: 0.005, log: () => {} });
+  executor = await startLocalInngest({ port: executorPort, appUrls: [appUrl], dataDir: path.join(dir, "state"), ...keys, backoffScale: BACKOFF_SCALE, log: () => {} });
   executorUrl = executor.url;
   await executor.sync();
 });
@@ -166,11 +168,15 @@ describe("local Inngest executor with the real SDK", () => {
     expect(Date.parse(run!.endedAt!) - Date.parse(run!.startedAt!)).toBeGreaterThanOrEqual(1000);
   });
 
-  it("retries a failing step with backoff until it succeeds", async () => {
+  it("retries a failing step on Inngest's schedule until it succeeds", async () => {
     await client.send({ name: "test/flaky", data: { key: "f1" } });
     const [run] = await until(() => runsOf("flaky", "f1"), finished);
     expect(run).toMatchObject({ status: "Completed", output: 3 });
-    expect(run!.history.filter((h) => h.status === "retry")).toHaveLength(2);
+    expect(run!.history.map((h) => h.status)).toEqual(["retry", "retry", "ok"]);
+    // Each attempt came no sooner than the table allows: 15 s, then 30 s, at this test's scale.
+    const at = run!.history.map((h) => Date.parse(h.at));
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(15_000 * BACKOFF_SCALE);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(30_000 * BACKOFF_SCALE);
   });
 
   it("honours Retry-After", async () => {
@@ -245,7 +251,7 @@ describe("local Inngest executor with the real SDK", () => {
     const killableUrl = `http://127.0.0.1:${(killableApp.address() as AddressInfo).port}/api/inngest`;
     const main = fileURLToPath(new URL("./main.ts", import.meta.url));
     const spawnExecutor = () =>
-      fork(main, ["--port", String(port), "--app-url", killableUrl, "--data-dir", stateDir, "--backoff-scale", "0.005"], {
+      fork(main, ["--port", String(port), "--app-url", killableUrl, "--data-dir", stateDir, "--backoff-scale", String(BACKOFF_SCALE)], {
         execArgv: ["--import", "tsx"],
         env: { ...process.env, INNGEST_SIGNING_KEY: signingKey, INNGEST_EVENT_KEY: eventKey },
         stdio: "ignore",
