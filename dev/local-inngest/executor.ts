@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 
 import { retryAfterMs, retryDelayMs } from "./backoff";
+import { nextSlot, parseCron, scheduledEvent } from "./cron";
 import { durationMs, evaluateCondition, evaluateValue } from "./expressions";
 import { canonicalJson, SIGNATURE_HEADER, signBody, verifySignature } from "./signature";
 import type { FunctionConfig, InngestEvent, Run, StateFile, StepRecord } from "./state";
@@ -18,6 +19,8 @@ type Op = { op: string; id: string; name?: string; displayName?: string; data?: 
 
 const ACTIVE = new Set(["Queued", "Running", "Sleeping"]);
 const DAY_MS = 86_400_000;
+/** setTimeout's longest delay; a later slot is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type ExecutorOptions = {
   signingKey: string;
@@ -36,13 +39,70 @@ export class Executor {
     private readonly options: ExecutorOptions,
   ) {}
 
-  /** Picks up where a previous process left off: every unfinished run is resumed. */
+  /** Picks up where a previous process left off (every unfinished run, every cron), or after a sync. */
   resume(): void {
     for (const run of this.store.state.runs) {
       if (run.status === "Sleeping" || (run.status === "Running" && run.wakeAt)) this.wakeLater(run);
       else if (run.status === "Running") void this.drive(run);
     }
+    this.scheduleCrons();
     this.startQueued();
+  }
+
+  /** Arms a timer for each synced cron trigger, and forgets the triggers no longer synced. */
+  private scheduleCrons() {
+    const synced = new Map<string, { fn: FunctionConfig; expression: string }>();
+    for (const fn of this.store.functions()) {
+      for (const { cron } of fn.triggers) if (cron) synced.set(`${fn.id} ${cron}`, { fn, expression: cron });
+    }
+    const { crons } = this.store.state;
+    for (const key of Object.keys(crons)) {
+      if (synced.has(key)) continue;
+      delete crons[key];
+      clearTimeout(this.timers.get(`cron:${key}`));
+      this.timers.delete(`cron:${key}`);
+    }
+    for (const [key, { fn, expression }] of synced) {
+      if (crons[key] === undefined) {
+        let slot: number | null;
+        try {
+          slot = nextSlot(parseCron(expression), Date.now());
+        } catch (error) {
+          this.options.log(`[inngest-local] ${fn.id}: cannot schedule "${expression}": ${(error as Error).message}`);
+          continue;
+        }
+        if (slot === null) continue;
+        crons[key] = slot;
+      }
+      this.armCron(key, fn.id, expression);
+    }
+    this.store.save();
+  }
+
+  private armCron(key: string, functionId: string, expression: string) {
+    const slot = this.store.state.crons[key];
+    clearTimeout(this.timers.get(`cron:${key}`));
+    if (slot === undefined || this.closed) return;
+    const delay = Math.min(Math.max(0, slot - Date.now()), MAX_TIMER_MS);
+    this.timers.set(`cron:${key}`, setTimeout(() => this.fireCron(key, functionId, expression), delay));
+  }
+
+  /** Starts the slot's run and moves the trigger to its next slot, in one write. */
+  private fireCron(key: string, functionId: string, expression: string) {
+    this.timers.delete(`cron:${key}`);
+    const slot = this.store.state.crons[key];
+    const fn = this.store.functions().find((f) => f.id === functionId);
+    if (slot === undefined || !fn || this.closed) return;
+    // A timer may fire a little early, and a far slot is reached in steps.
+    if (Date.now() < slot) return this.armCron(key, functionId, expression);
+    this.startRun(fn, scheduledEvent(expression, slot));
+    // After an outage only the first missed slot runs, late, as Inngest's queued cron item does.
+    const next = nextSlot(parseCron(expression), Math.max(Date.now(), slot));
+    if (next === null) delete this.store.state.crons[key];
+    else this.store.state.crons[key] = next;
+    this.store.save();
+    this.startQueued();
+    this.armCron(key, functionId, expression);
   }
 
   close(): void {

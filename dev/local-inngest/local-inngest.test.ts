@@ -5,7 +5,7 @@
  * call, and the executor checks the SDK's keys and its signed answers.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -327,5 +327,92 @@ describe("local Inngest executor authentication", () => {
       fake.closeAllConnections();
       await new Promise((r) => fake.close(r));
     }
+  });
+});
+
+describe("local Inngest executor cron triggers", () => {
+  const EVERY_MINUTE = "* * * * *";
+  const PARIS_MORNING = "TZ=Europe/Paris 0 9 * * *";
+  const stateDir = path.join(dir, "cron");
+  const stateFile = path.join(stateDir, "state.json");
+  const ticks: { name: string; cron: string; scheduledAt: string }[] = [];
+  let port: number;
+  let cronApp: Server;
+  let cronUrl: string;
+  let running: LocalInngest | undefined;
+
+  const readState = () => JSON.parse(readFileSync(stateFile, "utf8")) as { crons: Record<string, number> };
+  const everyMinuteKey = `cron-test-tick ${EVERY_MINUTE}`;
+  /** Stops the executor and starts it again on the same state, with the cron's next slot set to `slot`. */
+  async function restartWithSlot(slot?: number) {
+    await running?.close();
+    if (slot !== undefined) {
+      const state = readState();
+      state.crons[everyMinuteKey] = slot;
+      writeFileSync(stateFile, JSON.stringify(state));
+    }
+    running = await startLocalInngest({ port, appUrls: [cronUrl], dataDir: stateDir, ...keys, backoffScale: BACKOFF_SCALE, log: () => {} });
+    await running.sync();
+  }
+  const tickRuns = () => running!.runs().filter((r) => r.functionId === "cron-test-tick");
+  const seconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  // Real minutes may begin during a test and run their own slots: look at one slot at a time.
+  const ticksOf = (slot: number) => ticks.filter((t) => t.cron === EVERY_MINUTE && t.scheduledAt === seconds(slot));
+
+  beforeAll(async () => {
+    port = await freePort();
+    const cronClient = new Inngest({ id: "cron-test", isDev: false, baseUrl: `http://127.0.0.1:${port}`, ...keys });
+    const tick = cronClient.createFunction({ id: "tick", triggers: [{ cron: EVERY_MINUTE }, { cron: PARIS_MORNING }] }, ({ event }) => {
+      const data = event.data as { cron: string; scheduledAt: string };
+      ticks.push({ name: event.name, cron: data.cron, scheduledAt: data.scheduledAt });
+    });
+    cronApp = createServer(serve({ client: cronClient, functions: [tick], servePath: "/api/inngest" }));
+    await new Promise<void>((r) => cronApp.listen(0, "127.0.0.1", r));
+    cronUrl = `http://127.0.0.1:${(cronApp.address() as AddressInfo).port}/api/inngest`;
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    cronApp.closeAllConnections();
+    await new Promise((r) => cronApp.close(r));
+  });
+
+  it("schedules each cron trigger at its next slot, in its time zone", async () => {
+    const before = Date.now();
+    await restartWithSlot();
+    const { crons } = readState();
+    expect(Object.keys(crons).sort()).toEqual([`cron-test-tick ${EVERY_MINUTE}`, `cron-test-tick ${PARIS_MORNING}`]);
+    expect(crons[everyMinuteKey]! % 60_000).toBe(0);
+    expect(crons[everyMinuteKey]! - before).toBeLessThanOrEqual(60_000);
+    const paris = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+    expect(paris.format(crons[`cron-test-tick ${PARIS_MORNING}`])).toBe("09:00");
+  });
+
+  it("fires a slot when it comes, with Inngest's scheduled event, and moves to the next minute", async () => {
+    const slot = Date.now() + 1500;
+    await restartWithSlot(slot);
+    await until(async () => ticksOf(slot), (found) => found.length === 1, 10_000);
+    expect(ticksOf(slot)).toEqual([{ name: "inngest/scheduled.timer", cron: EVERY_MINUTE, scheduledAt: seconds(slot) }]);
+    const run = tickRuns().find((r) => r.event.id === seconds(slot));
+    expect(Date.parse(run!.createdAt)).toBeGreaterThanOrEqual(slot);
+    expect(run!.event).toMatchObject({ id: seconds(slot), ts: slot });
+    const next = readState().crons[everyMinuteKey]!;
+    expect(next % 60_000).toBe(0);
+    expect(next).toBeGreaterThan(slot);
+  });
+
+  it("runs a slot that fell while the executor was down once, late, and never again after a restart", async () => {
+    const missed = Date.now() - 20_000;
+    await restartWithSlot(missed);
+    await until(async () => ticksOf(missed), (found) => found.length === 1, 10_000);
+    const next = readState().crons[everyMinuteKey]!;
+    expect(next).toBeGreaterThan(Date.now());
+
+    // Restarted within the same minute: the slot already ran, and the next one has not come.
+    await restartWithSlot();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ticksOf(missed)).toHaveLength(1);
+    // (Unless a minute began meanwhile, and that slot ran: then the next one is a minute on.)
+    expect([next, next + 60_000]).toContain(readState().crons[everyMinuteKey]);
   });
 });
