@@ -62,8 +62,9 @@ async function main() {
   const plan = embeddedPlan();
   const env = { ...process.env, ...plan.env };
   const host = env.HOST!;
-  // The embedded services reach the app on loopback, whichever address it listens on.
-  const appUrl = `http://${isLoopback(host) || isWildcard(host) ? "127.0.0.1" : host}:${env.PORT}`;
+  // The embedded services reach the app on loopback when it listens on every address.
+  const reachableHost = isWildcard(host) || host === "localhost" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const appUrl = `http://${reachableHost}:${env.PORT}`;
 
   await checkPostgres(plan.env.DATABASE_URL!);
   if (plan.env.REDIS_URL) await checkRedis(plan.env.REDIS_URL);
