@@ -13,6 +13,8 @@ export const e2eEnv = {
   S3RVER_PORT: process.env.E2E_S3RVER_PORT ?? "4579",
   INNGEST_EXECUTOR_PORT: process.env.E2E_INNGEST_EXECUTOR_PORT ?? "8299",
   EXPORT_CENTER_LOCAL_DIR: ".local/e2e",
+  // The suite runs the signed path that `npm start` runs, whatever INNGEST_DEV the shell has.
+  INNGEST_DEV: "0",
   // One run starts eight exports as the demo user within half a minute, and the limits' windows
   // (kept in Redis) outlast a run, so back-to-back runs would meet the production defaults of
   // 10 a minute per user and 100 an hour per team. The limits have tests of their own

@@ -8,35 +8,64 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
+import { newEventKey, newSigningKey } from "../dev/local-inngest/signature";
+
 export const LOCAL_DIR = path.resolve(process.env.EXPORT_CENTER_LOCAL_DIR ?? ".local");
 
-/** Secrets for local use, made once per checkout so that sessions and credentials survive restarts. */
-function localSecrets(): { VAULT_KEY: string; AUTH_SECRET: string } {
+const makeSecret = {
+  VAULT_KEY: () => randomBytes(32).toString("hex"),
+  AUTH_SECRET: () => randomBytes(32).toString("base64url"),
+  // The app's SDK verifies every call from the local executor with this key, as it would Inngest's.
+  INNGEST_SIGNING_KEY: () => newSigningKey("local"),
+  INNGEST_EVENT_KEY: () => newEventKey(),
+};
+type LocalSecrets = Record<keyof typeof makeSecret, string>;
+
+/**
+ * Secrets for local use, made once per checkout so that sessions and credentials survive
+ * restarts. A file written before a secret existed gets the missing ones added.
+ */
+function localSecrets(): LocalSecrets {
   const file = path.join(LOCAL_DIR, "secrets.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as { VAULT_KEY: string; AUTH_SECRET: string };
-  const secrets = { VAULT_KEY: randomBytes(32).toString("hex"), AUTH_SECRET: randomBytes(32).toString("base64url") };
-  mkdirSync(LOCAL_DIR, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<LocalSecrets>) : {};
+  const secrets = { ...saved } as LocalSecrets;
+  for (const [name, make] of Object.entries(makeSecret) as [keyof LocalSecrets, () => string][]) secrets[name] ||= make();
+  if (Object.keys(makeSecret).some((name) => !saved[name as keyof LocalSecrets])) {
+    mkdirSync(LOCAL_DIR, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
 export type EmbeddedPlan = {
   env: Record<string, string>;
   s3rver?: { port: number; directory: string; bucket: string };
+  /** The local executor; its keys are the app's, in `env`. */
   inngest?: { port: number; dataDir: string };
+  /** INNGEST_DEV is on: the user runs Inngest's dev server, and the SDK checks no signature. */
+  inngestDevMode: boolean;
 };
+
+/** INNGEST_DEV as the SDK reads it: on for "1", "true" or a dev server's URL; off for "0", "false" or unset. */
+function isInngestDevMode(value: string | undefined): boolean {
+  const text = value?.trim().toLowerCase() ?? "";
+  return text !== "" && text !== "0" && text !== "false" && text !== "undefined";
+}
 
 export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedPlan {
   const port = source.PORT ?? "3000";
+  const { INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY, ...appSecrets } = localSecrets();
   const env: Record<string, string> = {
     PORT: port,
+    // Loopback only: the app is for this machine until HOST says otherwise.
+    HOST: "127.0.0.1",
     DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/export_center",
     AUTH_DEV_LOGIN: "true",
     AUTH_TRUST_HOST: "true",
     DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
-    ...localSecrets(),
+    ...appSecrets,
   };
-  const plan: EmbeddedPlan = { env };
+  const plan: EmbeddedPlan = { env, inngestDevMode: isInngestDevMode(source.INNGEST_DEV) };
 
   if (!source.UPSTASH_REDIS_REST_URL) env.REDIS_URL = "redis://127.0.0.1:6379/0";
 
@@ -52,10 +81,14 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
     });
   }
 
-  if (!source.INNGEST_SIGNING_KEY && !source.INNGEST_BASE_URL) {
+  // Another engine is configured: Inngest Cloud (a signing key), `inngest start` (a base URL)
+  // or the real dev server (INNGEST_DEV). Otherwise the local executor runs, with the SDK in
+  // cloud mode so that it verifies each call's signature.
+  const ownEngine = Boolean(source.INNGEST_SIGNING_KEY || source.INNGEST_BASE_URL || plan.inngestDevMode);
+  if (!ownEngine) {
     const inngestPort = Number(source.INNGEST_EXECUTOR_PORT ?? 8288);
     plan.inngest = { port: inngestPort, dataDir: path.join(LOCAL_DIR, "inngest-executor") };
-    Object.assign(env, { INNGEST_DEV: "1", INNGEST_BASE_URL: `http://127.0.0.1:${inngestPort}` });
+    Object.assign(env, { INNGEST_BASE_URL: `http://127.0.0.1:${inngestPort}`, INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY });
   }
 
   // Variables the user set win over every default above.

@@ -49,6 +49,9 @@ async function checkRedis(url: string) {
   }
 }
 
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
+const isWildcard = (host: string) => host === "0.0.0.0" || host === "::";
+
 function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
   const result = spawnSync(command, args, { stdio: "inherit", env });
   if (result.status !== 0) fail(`${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal}).`);
@@ -58,7 +61,10 @@ async function main() {
   for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnvFile(file);
   const plan = embeddedPlan();
   const env = { ...process.env, ...plan.env };
-  const appUrl = `http://127.0.0.1:${env.PORT}`;
+  const host = env.HOST!;
+  // The embedded services reach the app on loopback when it listens on every address.
+  const reachableHost = isWildcard(host) || host === "localhost" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const appUrl = `http://${reachableHost}:${env.PORT}`;
 
   await checkPostgres(plan.env.DATABASE_URL!);
   if (plan.env.REDIS_URL) await checkRedis(plan.env.REDIS_URL);
@@ -79,9 +85,17 @@ async function main() {
       host: "127.0.0.1",
       dataDir: plan.inngest.dataDir,
       appUrls: [`${appUrl}/api/inngest`],
+      signingKey: plan.env.INNGEST_SIGNING_KEY!,
+      eventKey: plan.env.INNGEST_EVENT_KEY!,
     });
     closers.push(executor.close);
-    log(`local Inngest executor on ${executor.url} (runs at ${executor.url}/v1/runs)`);
+    log(`local Inngest executor on ${executor.url}, signing its calls to the app (runs at ${executor.url}/v1/runs)`);
+  } else if (plan.inngestDevMode) {
+    log(
+      "WARNING: INNGEST_DEV is set, so the Inngest SDK is in dev mode and /api/inngest runs steps for unsigned calls: " +
+        "anyone who can reach the app can run export steps with forged inputs. Use it only with `npx inngest-cli@latest dev` " +
+        "on a machine of your own; the embedded executor is off. Unset INNGEST_DEV to run signed.",
+    );
   }
 
   if (!dev) {
@@ -90,8 +104,9 @@ async function main() {
     run("npx", ["next", "build"], env);
   }
   // Next behind the request gate (scripts/serve.ts), not `next start`: see there why.
-  const next = spawn("npx", ["tsx", "scripts/serve.ts", ...(dev ? ["--dev"] : []), "-p", env.PORT!, "-H", "0.0.0.0"], { stdio: "inherit", env });
+  const next = spawn("npx", ["tsx", "scripts/serve.ts", ...(dev ? ["--dev"] : []), "-p", env.PORT!, "-H", host], { stdio: "inherit", env });
   log(`app starting on http://localhost:${env.PORT}`);
+  if (!isLoopback(host)) log(`the app listens on ${host}: other machines can reach it; see HOST in .env.example`);
 
   let stopping = false;
   const stop = async (code: number) => {

@@ -19,8 +19,14 @@ export default async function setup() {
     S3_SECRET_ACCESS_KEY: "S3RVER",
     S3_BUCKET: "test-exports",
     S3_FORCE_PATH_STYLE: "true",
-    INNGEST_DEV: "1",
+    // The SDK in cloud mode, as in production. Tests that run functions start an executor of
+    // their own with keys of their own (support/export-harness.ts); without one, events go to
+    // a closed local port, never to Inngest Cloud.
+    INNGEST_SIGNING_KEY: `signkey-test-${"0".repeat(64)}`,
+    INNGEST_EVENT_KEY: "test-event-key",
+    INNGEST_BASE_URL: "http://127.0.0.1:9",
   };
+  delete process.env.INNGEST_DEV;
   for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;
   await ensureDatabase(TEST_SOURCE_DATABASE_URL);
   await migrate(process.env.DATABASE_URL!);

@@ -2,21 +2,32 @@
  * Drives runs against an app's serve endpoint the way Inngest does (docs/SDK_SPEC.md in
  * inngest/inngest): each call sends the event and the memoised steps; a 206 answer carries
  * ops (StepRun, StepPlanned, Sleep, StepError, StepFailed, RunComplete), a 200 the result,
- * a 4xx/5xx a function error. Retries count per step; `x-inngest-no-retry` and Retry-After
- * are honoured; failures emit `inngest/function.failed`, cancellations
- * `inngest/function.cancelled`.
+ * a 4xx/5xx a function error. Every call is signed with the signing key, and an answer that
+ * is not signed back by the SDK is not trusted. Retries count per step and wait as Inngest's
+ * queue waits (backoff.ts); `x-inngest-no-retry` and Retry-After are honoured; failures emit
+ * `inngest/function.failed`, cancellations `inngest/function.cancelled`.
  */
 import { randomUUID } from "node:crypto";
 
+import { retryAfterMs, retryDelayMs } from "./backoff";
+import { nextSlot, parseCron, scheduledEvent } from "./cron";
 import { durationMs, evaluateCondition, evaluateValue } from "./expressions";
+import { canonicalJson, SIGNATURE_HEADER, signBody, verifySignature } from "./signature";
 import type { FunctionConfig, InngestEvent, Run, StateFile, StepRecord } from "./state";
 
 type Op = { op: string; id: string; name?: string; displayName?: string; data?: unknown; error?: unknown };
 
 const ACTIVE = new Set(["Queued", "Running", "Sleeping"]);
 const DAY_MS = 86_400_000;
+/** setTimeout's longest delay; a later slot is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type ExecutorOptions = { retryBaseMs: number; log: (line: string) => void };
+export type ExecutorOptions = {
+  signingKey: string;
+  /** Multiplies Inngest's retry schedule (1: its real seconds-to-hours table). */
+  backoffScale: number;
+  log: (line: string) => void;
+};
 
 export class Executor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -28,13 +39,70 @@ export class Executor {
     private readonly options: ExecutorOptions,
   ) {}
 
-  /** Picks up where a previous process left off: every unfinished run is resumed. */
+  /** Picks up where a previous process left off (every unfinished run, every cron), or after a sync. */
   resume(): void {
     for (const run of this.store.state.runs) {
       if (run.status === "Sleeping" || (run.status === "Running" && run.wakeAt)) this.wakeLater(run);
       else if (run.status === "Running") void this.drive(run);
     }
+    this.scheduleCrons();
     this.startQueued();
+  }
+
+  /** Arms a timer for each synced cron trigger, and forgets the triggers no longer synced. */
+  private scheduleCrons() {
+    const synced = new Map<string, { fn: FunctionConfig; expression: string }>();
+    for (const fn of this.store.functions()) {
+      for (const { cron } of fn.triggers) if (cron) synced.set(`${fn.id} ${cron}`, { fn, expression: cron });
+    }
+    const { crons } = this.store.state;
+    for (const key of Object.keys(crons)) {
+      if (synced.has(key)) continue;
+      delete crons[key];
+      clearTimeout(this.timers.get(`cron:${key}`));
+      this.timers.delete(`cron:${key}`);
+    }
+    for (const [key, { fn, expression }] of synced) {
+      if (crons[key] === undefined) {
+        let slot: number | null;
+        try {
+          slot = nextSlot(parseCron(expression), Date.now());
+        } catch (error) {
+          this.options.log(`[inngest-local] ${fn.id}: cannot schedule "${expression}": ${(error as Error).message}`);
+          continue;
+        }
+        if (slot === null) continue;
+        crons[key] = slot;
+      }
+      this.armCron(key, fn.id, expression);
+    }
+    this.store.save();
+  }
+
+  private armCron(key: string, functionId: string, expression: string) {
+    const slot = this.store.state.crons[key];
+    clearTimeout(this.timers.get(`cron:${key}`));
+    if (slot === undefined || this.closed) return;
+    const delay = Math.min(Math.max(0, slot - Date.now()), MAX_TIMER_MS);
+    this.timers.set(`cron:${key}`, setTimeout(() => this.fireCron(key, functionId, expression), delay));
+  }
+
+  /** Starts the slot's run and moves the trigger to its next slot, in one write. */
+  private fireCron(key: string, functionId: string, expression: string) {
+    this.timers.delete(`cron:${key}`);
+    const slot = this.store.state.crons[key];
+    const fn = this.store.functions().find((f) => f.id === functionId);
+    if (slot === undefined || !fn || this.closed) return;
+    // A timer may fire a little early, and a far slot is reached in steps.
+    if (Date.now() < slot) return this.armCron(key, functionId, expression);
+    this.startRun(fn, scheduledEvent(expression, slot));
+    // After an outage only the first missed slot runs, late, as Inngest's queued cron item does.
+    const next = nextSlot(parseCron(expression), Math.max(Date.now(), slot));
+    if (next === null) delete this.store.state.crons[key];
+    else this.store.state.crons[key] = next;
+    this.store.save();
+    this.startQueued();
+    this.armCron(key, functionId, expression);
   }
 
   close(): void {
@@ -181,20 +249,10 @@ export class Executor {
     this.startQueued();
   }
 
-  private backoffMs(attempt: number, retryAfter: string | null): number {
-    if (retryAfter) {
-      const seconds = Number(retryAfter);
-      const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
-      if (ms > 0) return ms;
-    }
-    const base = this.options.retryBaseMs * 2 ** attempt;
-    return Math.min(base + Math.random() * base * 0.2, 10 * 60_000);
-  }
-
   /** Schedules the next attempt, or reports that none is left. */
   private retry(run: Run, fn: FunctionConfig, retryAfter: string | null, what: string): boolean {
     if (run.attempt + 1 >= fn.attempts) return false;
-    const delay = this.backoffMs(run.attempt, retryAfter);
+    const delay = retryAfterMs(retryAfter) ?? retryDelayMs(run.attempt, this.options.backoffScale);
     run.attempt += 1;
     run.wakeAt = Date.now() + delay;
     this.log(run, `${what}: retry ${run.attempt}/${fn.attempts - 1} in ${Math.round(delay)}ms`);
@@ -240,21 +298,36 @@ export class Executor {
       },
     };
     const started = Date.now();
+    const json = canonicalJson(body);
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signBody(json, this.options.signingKey) },
+        body: json,
+      });
+      text = await response.text();
     } catch (error) {
       if (!ACTIVE.has(run.status) || this.closed) return;
-      // The app is down or restarting: that is worth a retry, like any failed call.
-      if (!this.retry(run, fn, null, `app unreachable (${(error as Error).message})`)) {
-        this.end(run, "Failed", { error: { name: "Error", message: `app unreachable: ${(error as Error).message}` } });
-      }
+      // The app is down, restarting or died mid-answer: worth a retry, like any failed call.
+      const reason = `app unreachable: ${(error as Error).message}`;
+      this.record(run, { id: planned?.id ?? "step", name: planned?.name ?? "next step", status: "unreachable", detail: reason });
+      if (!this.retry(run, fn, null, reason)) this.end(run, "Failed", { error: { name: "Error", message: reason } });
       return;
     }
-    const text = await response.text();
     // A cancelled run's in-flight answer is dropped, as Inngest drops it; so is any answer
     // reaching an executor that has been closed, which must not write state any more.
     if (run.status !== "Running" || this.closed) return;
+    // Inngest fails an attempt whose 2xx answer did not come from the SDK; here the proof is
+    // the SDK's signature over its answer, made with the key that verified the call.
+    const signed = verifySignature(response.headers.get(SIGNATURE_HEADER), text, this.options.signingKey);
+    if (response.ok && !signed.ok) {
+      const reason = `answer not signed by the app (${signed.reason}, HTTP ${response.status})`;
+      this.record(run, { id: planned?.id ?? "step", name: planned?.name ?? "next step", status: "retry", detail: reason });
+      if (!this.retry(run, fn, null, reason)) this.end(run, "Failed", { error: { name: "Error", message: reason } });
+      return;
+    }
     const payload = text ? (JSON.parse(text) as unknown) : null;
     const noRetry = response.headers.get("x-inngest-no-retry") === "true";
     const retryAfter = response.headers.get("retry-after");

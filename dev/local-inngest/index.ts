@@ -3,12 +3,18 @@
  * cannot download `inngest-cli`. It takes the SDK's sync (`POST /fn/register`) and events
  * (`POST /e/:key`), drives runs through the app's serve endpoint (executor.ts), keeps its
  * state on disk (state.ts), and lists runs at `GET /v1/runs`. Never for production.
+ *
+ * It authenticates as Inngest Cloud and `inngest start` do, so the app runs with its SDK in
+ * cloud mode and verifies every call (signature.ts): its calls to the app are signed with the
+ * signing key; a sync or an API call must bear the key (`Authorization: Bearer`), and an
+ * event must name the event key. Anything else gets 401.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { durationMs } from "./expressions";
 import { Executor } from "./executor";
+import { bearerMatches, isSigningKey, secretsEqual } from "./signature";
 import { type Concurrency, type FunctionConfig, type InngestEvent, type Run, StateFile, type Trigger } from "./state";
 
 export type { Run } from "./state";
@@ -19,7 +25,12 @@ export type LocalInngestOptions = {
   /** Serve endpoints to sync at start-up (like `inngest dev -u`), retried until they answer. */
   appUrls?: string[];
   dataDir: string;
-  retryBaseMs?: number;
+  /** The app's INNGEST_SIGNING_KEY (`signkey-<env>-<hex>`). */
+  signingKey: string;
+  /** The app's INNGEST_EVENT_KEY: the only key `POST /e/:key` accepts. */
+  eventKey: string;
+  /** Multiplies Inngest's retry schedule; tests pass a small fraction. Default 1. */
+  backoffScale?: number;
   log?: (line: string) => void;
 };
 
@@ -65,16 +76,30 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
+/** The answer Inngest gives a call without valid keys. */
+function unauthorized(res: ServerResponse, message: string) {
+  send(res, 401, { error: message, status: 401 });
+}
+
 export async function startLocalInngest(options: LocalInngestOptions): Promise<LocalInngest> {
+  if (!isSigningKey(options.signingKey)) throw new Error("the local executor needs a signing key of the form signkey-<env>-<hex>");
+  if (!options.eventKey) throw new Error("the local executor needs an event key");
   const log = options.log ?? ((line: string) => console.log(line));
   const store = new StateFile(options.dataDir);
-  const executor = new Executor(store, { retryBaseMs: options.retryBaseMs ?? 1000, log });
+  const executor = new Executor(store, { signingKey: options.signingKey, backoffScale: options.backoffScale ?? 1, log });
   const warned = new Set<string>();
 
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? "/", "http://localhost");
       try {
+        const keyHolder = bearerMatches(req.headers.authorization, options.signingKey);
+        if ((url.pathname === "/fn/register" || url.pathname.startsWith("/v1/")) && !keyHolder) {
+          return unauthorized(res, "a valid signing key is required");
+        }
+        if (url.pathname.startsWith("/e/") && !secretsEqual(url.pathname.slice("/e/".length), options.eventKey)) {
+          return unauthorized(res, "event key not found");
+        }
         if (req.method === "POST" && url.pathname === "/fn/register") {
           const body = (await readBody(req)) as { url: string; functions?: RegisteredFunction[] };
           for (const fn of body.functions ?? []) {
@@ -130,10 +155,14 @@ export async function startLocalInngest(options: LocalInngestOptions): Promise<L
   async function sync(): Promise<void> {
     await Promise.all(
       (options.appUrls ?? []).map(async (appUrl) => {
+        let reported = false;
         while (!stopped) {
           try {
             const response = await fetch(appUrl, { method: "PUT" });
             if (response.ok) return;
+            // A refused sync is usually two different signing keys: say so once, keep trying.
+            if (!reported) log(`[inngest-local] ${appUrl} did not sync (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
+            reported = true;
           } catch {
             // The app is not up yet.
           }

@@ -1,9 +1,11 @@
 /**
  * The local executor against the real `inngest` SDK: functions served by the SDK's own
  * handler on a local HTTP server, driven by the executor over HTTP, one feature at a time.
+ * The SDK is in cloud mode, as in production: it checks the executor's signature on every
+ * call, and the executor checks the SDK's keys and its signed answers.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +17,7 @@ import { serve } from "inngest/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type LocalInngest, type Run, startLocalInngest } from "./index";
+import { hashedSigningKey, newEventKey, newSigningKey, SIGNATURE_HEADER, verifySignature } from "./signature";
 
 const dir = mkdtempSync(path.join(tmpdir(), "local-inngest-"));
 let app: Server;
@@ -35,7 +38,13 @@ async function freePort(): Promise<number> {
 }
 
 const executorPort = await freePort();
-const client = new Inngest({ id: "executor-test", isDev: true, baseUrl: `http://127.0.0.1:${executorPort}` });
+const signingKey = newSigningKey("test");
+const eventKey = newEventKey();
+const keys = { signingKey, eventKey };
+const client = new Inngest({ id: "executor-test", isDev: false, baseUrl: `http://127.0.0.1:${executorPort}`, ...keys });
+const apiAuth = { authorization: `Bearer ${signingKey}` };
+/** Inngest's retry schedule at a 200th: 75 ms (+ up to 150 ms of jitter), 150 ms, …. */
+const BACKOFF_SCALE = 0.005;
 
 const functions = [
   client.createFunction({ id: "memo", triggers: [{ event: "test/memo" }] }, async ({ event, step }) => {
@@ -109,7 +118,7 @@ const gatedFunction = (on: Inngest.Any) =>
   });
 
 async function runsOf(fn: string, key: string): Promise<Run[]> {
-  const response = await fetch(`${executorUrl}/v1/runs?function=${fn}`);
+  const response = await fetch(`${executorUrl}/v1/runs?function=${fn}`, { headers: apiAuth });
   const { data } = (await response.json()) as { data: Run[] };
   return data.filter((r) => r.event.data.key === key);
 }
@@ -130,7 +139,7 @@ beforeAll(async () => {
   app = createServer(serve({ client, functions, servePath: "/api/inngest" }));
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
   appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/api/inngest`;
-  executor = await startLocalInngest({ port: executorPort, appUrls: [appUrl], dataDir: path.join(dir, "state"), retryBaseMs: 50, log: () => {} });
+  executor = await startLocalInngest({ port: executorPort, appUrls: [appUrl], dataDir: path.join(dir, "state"), ...keys, backoffScale: BACKOFF_SCALE, log: () => {} });
   executorUrl = executor.url;
   await executor.sync();
 });
@@ -159,11 +168,15 @@ describe("local Inngest executor with the real SDK", () => {
     expect(Date.parse(run!.endedAt!) - Date.parse(run!.startedAt!)).toBeGreaterThanOrEqual(1000);
   });
 
-  it("retries a failing step with backoff until it succeeds", async () => {
+  it("retries a failing step on Inngest's schedule until it succeeds", async () => {
     await client.send({ name: "test/flaky", data: { key: "f1" } });
     const [run] = await until(() => runsOf("flaky", "f1"), finished);
     expect(run).toMatchObject({ status: "Completed", output: 3 });
-    expect(run!.history.filter((h) => h.status === "retry")).toHaveLength(2);
+    expect(run!.history.map((h) => h.status)).toEqual(["retry", "retry", "ok"]);
+    // Each attempt came no sooner than the table allows: 15 s, then 30 s, at this test's scale.
+    const at = run!.history.map((h) => Date.parse(h.at));
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(15_000 * BACKOFF_SCALE);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(30_000 * BACKOFF_SCALE);
   });
 
   it("honours Retry-After", async () => {
@@ -232,14 +245,15 @@ describe("local Inngest executor with the real SDK", () => {
   it("resumes a run from its last finished step after being killed with SIGKILL", async () => {
     const stateDir = path.join(dir, "killed");
     const port = await freePort();
-    const killable = new Inngest({ id: "executor-kill-test", isDev: true, baseUrl: `http://127.0.0.1:${port}` });
+    const killable = new Inngest({ id: "executor-kill-test", isDev: false, baseUrl: `http://127.0.0.1:${port}`, ...keys });
     const killableApp = createServer(serve({ client: killable, functions: [gatedFunction(killable)], servePath: "/api/inngest" }));
     await new Promise<void>((r) => killableApp.listen(0, "127.0.0.1", r));
     const killableUrl = `http://127.0.0.1:${(killableApp.address() as AddressInfo).port}/api/inngest`;
     const main = fileURLToPath(new URL("./main.ts", import.meta.url));
     const spawnExecutor = () =>
-      fork(main, ["--port", String(port), "--app-url", killableUrl, "--data-dir", stateDir, "--retry-base-ms", "50"], {
+      fork(main, ["--port", String(port), "--app-url", killableUrl, "--data-dir", stateDir, "--backoff-scale", String(BACKOFF_SCALE)], {
         execArgv: ["--import", "tsx"],
+        env: { ...process.env, INNGEST_SIGNING_KEY: signingKey, INNGEST_EVENT_KEY: eventKey },
         stdio: "ignore",
       });
     const first = spawnExecutor();
@@ -258,7 +272,7 @@ describe("local Inngest executor with the real SDK", () => {
       await until(async () => gates.has("k1"), Boolean);
       gates.get("k1")!();
       const runs = await until(
-        () => fetch(`http://127.0.0.1:${port}/v1/runs?function=gated`).then((r) => r.json() as Promise<{ data: Run[] }>).then((b) => b.data),
+        () => fetch(`http://127.0.0.1:${port}/v1/runs?function=gated`, { headers: apiAuth }).then((r) => r.json() as Promise<{ data: Run[] }>).then((b) => b.data),
         (r) => r[0]?.status === "Completed",
       );
       expect(runs).toHaveLength(1);
@@ -268,5 +282,137 @@ describe("local Inngest executor with the real SDK", () => {
       killableApp.closeAllConnections();
       await new Promise((r) => killableApp.close(r));
     }
+  });
+});
+
+describe("local Inngest executor authentication", () => {
+  const register = (headers: Record<string, string>, body: unknown) =>
+    fetch(`${executorUrl}/fn/register`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+  it("refuses a sync, an API call or an event without the app's keys", async () => {
+    const impostor = { url: "http://127.0.0.1:9/api/inngest", functions: [{ id: "impostor-fn", triggers: [{ event: "test/memo" }], steps: {} }] };
+    expect((await register({}, impostor)).status).toBe(401);
+    expect((await register({ authorization: `Bearer ${hashedSigningKey(newSigningKey("test"))}` }, impostor)).status).toBe(401);
+    expect((await fetch(`${executorUrl}/v1/runs`)).status).toBe(401);
+    const event = await fetch(`${executorUrl}/e/not-the-key`, { method: "POST", body: JSON.stringify({ name: "test/memo", data: { key: "forged" } }) });
+    expect(event.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await runsOf("memo", "forged")).toEqual([]);
+    expect(executor.runs().some((r) => r.functionId === "impostor-fn")).toBe(false);
+  });
+
+  it("signs its calls, and fails an attempt whose answer the SDK did not sign", async () => {
+    const calls: { signature: string | undefined; body: string }[] = [];
+    // Something other than the SDK at the function's address: it answers 200 but cannot sign.
+    const fake = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        calls.push({ signature: req.headers[SIGNATURE_HEADER] as string | undefined, body });
+        res.writeHead(200, { "content-type": "application/json" }).end('{"forged":true}');
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    const fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/api/inngest`;
+    try {
+      const fn = { id: "unsigned-answer", triggers: [{ event: "test/unsigned" }], steps: { step: { runtime: { url: fakeUrl }, retries: { attempts: 1 } } } };
+      expect((await register({ authorization: `Bearer ${hashedSigningKey(signingKey)}` }, { url: fakeUrl, functions: [fn] })).status).toBe(200);
+      await client.send({ name: "test/unsigned", data: { key: "u1" } });
+      const [run] = await until(() => runsOf("unsigned-answer", "u1"), finished);
+      expect(run).toMatchObject({ status: "Failed", error: { message: "answer not signed by the app (no signature, HTTP 200)" } });
+      expect(run!.output).toBeUndefined();
+      expect(calls).toHaveLength(2);
+      for (const call of calls) expect(verifySignature(call.signature ?? null, call.body, signingKey)).toEqual({ ok: true });
+    } finally {
+      fake.closeAllConnections();
+      await new Promise((r) => fake.close(r));
+    }
+  });
+});
+
+describe("local Inngest executor cron triggers", () => {
+  const EVERY_MINUTE = "* * * * *";
+  const PARIS_MORNING = "TZ=Europe/Paris 0 9 * * *";
+  const stateDir = path.join(dir, "cron");
+  const stateFile = path.join(stateDir, "state.json");
+  const ticks: { name: string; cron: string; scheduledAt: string }[] = [];
+  let port: number;
+  let cronApp: Server;
+  let cronUrl: string;
+  let running: LocalInngest | undefined;
+
+  const readState = () => JSON.parse(readFileSync(stateFile, "utf8")) as { crons: Record<string, number> };
+  const everyMinuteKey = `cron-test-tick ${EVERY_MINUTE}`;
+  /** Stops the executor and starts it again on the same state, with the cron's next slot set to `slot`. */
+  async function restartWithSlot(slot?: number) {
+    await running?.close();
+    if (slot !== undefined) {
+      const state = readState();
+      state.crons[everyMinuteKey] = slot;
+      writeFileSync(stateFile, JSON.stringify(state));
+    }
+    running = await startLocalInngest({ port, appUrls: [cronUrl], dataDir: stateDir, ...keys, backoffScale: BACKOFF_SCALE, log: () => {} });
+    await running.sync();
+  }
+  const tickRuns = () => running!.runs().filter((r) => r.functionId === "cron-test-tick");
+  const seconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  // Real minutes may begin during a test and run their own slots: look at one slot at a time.
+  const ticksOf = (slot: number) => ticks.filter((t) => t.cron === EVERY_MINUTE && t.scheduledAt === seconds(slot));
+
+  beforeAll(async () => {
+    port = await freePort();
+    const cronClient = new Inngest({ id: "cron-test", isDev: false, baseUrl: `http://127.0.0.1:${port}`, ...keys });
+    const tick = cronClient.createFunction({ id: "tick", triggers: [{ cron: EVERY_MINUTE }, { cron: PARIS_MORNING }] }, ({ event }) => {
+      const data = event.data as { cron: string; scheduledAt: string };
+      ticks.push({ name: event.name, cron: data.cron, scheduledAt: data.scheduledAt });
+    });
+    cronApp = createServer(serve({ client: cronClient, functions: [tick], servePath: "/api/inngest" }));
+    await new Promise<void>((r) => cronApp.listen(0, "127.0.0.1", r));
+    cronUrl = `http://127.0.0.1:${(cronApp.address() as AddressInfo).port}/api/inngest`;
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    cronApp.closeAllConnections();
+    await new Promise((r) => cronApp.close(r));
+  });
+
+  it("schedules each cron trigger at its next slot, in its time zone", async () => {
+    const before = Date.now();
+    await restartWithSlot();
+    const { crons } = readState();
+    expect(Object.keys(crons).sort()).toEqual([`cron-test-tick ${EVERY_MINUTE}`, `cron-test-tick ${PARIS_MORNING}`]);
+    expect(crons[everyMinuteKey]! % 60_000).toBe(0);
+    expect(crons[everyMinuteKey]! - before).toBeLessThanOrEqual(60_000);
+    const paris = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+    expect(paris.format(crons[`cron-test-tick ${PARIS_MORNING}`])).toBe("09:00");
+  });
+
+  it("fires a slot when it comes, with Inngest's scheduled event, and moves to the next minute", async () => {
+    const slot = Date.now() + 1500;
+    await restartWithSlot(slot);
+    await until(async () => ticksOf(slot), (found) => found.length === 1, 10_000);
+    expect(ticksOf(slot)).toEqual([{ name: "inngest/scheduled.timer", cron: EVERY_MINUTE, scheduledAt: seconds(slot) }]);
+    const run = tickRuns().find((r) => r.event.id === seconds(slot));
+    expect(Date.parse(run!.createdAt)).toBeGreaterThanOrEqual(slot);
+    expect(run!.event).toMatchObject({ id: seconds(slot), ts: slot });
+    const next = readState().crons[everyMinuteKey]!;
+    expect(next % 60_000).toBe(0);
+    expect(next).toBeGreaterThan(slot);
+  });
+
+  it("runs a slot that fell while the executor was down once, late, and never again after a restart", async () => {
+    const missed = Date.now() - 20_000;
+    await restartWithSlot(missed);
+    await until(async () => ticksOf(missed), (found) => found.length === 1, 10_000);
+    const next = readState().crons[everyMinuteKey]!;
+    expect(next).toBeGreaterThan(Date.now());
+
+    // Restarted within the same minute: the slot already ran, and the next one has not come.
+    await restartWithSlot();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ticksOf(missed)).toHaveLength(1);
+    // (Unless a minute began meanwhile, and that slot ran: then the next one is a minute on.)
+    expect([next, next + 60_000]).toContain(readState().crons[everyMinuteKey]);
   });
 });

@@ -1,5 +1,9 @@
 /**
- * tsx dev/local-inngest/main.ts --port 8288 --app-url http://127.0.0.1:3000/api/inngest --data-dir .local/inngest
+ * INNGEST_SIGNING_KEY=signkey-local-… INNGEST_EVENT_KEY=… \
+ *   tsx dev/local-inngest/main.ts --port 8288 --app-url http://127.0.0.1:3000/api/inngest --data-dir .local/inngest
+ *
+ * The keys come from the environment, under the names the app's SDK reads, so that they never
+ * show in a process list.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -12,7 +16,7 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     "app-url": { type: "string", multiple: true, default: [] },
     "data-dir": { type: "string", default: ".local/inngest" },
-    "retry-base-ms": { type: "string", default: "1000" },
+    "backoff-scale": { type: "string", default: "1" },
   },
 });
 
@@ -21,7 +25,9 @@ const executor = await startLocalInngest({
   host: values.host,
   appUrls: values["app-url"],
   dataDir: path.resolve(values["data-dir"]),
-  retryBaseMs: Number(values["retry-base-ms"]),
+  signingKey: process.env.INNGEST_SIGNING_KEY ?? "",
+  eventKey: process.env.INNGEST_EVENT_KEY ?? "",
+  backoffScale: Number(values["backoff-scale"]),
 });
 const stop = () => void executor.close().then(() => process.exit(0));
 process.on("SIGINT", stop);

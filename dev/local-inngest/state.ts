@@ -24,7 +24,7 @@ export type FunctionConfig = {
 
 export type RunStatus = "Queued" | "Running" | "Sleeping" | "Completed" | "Failed" | "Cancelled";
 
-export type StepRecord = { id: string; name: string; status: "ok" | "error" | "failed" | "sleep" | "retry"; ms?: number; at: string; detail?: string };
+export type StepRecord = { id: string; name: string; status: "ok" | "error" | "failed" | "sleep" | "retry" | "unreachable"; ms?: number; at: string; detail?: string };
 
 export type InngestEvent = { id?: string; name: string; data: Record<string, unknown>; ts?: number; user?: unknown };
 
@@ -59,6 +59,12 @@ export type ExecutorState = {
   runs: Run[];
   /** Deduplication keys (event ids, idempotency keys) → expiry in ms. */
   seen: Record<string, number>;
+  /**
+   * Each cron trigger's next slot in ms, by `<function id> <expression>`. It moves on in the
+   * same write that records the slot's run, so a restarted executor neither fires a slot
+   * twice nor forgets one that fell while it was down.
+   */
+  crons: Record<string, number>;
 };
 
 const KEEP_FINISHED_RUNS = 500;
@@ -70,9 +76,8 @@ export class StateFile {
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, "state.json");
-    this.state = existsSync(this.file)
-      ? (JSON.parse(readFileSync(this.file, "utf8")) as ExecutorState)
-      : { apps: {}, runs: [], seen: {} };
+    const saved = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, "utf8")) as Partial<ExecutorState>) : {};
+    this.state = { apps: {}, runs: [], seen: {}, crons: {}, ...saved };
   }
 
   save(): void {

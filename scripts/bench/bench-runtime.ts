@@ -16,6 +16,7 @@ import { build } from "esbuild";
 
 import { ensureDatabase, migrate } from "../db-migrate";
 import { startLocalInngest } from "../../dev/local-inngest";
+import { newEventKey, newSigningKey } from "../../dev/local-inngest/signature";
 import { startS3rver } from "../../dev/s3rver";
 
 const EXECUTOR_PORT = 8390;
@@ -66,7 +67,9 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
     S3_SECRET_ACCESS_KEY: "S3RVER",
     S3_BUCKET: "bench-exports",
     S3_FORCE_PATH_STYLE: "true",
-    INNGEST_DEV: "1",
+    // Signed calls, as in production: their HMAC is part of what the benchmark measures.
+    INNGEST_SIGNING_KEY: newSigningKey("bench"),
+    INNGEST_EVENT_KEY: newEventKey(),
     INNGEST_BASE_URL: `http://127.0.0.1:${EXECUTOR_PORT}`,
     EXPORT_FILE_TTL_SECONDS: "5",
     // The source database is on this machine, which production refuses by default.
@@ -104,6 +107,8 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
         port: EXECUTOR_PORT,
         appUrls: [`http://127.0.0.1:${port}/api/inngest`],
         dataDir: mkdtempSync(path.join(dir, "executor-")),
+        signingKey: env.INNGEST_SIGNING_KEY!,
+        eventKey: env.INNGEST_EVENT_KEY!,
         log: () => {},
       });
       await executor.sync();
