@@ -188,15 +188,15 @@ describe("job store (real Redis)", () => {
     expect((await store.get(job.id))?.progress).toEqual({ phase: "querying", rows: 10, totalRows: 50, bytes: 100 });
     expect(await redis.hget(jobKey(job.id), "progress_rows")).toBe(10);
     // A phase without a known total clears the old one rather than leaving it stale.
-    expect(await store.updateProgress(job.id, { phase: "uploading", rows: 20, bytes: 200 })).toBe(true);
-    expect((await store.get(job.id))?.progress).toEqual({ phase: "uploading", rows: 20, bytes: 200 });
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 20, bytes: 200 })).toBe(true);
+    expect((await store.get(job.id))?.progress).toEqual({ phase: "uploaded", rows: 20, bytes: 200 });
 
     await store.transition(job.id, "CANCELLED");
-    expect(await store.updateProgress(job.id, { phase: "uploading", rows: 30, bytes: 300 })).toBe(false);
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 30, bytes: 300 })).toBe(false);
     expect(await store.get(job.id)).toMatchObject({ status: "CANCELLED", progress: { rows: 20, bytes: 200 } });
 
     await store.delete(job.id);
-    expect(await store.updateProgress(job.id, { phase: "uploading", rows: 40, bytes: 400 })).toBe(false);
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 40, bytes: 400 })).toBe(false);
     expect(await redis.exists(jobKey(job.id))).toBe(0);
   });
 
