@@ -1,6 +1,8 @@
 import { deleteExportFile } from "./delete-export-file";
 import { exportMetricData } from "./export-metric-data";
 import { exportVisits } from "./export-visits";
+import { exportWatchdog } from "./export-watchdog";
+import { settleEndedExport } from "./settle-ended-export";
 
 /** Every function the app serves at /api/inngest. */
-export const functions = [exportMetricData, exportVisits, deleteExportFile];
+export const functions = [exportMetricData, exportVisits, deleteExportFile, settleEndedExport, exportWatchdog];
