@@ -121,13 +121,22 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
       const store = getJobStore();
       const ttl = def.fileTtlSeconds();
 
+      /** The step's own checks (export-run-checks.ts); a refusal no retry can mend fails the export. */
+      const recheck = async (key?: string) => {
+        try {
+          const job = await requireOwnJob(data, target);
+          if (key !== undefined) await requireOwnFileKey(data, key);
+          return job;
+        } catch (error) {
+          if (isAppError(error) && permanentCodes.has(error.code)) await failForGood(data.exportId, error);
+          throw error;
+        }
+      };
+
       // Step results come back as JSON; the generic plan survives that unchanged (it is JSON),
       // which TypeScript cannot see through `Jsonify<TPlan>`.
       const loaded = (await step.run(def.loadStep, async () => {
-        const job = await requireOwnJob(data, target).catch(async (error: unknown) => {
-          if (isAppError(error) && permanentCodes.has(error.code)) await failForGood(data.exportId, error);
-          throw error;
-        });
+        const job = await recheck();
         try {
           const { plan, resourceName, fileName } = await def.load(data);
           // A retry of this step after the job started (its answer was lost) keeps the key
@@ -147,17 +156,13 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
       const collected = def.collect ? await def.collect(data, loaded.plan, step) : undefined;
 
       const produced = await step.run(def.produceStep, async () => {
-        await requireOwnJob(data, target).catch(async (error: unknown) => {
-          if (isAppError(error) && permanentCodes.has(error.code)) await failForGood(data.exportId, error);
-          throw error;
-        });
+        await recheck(loaded.key);
         const controller = new AbortController();
         const started = Date.now();
         let lease: Awaited<ReturnType<typeof takeProducerLease>> | undefined;
         let deadline: NodeJS.Timeout | undefined;
         let progress: ReturnType<typeof createProgressReporter> | undefined;
         try {
-          await requireOwnFileKey(data, loaded.key);
           lease = await takeProducerLease(store, data.exportId, controller);
           deadline = setTimeout(() => controller.abort(new NonRetriableError(`The export did not finish within ${timeout}`)), timeoutMs);
           progress = createProgressReporter(lease.progress, data.exportId);
@@ -191,8 +196,7 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
       });
 
       await step.run("mark completed", async () => {
-        await requireOwnJob(data, target);
-        await requireOwnFileKey(data, loaded.key);
+        await recheck(loaded.key);
         const expiresAt = new Date(Date.now() + ttl * 1000).toISOString();
         const file = { key: loaded.key, name: loaded.fileName, size: produced.bytes, rowCount: produced.rows, truncated: produced.truncated, expiresAt };
         try {
