@@ -64,6 +64,8 @@ export async function startExportHarness(options: { env?: Record<string, string>
     async startStorage() {
       s3 = await startStorage(s3.port);
     },
+    /** Multipart uploads started and neither completed nor aborted. */
+    pendingUploads: () => s3.pendingUploads(),
     get executor() {
       return executor;
     },
