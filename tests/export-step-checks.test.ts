@@ -101,7 +101,7 @@ describe("export steps check the job record themselves", () => {
     await (await engineFor(event)).executeStep("load metric");
     const sibling = `exports/${attacker.id}/${"ab".repeat(16)}/other.csv`;
     const { error } = await (await engineFor(event, [{ id: "load metric", handler: () => ({ plan: {}, key: sibling, fileName: "x.csv" }) }])).execute();
-    expect(error?.message).toMatch(/not its own/);
+    expect(error).toMatchObject({ message: expect.stringMatching(/not its own/) });
     expect(await keysUnder(`exports/${attacker.id}/`)).toEqual([]);
     const { getJobStore } = await import("~/server/services");
     expect((await getJobStore().get(exportId))?.status).toBe("FAILED");
@@ -116,7 +116,7 @@ describe("export steps check the job record themselves", () => {
       { id: "query and upload", handler: () => ({ rows: 3, bytes: 60, truncated: false }) },
     ];
     const { error } = await (await engineFor(event, forged)).execute();
-    expect(error?.message).toMatch(/not its own/);
+    expect(error).toMatchObject({ message: expect.stringMatching(/not its own/) });
     const { getJobStore } = await import("~/server/services");
     const job = await getJobStore().get(exportId);
     // Completed with C's key, B's download link would have served C's rows.
@@ -130,7 +130,7 @@ describe("export steps check the job record themselves", () => {
     // The victim's export id with the attacker's team, user and metric: the record does not match.
     const event = { name: "export/metric.requested", data: { exportId: victimJob.id, teamId: attacker.id, userId: attacker.user.id, metricId: attackerMetric.id } };
     const { error } = await (await engineFor(event, [{ id: "load metric", handler: () => ({ plan: {}, key: victimKey, fileName: "x.csv" }) }])).execute();
-    expect(error?.message).toBe("The run does not match the export it names");
+    expect(error).toMatchObject({ message: "The run does not match the export it names" });
     const { getJobStore } = await import("~/server/services");
     expect(await getJobStore().getForTeam(victim.id, victimJob.id)).toMatchObject({ status: "COMPLETED", file: { key: victimKey } });
     expect(await objectText(victimKey)).toBe(victimCsv);

@@ -13,4 +13,4 @@ const event = JSON.parse(process.env.EXPORT_EVENT ?? "null") as { name: string; 
 if (!event) throw new Error("EXPORT_EVENT is not set");
 console.log("running");
 const { error } = await new InngestTestEngine({ function: exportMetricData, events: [event] }).execute();
-console.log(error ? `failed: ${error.message}` : "completed");
+console.log(error ? `failed: ${String((error as Error).message)}` : "completed");
