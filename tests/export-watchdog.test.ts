@@ -96,6 +96,22 @@ describe("the watchdog settles every export that stopped moving", () => {
     expect(await objectsOf(team.id)).toEqual([]);
   });
 
+  it("stops a step still uploading when it settles its job: the multipart upload is aborted, no object is left", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    // About 20 MB with a pause every 1,000 rows: the multipart upload is open for seconds.
+    const metric = await team.metric("SELECT g, repeat('x', 1000) AS pad, CASE WHEN g % 1000 = 0 THEN pg_sleep(0.3) END AS pause FROM generate_series(1, 20000) g");
+    const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+    await app.waitFor(async () => harness.pendingUploads().length === 1, 30_000);
+    const running = (await state(exportId))!.job;
+    const deadline = Date.parse(running.startedAt!) + 5 * MINUTE + 1 * MINUTE;
+
+    expect((await watchdog.watchExports(at(deadline + 1000))).settled).toContain(exportId);
+    await app.waitFor(async () => harness.pendingUploads().length === 0, 10_000);
+    expect(await objectsOf(team.id)).toEqual([]);
+    expect((await state(exportId))?.job).toMatchObject({ status: "FAILED", error: "The export stopped responding; please start it again" });
+    expect(await audit(exportId)).toMatchObject({ outcome: "FAILED" });
+  });
+
   it("keeps a producing step healthy while it heartbeats, even before its query returns a row", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT g FROM generate_series(1, 3) g, (SELECT pg_sleep(8)) AS pause");
