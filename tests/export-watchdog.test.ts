@@ -139,6 +139,8 @@ describe("the watchdog settles every export that stopped moving", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
+    // Killed while its query runs, before any part is uploaded: a process killed mid-upload takes
+    // the upload's id with it, and only a storage sweep that lists open uploads can abort those.
     await app.waitFor(async () => (await state(job.id))?.heartbeatAt != null, 30_000);
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
