@@ -173,9 +173,7 @@ export async function startExportHarness(options: ExportHarnessOptions = {}) {
       s3 = await startStorage(s3.port);
     },
     /** Multipart uploads s3rver holds open (it has no ListMultipartUploads to ask). */
-    pendingUploads() {
-      return s3.pendingUploads();
-    },
+    pendingUploads: () => s3.pendingUploads(),
     get executor() {
       return executor;
     },

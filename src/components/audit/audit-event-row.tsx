@@ -17,14 +17,17 @@ export const outcomeLabels: Record<Outcome, string> = {
   COMPLETED: "Completed",
   FAILED: "Failed",
   CANCELLED: "Cancelled",
+  LOST: "Lost",
 };
 
 const outcomeTones: Record<Outcome, BadgeTone> = {
-  // Started and never settled: still running, or lost; blue like a running export.
+  // Started and not settled yet: still running; blue like a running export.
   STARTED: "active",
   COMPLETED: "success",
   FAILED: "danger",
   CANCELLED: "warning",
+  // Its job record vanished before it ended: nobody knows how it went.
+  LOST: "neutral",
 };
 
 export const channelLabels: Record<AuditEvent["channel"], string> = { UI: "Browser", CLIENT: "Typed client", REST: "REST API" };

@@ -1,11 +1,13 @@
 /**
  * How an export that will not complete is put to rest: its file (partial or whole) is
  * deleted, the job is marked FAILED or CANCELLED unless it already ended, and the audit log
- * records the outcome. Idempotent, so every path that may see the end of a run can call it.
+ * records the outcome that stands. Idempotent, so every path that may see the end of a run
+ * can call it: the run itself, onFailure, a cancel, the engine's end of a run, the watchdog.
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
 import { AppError, isAppError } from "~/server/errors";
-import { isTerminal } from "~/server/jobs/export-job";
+import { finishWithinMs, runLimits } from "~/server/exports/export-run-limits";
+import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
 
@@ -15,17 +17,18 @@ export async function settleUnfinishedExport(
   reason: { message: string; code?: string },
 ): Promise<void> {
   const store = getJobStore();
-  const job = await store.get(exportId);
+  let job = await store.get(exportId);
   if (job && !isTerminal(job.status)) {
     try {
       await store.transition(exportId, outcome, { error: reason.message, errorCode: reason.code });
-      await recordExportOutcome(exportId, outcome, { error: reason.message });
       log(outcome === "FAILED" ? "error" : "info", "export.settled", { exportId, outcome, code: reason.code, error: reason.message });
     } catch (error) {
       // A concurrent cancel or completion got there first; theirs is the outcome.
       if (!(isAppError(error) && error.code === "CONFLICT")) throw error;
     }
+    job = await store.get(exportId);
   }
+  if (job) await closeAuditRow(job);
   // The job is settled first: storage may be the very thing that is down. A file that
   // cannot be deleted now is left to the bucket's lifecycle rule, and said so in the log.
   const key = await store.fileKey(exportId);
@@ -35,6 +38,34 @@ export async function settleUnfinishedExport(
     if (job?.status === "COMPLETED") await store.markFileDeleted(exportId);
   } catch (error) {
     log("warn", "export.cleanup_failed", { exportId, key, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** Ends the audit row of a job that has ended, with the job's own outcome; a closed row stays as it is. */
+export async function closeAuditRow(job: ExportJob): Promise<void> {
+  if (job.status === "COMPLETED") {
+    await recordExportOutcome(job.id, "COMPLETED", { rows: job.file?.rowCount, bytes: job.file?.size, truncated: job.file?.truncated });
+  } else if (job.status === "FAILED" || job.status === "CANCELLED") {
+    await recordExportOutcome(job.id, job.status, { error: job.error });
+  }
+}
+
+/**
+ * Settles the job of a run that the engine ended (`inngest/function.cancelled`). A user's
+ * cancel has marked the job CANCELLED already. A job still going was ended by the engine
+ * itself: by `timeouts.finish` once the kind's finish time has passed since the job was
+ * created (the run cannot have started earlier), otherwise by an operator's cancel. Inngest's
+ * event does not say which; the job's age does.
+ */
+export async function settleEndedRun(exportId: string, now: Date = new Date()): Promise<void> {
+  const job = await getJobStore().get(exportId);
+  if (!job) return;
+  const timedOut = !isTerminal(job.status) && now.getTime() - Date.parse(job.createdAt) >= finishWithinMs(job.type);
+  if (timedOut) {
+    const minutes = runLimits[job.type].finishWithinMinutes;
+    await settleUnfinishedExport(exportId, "FAILED", { message: `The export did not finish within ${minutes} minutes and was stopped`, code: "TIMEOUT" });
+  } else {
+    await settleUnfinishedExport(exportId, "CANCELLED", { message: "The export was cancelled" });
   }
 }
 

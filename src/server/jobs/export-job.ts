@@ -53,6 +53,21 @@ export const exportJobSchema = z.object({
 export type ExportJob = z.infer<typeof exportJobSchema>;
 
 export type ExportProgress = NonNullable<ExportJob["progress"]>;
+
+/**
+ * The phases a producing run reports, in the order they happen. Progress is never recorded
+ * backwards along them (job-store.ts), so a restarted step cannot drag the bar back.
+ */
+export const progressPhases = ["fetching durations", "querying", "writing", "uploaded"] as const;
+export type ProgressPhase = (typeof progressPhases)[number];
+/** Progress as a producer reports it: one of the known phases. */
+export type ProgressUpdate = ExportProgress & { phase: ProgressPhase };
+
+/**
+ * How a job that stopped moving ends, whoever notices first: a read past its deadline, the
+ * watchdog, or a run that the engine ended.
+ */
+export const stalledExportError = { message: "The export stopped responding; please start it again", code: "TIMEOUT" } as const;
 export type ExportFile = NonNullable<ExportJob["file"]>;
 
 export function isTerminal(status: ExportStatus): boolean {

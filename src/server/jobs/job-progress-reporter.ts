@@ -4,13 +4,13 @@
  */
 import { log } from "~/server/log";
 
-import type { ExportProgress } from "./export-job";
+import type { ProgressUpdate } from "./export-job";
 
-export type ProgressSink = { updateProgress(id: string, progress: ExportProgress): Promise<boolean> };
+export type ProgressSink = { updateProgress(id: string, progress: ProgressUpdate): Promise<boolean> };
 
 export type ProgressReporter = {
   /** Records the latest progress; cheap, never waits, never throws. */
-  report(progress: ExportProgress): void;
+  report(progress: ProgressUpdate): void;
   /** Writes whatever is pending now and waits for every write to settle. */
   flush(): Promise<void>;
   /** How many writes were sent, for tests and benchmarks. */
@@ -19,7 +19,7 @@ export type ProgressReporter = {
 
 export function createProgressReporter(store: ProgressSink, jobId: string, options: { minIntervalMs?: number } = {}): ProgressReporter {
   const minIntervalMs = options.minIntervalMs ?? 250;
-  let pending: ExportProgress | null = null;
+  let pending: ProgressUpdate | null = null;
   let lastWriteAt = -Infinity;
   let timer: ReturnType<typeof setTimeout> | null = null;
   // Writes go one after another, so an older value can never land after a newer one.

@@ -95,3 +95,86 @@ local offset = tonumber(ARGV[2])
 local ids = redis.call('ZREVRANGE', KEYS[1], offset, offset + tonumber(ARGV[3]) - 1)
 for i = 1, #ids do out[i + 1] = '${TEXT_MARK}' .. ids[i] end
 return out`;
+
+/**
+ * Records progress from the export's producer, never backwards. KEYS: job hash. ARGV: the
+ * producer's lease token ('' for a step that holds none), the progress phases in order
+ * (comma-separated), fields to delete (or ''), the new phase, the new row count, then
+ * field/value pairs. The write lands only while the job is PROCESSING, only from the lease's
+ * holder (or, with no token, while nobody holds it), and only if it is not behind what is
+ * stored: a later phase, or the same phase with at least as many rows. Returns 'WRITTEN',
+ * 'BEHIND', 'NOT_HOLDER', 'REFUSED:<status>', or nil when there is no such job.
+ */
+export const UPDATE_PROGRESS = `
+local job = redis.call('HMGET', KEYS[1], 'status', 'lease_holder', 'progress_phase', 'progress_rows')
+if not job[1] then return nil end
+if job[1] ~= 'PROCESSING' then return 'REFUSED:' .. job[1] end
+if (job[2] or '') ~= ARGV[1] then return 'NOT_HOLDER' end
+local function rank(phase)
+  if not phase then return -1 end
+  local i = 0
+  for known in string.gmatch(ARGV[2], '[^,]+') do
+    i = i + 1
+    if known == phase then return i end
+  end
+  return 0
+end
+local was, now = rank(job[3]), rank(ARGV[4])
+if now < was or (now == was and tonumber(ARGV[5]) < tonumber(job[4] or '0')) then return 'BEHIND' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+for field in string.gmatch(ARGV[3], '[^,]+') do redis.call('HDEL', KEYS[1], field) end
+return 'WRITTEN'`;
+
+/**
+ * Takes the producer lease of a PROCESSING job for a new attempt, whoever held it: the holder
+ * it replaces is kept as `lease_superseded` (with its last heartbeat) until it stands down.
+ * KEYS: job hash. ARGV: token, now (ms). Returns 'HELD', 'REFUSED:<status>', or nil.
+ */
+export const ACQUIRE_LEASE = `
+local job = redis.call('HMGET', KEYS[1], 'status', 'lease_holder', 'lease_heartbeat')
+if not job[1] then return nil end
+if job[1] ~= 'PROCESSING' then return 'REFUSED:' .. job[1] end
+if job[2] and job[2] ~= ARGV[1] then
+  redis.call('HSET', KEYS[1], 'lease_superseded', job[2], 'lease_supersededHeartbeat', job[3] or '0')
+end
+redis.call('HSET', KEYS[1], 'lease_holder', ARGV[1], 'lease_heartbeat', ARGV[2])
+return 'HELD'`;
+
+/**
+ * A producer's heartbeat. KEYS: job hash. ARGV: token, now (ms). The holder's beat is
+ * recorded and answered 'HELD:<the superseded producer's last beat, or empty>'; a superseded
+ * producer that is still winding down records its beat and gets 'LOST'; anyone else 'LOST'.
+ * A job that is no longer PROCESSING answers 'REFUSED:<status>', a missing one nil.
+ */
+export const HEARTBEAT = `
+local job = redis.call('HMGET', KEYS[1], 'status', 'lease_holder', 'lease_superseded', 'lease_supersededHeartbeat')
+if not job[1] then return nil end
+if job[1] ~= 'PROCESSING' then return 'REFUSED:' .. job[1] end
+if job[2] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'lease_heartbeat', ARGV[2])
+  return 'HELD:' .. (job[3] and job[4] or '')
+end
+if job[3] == ARGV[1] then redis.call('HSET', KEYS[1], 'lease_supersededHeartbeat', ARGV[2]) end
+return 'LOST'`;
+
+/**
+ * A producer stands down: its lease (or its superseded entry) is removed, whatever the job's
+ * status, so no heartbeat of a finished step lingers. KEYS: job hash. ARGV: token.
+ */
+export const RELEASE_LEASE = `
+local job = redis.call('HMGET', KEYS[1], 'lease_holder', 'lease_superseded')
+if job[1] == ARGV[1] then redis.call('HDEL', KEYS[1], 'lease_holder', 'lease_heartbeat') end
+if job[2] == ARGV[1] then redis.call('HDEL', KEYS[1], 'lease_superseded', 'lease_supersededHeartbeat') end
+return 1`;
+
+/**
+ * Fails a PENDING or PROCESSING job whose `deadlineAt` is before the given instant. ISO 8601
+ * UTC instants of one length compare as text in time order. KEYS: job hash. ARGV: the
+ * instant judged (ISO), the time written (ISO), error, error code. Returns 1 if it failed it.
+ */
+export const FAIL_IF_OVERDUE = `
+local job = redis.call('HMGET', KEYS[1], 'status', 'deadlineAt')
+if job[1] ~= 'PENDING' and job[1] ~= 'PROCESSING' then return 0 end
+if not job[2] or job[2] >= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'FAILED', 'error', ARGV[3], 'errorCode', ARGV[4], 'updatedAt', ARGV[2], 'completedAt', ARGV[2])
+return 1`;

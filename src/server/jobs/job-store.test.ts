@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AppError } from "~/server/errors";
 import { closeRedis, createRedis } from "~/server/redis";
 
-import type { ExportFile } from "./export-job";
-import { createJobStore, createProgressReporter, jobKey, JobStore, teamJobsKey, userJobsKey } from "./job-store";
+import { type ExportFile, stalledExportError } from "./export-job";
+import { createJobStore, createProgressReporter, jobKey, JobStore, START_WITHIN_MS, teamJobsKey, userJobsKey } from "./job-store";
 
 // DB 3: away from the app (0), the other tests (1) and the Redis client's own tests (2).
 const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/3" });
@@ -188,16 +188,87 @@ describe("job store (real Redis)", () => {
     expect((await store.get(job.id))?.progress).toEqual({ phase: "querying", rows: 10, totalRows: 50, bytes: 100 });
     expect(await redis.hget(jobKey(job.id), "progress_rows")).toBe(10);
     // A phase without a known total clears the old one rather than leaving it stale.
-    expect(await store.updateProgress(job.id, { phase: "uploading", rows: 20, bytes: 200 })).toBe(true);
-    expect((await store.get(job.id))?.progress).toEqual({ phase: "uploading", rows: 20, bytes: 200 });
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 20, bytes: 200 })).toBe(true);
+    expect((await store.get(job.id))?.progress).toEqual({ phase: "uploaded", rows: 20, bytes: 200 });
 
     await store.transition(job.id, "CANCELLED");
-    expect(await store.updateProgress(job.id, { phase: "uploading", rows: 30, bytes: 300 })).toBe(false);
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 30, bytes: 300 })).toBe(false);
     expect(await store.get(job.id)).toMatchObject({ status: "CANCELLED", progress: { rows: 20, bytes: 200 } });
 
     await store.delete(job.id);
-    expect(await store.updateProgress(job.id, { phase: "uploading", rows: 40, bytes: 400 })).toBe(false);
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 40, bytes: 400 })).toBe(false);
     expect(await redis.exists(jobKey(job.id))).toBe(0);
+  });
+
+  it("never records progress backwards: an earlier phase, or fewer rows in the same phase, is refused", async () => {
+    const job = newJob();
+    await store.create(job);
+    await store.transition(job.id, "PROCESSING");
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 500, bytes: 5000 })).toBe(true);
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 499, bytes: 9999 })).toBe(false);
+    expect(await store.updateProgress(job.id, { phase: "querying", rows: 0, bytes: 0 })).toBe(false);
+    expect((await store.get(job.id))?.progress).toEqual({ phase: "writing", rows: 500, bytes: 5000 });
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 500, bytes: 5001 })).toBe(true);
+    // A later phase counts from zero again (durations fetched, then rows written).
+    expect(await store.updateProgress(job.id, { phase: "uploaded", rows: 10, bytes: 10 })).toBe(true);
+    expect((await store.get(job.id))?.progress).toEqual({ phase: "uploaded", rows: 10, bytes: 10 });
+  });
+
+  it("gives the producer lease to the newest attempt, tells the old one, and takes progress only from the holder", async () => {
+    const job = newJob();
+    await store.create(job);
+    expect(await store.acquireLease(job.id, "a", 1000)).toEqual({ state: "ended", status: "PENDING" });
+    await store.transition(job.id, "PROCESSING");
+    expect(await store.acquireLease(job.id, "a", 1000)).toEqual({ state: "held", supersededHeartbeatAt: null });
+    expect(await store.heartbeat(job.id, "a", 2000)).toEqual({ state: "held", supersededHeartbeatAt: null });
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 10, bytes: 100 }, "a")).toBe(true);
+    // A step that holds no lease may not write while someone does.
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 11, bytes: 110 })).toBe(false);
+
+    expect(await store.acquireLease(job.id, "b", 3000)).toEqual({ state: "held", supersededHeartbeatAt: null });
+    // The new holder sees the replaced producer's last beat until that one stands down.
+    expect(await store.heartbeat(job.id, "b", 3100)).toEqual({ state: "held", supersededHeartbeatAt: 2000 });
+    expect(await store.heartbeat(job.id, "a", 3200)).toEqual({ state: "lost" });
+    expect(await store.heartbeat(job.id, "b", 3300)).toEqual({ state: "held", supersededHeartbeatAt: 3200 });
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 20, bytes: 200 }, "a")).toBe(false);
+    expect(await store.updateProgress(job.id, { phase: "writing", rows: 20, bytes: 200 }, "b")).toBe(true);
+    expect((await store.readStates([job.id]))[0]).toMatchObject({ heartbeatAt: 3300, job: { progress: { rows: 20 } } });
+
+    await store.releaseLease(job.id, "a");
+    expect(await store.heartbeat(job.id, "b", 3400)).toEqual({ state: "held", supersededHeartbeatAt: null });
+    await store.releaseLease(job.id, "b");
+    expect((await store.readStates([job.id]))[0]?.heartbeatAt).toBeNull();
+    expect(await redis.hget(jobKey(job.id), "lease_holder")).toBeNull();
+
+    await store.transition(job.id, "CANCELLED");
+    expect(await store.heartbeat(job.id, "b")).toEqual({ state: "ended", status: "CANCELLED" });
+    await store.delete(job.id);
+    expect(await store.heartbeat(job.id, "b")).toEqual({ state: "ended", status: null });
+  });
+
+  it("fails a job read past its deadline, once and atomically, and leaves one within it alone", async () => {
+    const pending = newJob();
+    const created = (await store.create(pending)).job;
+    const startBy = Date.parse(created.createdAt) + START_WITHIN_MS;
+    expect(await store.readStates([pending.id], new Date(startBy - 1))).toMatchObject([{ job: { status: "PENDING" }, failedOverdue: false }]);
+    const [late] = await store.readStates([pending.id], new Date(startBy + 1));
+    expect(late).toMatchObject({ failedOverdue: true, job: { status: "FAILED", error: stalledExportError.message, errorCode: "TIMEOUT" } });
+    expect(late?.job.completedAt).toBeDefined();
+    expect(await store.readStates([pending.id], new Date(startBy + 2))).toMatchObject([{ job: { status: "FAILED" }, failedOverdue: false }]);
+
+    const running = newJob();
+    await store.create(running);
+    const deadlineAt = new Date(Date.now() + 60_000).toISOString();
+    await store.transition(running.id, "PROCESSING", { deadlineAt });
+    expect((await store.readStates([running.id], new Date(Date.now() + 30_000)))[0]?.job.status).toBe("PROCESSING");
+    expect((await store.readStates([running.id], new Date(Date.parse(deadlineAt) + 1)))[0]?.job.status).toBe("FAILED");
+
+    // A finished job has no deadline any more.
+    const done = newJob();
+    await store.create(done);
+    await store.transition(done.id, "PROCESSING", { deadlineAt });
+    await store.transition(done.id, "COMPLETED", { file: file() });
+    expect((await store.readStates([done.id], new Date(Date.parse(deadlineAt) + 1)))[0]?.job.status).toBe("COMPLETED");
   });
 
   it("deletes the record and its index entries, idempotently", async () => {

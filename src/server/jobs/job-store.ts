@@ -10,18 +10,52 @@
  * a worker's progress or completion can never race past a user's cancel or delete. Records
  * expire `ttlSeconds` after creation; the sorted sets lose ids older than that on every create
  * and list, and any id whose record has vanished when a list meets it.
+ *
+ * Beyond the ExportJob, a record holds its `deadlineAt` (a PENDING job must start by then, a
+ * PROCESSING one finish) and the producer lease (`lease_holder`, `lease_heartbeat`, …): one
+ * producing attempt at a time, with a heartbeat while it works. A job read past its deadline
+ * reads as FAILED, and is recorded so, at once; the watchdog deletes its file and closes its
+ * audit row (src/server/exports/watchdog.ts).
  */
 import type { Redis } from "@upstash/redis";
 
 import { AppError } from "~/server/errors";
 
-import { allowedTransitions, type ExportFile, type ExportJob, type ExportProgress, type ExportStatus, isTerminal } from "./export-job";
+import {
+  allowedTransitions,
+  type ExportFile,
+  type ExportJob,
+  type ExportStatus,
+  exportStatuses,
+  isTerminal,
+  progressPhases,
+  type ProgressUpdate,
+  stalledExportError,
+} from "./export-job";
 import { fieldsToJob, fileFields, flatten, type JobFields, pairsToFields, progressFields } from "./job-record";
-import { CREATE_JOB, PAGE_IDS, READ_JOBS, unmark, unpackStrings, UPDATE_IF_STATUS } from "./job-store-scripts";
+import {
+  ACQUIRE_LEASE,
+  CREATE_JOB,
+  FAIL_IF_OVERDUE,
+  HEARTBEAT,
+  PAGE_IDS,
+  READ_JOBS,
+  RELEASE_LEASE,
+  unmark,
+  unpackStrings,
+  UPDATE_IF_STATUS,
+  UPDATE_PROGRESS,
+} from "./job-store-scripts";
 
 export { createProgressReporter, type ProgressReporter } from "./job-progress-reporter";
 
 export const DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * How long a PENDING job may wait for its run to start: long enough for a queue behind the
+ * team's concurrency limit, short enough that a lost event does not leave it waiting for days.
+ */
+export const START_WITHIN_MS = 30 * 60_000;
 
 export const jobKey = (id: string) => `export_job:${id}`;
 export const teamJobsKey = (teamId: string) => `export_jobs:team:${teamId}`;
@@ -38,7 +72,24 @@ export type TransitionPatch = {
   file?: ExportFile;
   /** Where the file is being written, before it is complete; kept for clean-up. */
   fileKey?: string;
+  /** When a job that has not ended by then is given up (ISO 8601); set as it starts PROCESSING. */
+  deadlineAt?: string;
 };
+
+/**
+ * A job with the heartbeat (ms since epoch) of a producing step still at work, if any, and
+ * whether this very read failed it for being past its deadline.
+ */
+export type JobState = { job: ExportJob; heartbeatAt: number | null; failedOverdue: boolean };
+
+/** What a producer's lease looks like to it. */
+export type LeaseStatus =
+  | { state: "held"; /** The last heartbeat of the producer it replaced, while that one winds down. */ supersededHeartbeatAt: number | null }
+  /** Another attempt took over. */
+  | { state: "lost" }
+  /** The job is no longer PROCESSING (`status`), or its record is gone (null). */
+  | { state: "ended"; status: ExportStatus | null };
+
 
 export type JobScope = { teamId: string } | { userId: string };
 export type JobPage = { items: ExportJob[]; total: number; nextOffset: number | null };
@@ -62,6 +113,11 @@ export class JobStore {
       read: redis.createScript<unknown[], true>(READ_JOBS, { readonly: true }),
       update: redis.createScript<string | null>(UPDATE_IF_STATUS),
       page: redis.createScript<unknown[]>(PAGE_IDS),
+      progress: redis.createScript<string | null>(UPDATE_PROGRESS),
+      acquireLease: redis.createScript<string | null>(ACQUIRE_LEASE),
+      heartbeat: redis.createScript<string | null>(HEARTBEAT),
+      releaseLease: redis.createScript<number>(RELEASE_LEASE),
+      failIfOverdue: redis.createScript<number>(FAIL_IF_OVERDUE),
     };
   }
 
@@ -78,6 +134,7 @@ export class JobStore {
       teamId: input.teamId,
       createdAt: at,
       updatedAt: at,
+      deadlineAt: new Date(now + START_WITHIN_MS).toISOString(),
     };
     if (input.resourceName) fields.resourceName = input.resourceName;
     if (input.groupId) fields.groupId = input.groupId;
@@ -92,8 +149,34 @@ export class JobStore {
   }
 
   async get(id: string): Promise<ExportJob | null> {
-    const [fields] = await this.readFields([id]);
-    return fields ? fieldsToJob(fields) : null;
+    const [state] = await this.readStates([id]);
+    return state?.job ?? null;
+  }
+
+  /**
+   * The jobs with their producers' heartbeats, null where a record is gone. A job past its
+   * deadline at `now` is failed first (atomically), so every reader sees it end at once.
+   */
+  async readStates(ids: string[], now: Date = new Date()): Promise<(JobState | null)[]> {
+    const records = await this.readFields(ids);
+    const overdue = ids.filter((_, i) => isOverdue(records[i], now));
+    const failed = new Set<string>();
+    if (overdue.length) {
+      const written = new Date().toISOString();
+      await Promise.all(
+        overdue.map(async (id) => {
+          const args = [now.toISOString(), written, stalledExportError.message, stalledExportError.code];
+          if (Number(await this.scripts.failIfOverdue.exec([jobKey(id)], args)) === 1) failed.add(id);
+        }),
+      );
+      const reread = await this.readFields(overdue);
+      overdue.forEach((id, i) => (records[ids.indexOf(id)] = reread[i] ?? null));
+    }
+    return records.map((fields, i) =>
+      fields
+        ? { job: fieldsToJob(fields), heartbeatAt: fields.lease_heartbeat ? Number(fields.lease_heartbeat) : null, failedOverdue: failed.has(ids[i]!) }
+        : null,
+    );
   }
 
   /** A job of this team, or NOT_FOUND: another team's job ids are indistinguishable from unknown ones. */
@@ -126,13 +209,13 @@ export class JobStore {
       total = Number(size);
       const ids = marked.map(unmark);
       if (!ids.length) break;
-      const records = await this.readFields(ids);
+      const records = await this.readStates(ids);
       const missing = ids.filter((_, i) => !records[i]);
       if (missing.length) {
         await this.redis.zrem(key, ...missing);
         total -= missing.length;
       }
-      for (const fields of records) if (fields) items.push(fieldsToJob(fields));
+      for (const state of records) if (state) items.push(state.job);
       position += ids.length - missing.length;
       if (!missing.length || items.length >= limit) break;
     }
@@ -153,6 +236,7 @@ export class JobStore {
     if (patch.errorCode) fields.errorCode = patch.errorCode;
     if (patch.resourceName) fields.resourceName = patch.resourceName;
     if (patch.fileKey) fields.file_key = patch.fileKey;
+    if (patch.deadlineAt) fields.deadlineAt = patch.deadlineAt;
     if (patch.file) Object.assign(fields, fileFields(patch.file));
     const result = await this.updateIfStatus(id, sourcesOf(to), fields);
     if (result === null) throw new AppError("NOT_FOUND", "No such export");
@@ -162,11 +246,34 @@ export class JobStore {
     }
   }
 
-  /** Records progress while the job is PROCESSING; returns false once it is not (cancelled, say). */
-  async updateProgress(id: string, progress: ExportProgress): Promise<boolean> {
+  /**
+   * Records progress while the job is PROCESSING, from the lease's holder (`producer`), never
+   * backwards (UPDATE_PROGRESS). Returns whether it was written: false once the job has ended,
+   * another attempt holds the lease, or the update is behind what is recorded.
+   */
+  async updateProgress(id: string, progress: ProgressUpdate, producer = ""): Promise<boolean> {
     const { set, unset } = progressFields(progress);
-    const result = await this.updateIfStatus(id, ["PROCESSING"], { ...set, updatedAt: new Date().toISOString() }, unset);
-    return result === "PROCESSING";
+    const fields = flatten({ ...set, updatedAt: new Date().toISOString() }).map(String);
+    const result = await this.scripts.progress.exec(
+      [jobKey(id)],
+      [producer, progressPhases.join(","), unset.join(","), progress.phase, String(progress.rows), ...fields],
+    );
+    return result === "WRITTEN";
+  }
+
+  /** Takes the producer lease for a new attempt (`token`), from whoever held it. */
+  async acquireLease(id: string, token: string, now = Date.now()): Promise<LeaseStatus> {
+    return leaseStatus(await this.scripts.acquireLease.exec([jobKey(id)], [token, String(now)]));
+  }
+
+  /** The producer's heartbeat: records that it is alive, and tells it whether it still holds the lease. */
+  async heartbeat(id: string, token: string, now = Date.now()): Promise<LeaseStatus> {
+    return leaseStatus(await this.scripts.heartbeat.exec([jobKey(id)], [token, String(now)]));
+  }
+
+  /** The producer stands down; its heartbeat goes with it. */
+  async releaseLease(id: string, token: string): Promise<void> {
+    await this.scripts.releaseLease.exec([jobKey(id)], [token]);
   }
 
   /** Notes that a completed job's file was removed from storage; the record stays for its TTL. */
@@ -201,6 +308,24 @@ export class JobStore {
     const result = await this.scripts.update.exec([jobKey(id)], [statuses.join(","), unset.join(","), ...flatten(fields).map(String)]);
     return result === null || result === undefined ? null : String(result);
   }
+}
+
+function isOverdue(fields: Record<string, string> | null | undefined, now: Date): boolean {
+  if (!fields?.deadlineAt || (fields.status !== "PENDING" && fields.status !== "PROCESSING")) return false;
+  return Date.parse(fields.deadlineAt) < now.getTime();
+}
+
+function leaseStatus(reply: string | null | undefined): LeaseStatus {
+  if (reply === null || reply === undefined) return { state: "ended", status: null };
+  const text = String(reply);
+  if (text === "LOST") return { state: "lost" };
+  if (text.startsWith("HELD")) {
+    const superseded = text.slice("HELD:".length);
+    return { state: "held", supersededHeartbeatAt: superseded ? Number(superseded) : null };
+  }
+  const status = text.slice("REFUSED:".length) as ExportStatus;
+  if (!exportStatuses.includes(status)) throw new AppError("INTERNAL", `Unexpected lease reply from Redis: ${text.slice(0, 40)}`);
+  return { state: "ended", status };
 }
 
 export function createJobStore(options: { redis: Redis; ttlSeconds?: number }): JobStore {

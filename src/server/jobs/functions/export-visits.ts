@@ -5,15 +5,15 @@ import { isRetryable } from "~/server/analytics";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
+import { runLimits } from "~/server/exports/export-run-limits";
 import { failureReason, settleUnfinishedExport } from "~/server/exports/settle-export";
 import { produceVisitCsv, type ViewDurations } from "~/server/exports/visits/visit-file";
 import { countViews, cursorAfter, customFieldNames, scopeFilter, type ViewCursor, viewPage, type VisitScope } from "~/server/exports/visits/visit-query";
 import { visitExportRequested } from "~/server/jobs/events";
 import { defineExportFunction } from "~/server/jobs/export-function";
+import { type ExportTarget, requireOwnJob } from "~/server/jobs/export-run-checks";
 import { getAnalytics, getJobStore } from "~/server/services";
 import { safeFileName } from "~/server/storage";
-
-const TIMEOUT_MS = 15 * 60 * 1000;
 
 /** Views per checkpointed step: one batched Tinybird call, or ten seconds of per-view calls. */
 const batchSize = () => (getEnv().TINYBIRD_MODE === "per-view" && getEnv().TINYBIRD_TOKEN ? 50 : 100);
@@ -32,15 +32,18 @@ async function resourceName(scope: VisitScope): Promise<string> {
   return `${room.name} — ${group.name}`;
 }
 
+type VisitExportRequest = ReturnType<typeof visitExportRequested.schema.parse>;
+
+const visitTarget = (data: VisitExportRequest): ExportTarget => ({ type: data.kind, resourceId: data.resourceId, groupId: data.groupId });
+
 /** Every view of a document, a dataroom or a dataroom group, with page durations, as CSV. */
 export const exportVisits = defineExportFunction({
   id: "export-visits",
   name: "Export visits",
   trigger: { event: visitExportRequested.name },
   parse: (data) => visitExportRequested.schema.parse(data),
-  retries: 3,
-  timeout: "15m",
-  timeoutMs: TIMEOUT_MS,
+  target: visitTarget,
+  limits: runLimits.document,
   concurrencyPerTeam: 2,
   loadStep: "load views",
   produceStep: "write and upload",
@@ -70,6 +73,8 @@ export const exportVisits = defineExportFunction({
     for (let i = 0; i < batches; i++) {
       const from: ViewCursor = after;
       const batch = await step.run(`fetch durations ${i + 1}/${batches}`, async () => {
+        // Its answer carries the views' durations: only for the run's own export.
+        await requireOwnJob(data, visitTarget(data));
         const views = await viewPage(await scopeFilter(scope), new Date(plan.cutoff), from, size);
         try {
           const byView = await getAnalytics().pageDurations(

@@ -1,7 +1,9 @@
 import { deleteExportFile } from "./delete-export-file";
 import { exportMetricData } from "./export-metric-data";
 import { exportVisits } from "./export-visits";
+import { exportWatchdog } from "./export-watchdog";
+import { settleEndedExport } from "./settle-ended-export";
 import { exportStorageSweep } from "./sweep-export-storage";
 
 /** Every function the app serves at /api/inngest. */
-export const functions = [exportMetricData, exportVisits, deleteExportFile, exportStorageSweep];
+export const functions = [exportMetricData, exportVisits, deleteExportFile, settleEndedExport, exportWatchdog, exportStorageSweep];
