@@ -139,8 +139,7 @@ describe("the watchdog settles every export that stopped moving", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
-    // Killed while its query runs, before any part is uploaded: a process killed mid-upload takes
-    // the upload's id with it, and only a storage sweep that lists open uploads can abort those.
+    // Killed while its query runs, before any part is uploaded (the next test kills one mid-upload).
     await app.waitFor(async () => (await state(job.id))?.heartbeatAt != null, 30_000);
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
@@ -157,6 +156,30 @@ describe("the watchdog settles every export that stopped moving", () => {
     expect(await audit(job.id)).toMatchObject({ outcome: "FAILED", error: "The export stopped responding; please start it again" });
     expect(await objectsOf(team.id)).toEqual([]);
     expect(harness.pendingUploads()).toEqual([]);
+  });
+
+  it("aborts the multipart upload of a worker killed mid-upload when it settles the job, leaving nothing in storage", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    // Over 5 MB at once (so parts are uploaded), then a pause that keeps the upload open.
+    const metric = await team.metric("SELECT repeat('x', 1000) AS filler FROM generate_series(1, 12000) UNION ALL SELECT pg_sleep(30)::text");
+    const { job, event } = await exportWithoutRun(team, metric.id);
+    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["tests/support/run-export-in-child.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, EXPORT_EVENT: JSON.stringify(event) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    await app.waitFor(async () => harness.pendingUploads().length === 1, 30_000);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    const lastBeat = (await state(job.id))!.heartbeatAt!;
+
+    const { runLimits } = await import("~/server/exports/export-run-limits");
+    expect((await watchdog.watchExports(at(lastBeat + runLimits.metric.silentForMs + 1000))).settled).toContain(job.id);
+    expect((await state(job.id))?.job.status).toBe("FAILED");
+    expect(harness.pendingUploads()).toEqual([]);
+    expect(await objectsOf(team.id)).toEqual([]);
   });
 
   it("ends the audit row LOST when the job record vanished mid-run, after the run stopped and left nothing", async () => {

@@ -34,6 +34,9 @@ export async function settleUnfinishedExport(
   const key = await store.fileKey(exportId);
   if (!key) return;
   try {
+    // A producer killed mid-upload leaves its multipart upload open; nothing else would end it
+    // before the storage sweep.
+    await getStorage().abortOpenUploads(key);
     await getStorage().deleteObject(key);
     if (job?.status === "COMPLETED") await store.markFileDeleted(exportId);
   } catch (error) {

@@ -25,7 +25,7 @@ import type { Readable } from "node:stream";
 import { type GetStepTools, NonRetriableError } from "inngest";
 
 import { recordExportOutcome } from "~/server/audit/export-audit";
-import { type AppError, type ErrorCode, isAppError } from "~/server/errors";
+import { AppError, type ErrorCode, isAppError } from "~/server/errors";
 import { finishDeadline, type RunLimits } from "~/server/exports/export-run-limits";
 import { failureReason, settleUnfinishedExport } from "~/server/exports/settle-export";
 import { exportCancelRequested, exportFileCreated } from "~/server/jobs/events";
@@ -143,7 +143,7 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
           // and the deadline that the first attempt recorded.
           const recordedKey = job.status === "PROCESSING" ? await store.fileKey(data.exportId) : null;
           if (recordedKey) return { plan, key: recordedKey, fileName };
-          const key = newExportKey(data.teamId, fileName);
+          const key = newExportKey(data.teamId, fileName, ttl);
           const deadlineAt = finishDeadline(target.type, new Date()).toISOString();
           await store.transition(data.exportId, "PROCESSING", { resourceName, fileKey: key, deadlineAt });
           return { plan, key, fileName };
@@ -164,7 +164,7 @@ export function defineExportFunction<TData extends ExportRequest, TPlan extends 
         let progress: ReturnType<typeof createProgressReporter> | undefined;
         try {
           lease = await takeProducerLease(store, data.exportId, controller);
-          deadline = setTimeout(() => controller.abort(new NonRetriableError(`The export did not finish within ${timeout}`)), timeoutMs);
+          deadline = setTimeout(() => controller.abort(new AppError("TIMEOUT", `The export did not finish within ${def.limits.finishWithinMinutes} minutes`)), timeoutMs);
           progress = createProgressReporter(lease.progress, data.exportId);
           const file = await def.produce(data, loaded.plan, { signal: controller.signal, progress: progress.report }, collected as TCollected);
           await getStorage().uploadStream({ key: loaded.key, body: file.body, fileName: loaded.fileName, signal: controller.signal });

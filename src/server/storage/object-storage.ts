@@ -186,6 +186,17 @@ export class ObjectStorage {
     }
   }
 
+  /** Aborts every open upload to `key` that the index knows of (a killed producer's); returns how many. */
+  async abortOpenUploads(key: string): Promise<number> {
+    if (!this.openUploads) return 0;
+    let aborted = 0;
+    for (const upload of await this.openUploads.forKey(key)) {
+      if (await this.abortUpload(upload)) aborted += 1;
+      await this.openUploads.remove(upload);
+    }
+    return aborted;
+  }
+
   /** For development: creates the bucket if it is missing, private (no ACL, no policy). */
   async ensureBucket(): Promise<void> {
     try {

@@ -36,6 +36,25 @@ export class OpenUploadIndex {
     await this.redis.zrem(this.key, [upload.key, upload.uploadId]);
   }
 
+  /** The uploads still open to `key`: a settled export's leftovers, whoever started them. */
+  async forKey(key: string): Promise<OpenUpload[]> {
+    const found: OpenUpload[] = [];
+    let cursor: string | number = 0;
+    do {
+      // Members are JSON, so every upload to `key` starts with `["<key>",`, glob characters escaped.
+      const prefix = `${JSON.stringify([key]).slice(0, -1)},`.replace(/[[\]*?\\]/g, "\\$&");
+      const [next, page]: [string | number, unknown[]] = await this.redis.zscan(this.key, cursor, { match: `${prefix}*`, count: 100 });
+      for (const [i, raw] of page.entries()) {
+        // ZSCAN answers member, score, member, score…
+        if (i % 2) continue;
+        const parsed = member.safeParse(typeof raw === "string" ? JSON.parse(raw) : raw);
+        if (parsed.success && parsed.data[0] === key) found.push({ key, uploadId: parsed.data[1] });
+      }
+      cursor = next;
+    } while (String(cursor) !== "0");
+    return found;
+  }
+
   /** Uploads started at or before `cutoff`, oldest first, at most `limit`. */
   async startedBefore(cutoff: Date, limit: number): Promise<OpenUpload[]> {
     const members = await this.redis.zrange<unknown[]>(this.key, "-inf", cutoff.getTime(), { byScore: true, offset: 0, count: limit });
