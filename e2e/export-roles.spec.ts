@@ -27,3 +27,11 @@ test("a member may download a teammate's export but not delete it, and is told w
   await expect(own).toContainText("Started by you");
   await expect(own.getByRole("button", { name: `Delete the export of ${METRIC}` })).toBeEnabled();
 });
+
+test("a member reaches the API tokens page to see and revoke their own tokens, but only admins create them", async ({ page }) => {
+  await signIn(page, "member@example.com", "member-password");
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "API tokens" }).click();
+  await expect(page.getByRole("heading", { name: "API tokens" })).toBeVisible();
+  await expect(page.getByText("Only the team's owners and admins create tokens.", { exact: false })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Create token" })).toHaveCount(0);
+});

@@ -15,6 +15,8 @@ let db: typeof import("~/server/db").db;
 beforeAll(async () => {
   vi.stubEnv("NODE_ENV", "production");
   vi.stubEnv("DATA_SOURCE_ALLOW_PRIVATE_NETWORKS", "");
+  // Production requires the app's public address.
+  vi.stubEnv("AUTH_URL", "https://exports.example.com");
   fixtures = await import("./support/fixtures");
   ({ db } = await import("~/server/db"));
 });

@@ -13,7 +13,8 @@ import { type ExportHarness, startExportHarness } from "./support/export-harness
 import { TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
 const MYSQL_ADMIN = TEST_MYSQL_ADMIN_URL;
-const MYSQL_DB = "export_center_metric_test";
+// A name of this run's own: another checkout's suite may drop its database at any time.
+const MYSQL_DB = `export_center_metric_${process.pid}_${Date.now()}`;
 const TABLE = `awkward_${Date.now()}`;
 
 /** Values chosen to break naive CSV: quotes, commas, line breaks, emoji, NULL, JSON, precision, formulas. */

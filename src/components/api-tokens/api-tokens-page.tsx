@@ -6,7 +6,7 @@ import { useId, useRef, useState } from "react";
 
 import { errorMessage } from "~/components/errors";
 import { formatDate, formatDateTime, formatRelative } from "~/components/format";
-import { useTeam } from "~/components/team-context";
+import { isTeamAdmin, useTeam } from "~/components/team-context";
 import { Button, Spinner } from "~/components/ui/button";
 import { ConfirmDialog } from "~/components/ui/confirm-dialog";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
@@ -32,7 +32,7 @@ const expiryChoices = [
 ];
 
 export function ApiTokensPage() {
-  const { teamId } = useTeam();
+  const { teamId, role } = useTeam();
   const trpc = useTRPC();
   const tokens = useQuery(trpc.apiTokens.list.queryOptions({ teamId }));
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
@@ -52,7 +52,13 @@ export function ApiTokensPage() {
   } else if (tokens.isError) {
     body = <ErrorState title="Could not load tokens" message={errorMessage(tokens.error)} onRetry={() => void tokens.refetch()} retrying={tokens.isFetching} />;
   } else if (tokens.data.length === 0) {
-    body = <EmptyState title="No API tokens yet">Create one above to call the REST API or a typed tRPC client as yourself, within this team.</EmptyState>;
+    body = (
+      <EmptyState title="No API tokens yet">
+        {isTeamAdmin(role)
+          ? "Create one above to call the REST API or a typed tRPC client as yourself, within this team."
+          : "An owner or admin of the team creates tokens; the ones they make for you appear here."}
+      </EmptyState>
+    );
   } else {
     body = (
       <div className="rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -84,7 +90,11 @@ export function ApiTokensPage() {
           </>
         }
       />
-      <CreateTokenForm teamId={teamId} onCreated={setCreated} />
+      {isTeamAdmin(role) ? (
+        <CreateTokenForm teamId={teamId} onCreated={setCreated} />
+      ) : (
+        <p className="mb-4 text-sm text-slate-600">Only the team&apos;s owners and admins create tokens. You can see and revoke your own here.</p>
+      )}
       {body}
       <Dialog open={created !== null} onClose={() => setCreated(null)} title="Copy your new token" size="md" dismissOnBackdrop={false}>
         {created && <TokenReveal name={created.name} token={created.token} onDone={() => setCreated(null)} />}

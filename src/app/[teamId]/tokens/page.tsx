@@ -1,13 +1,10 @@
 import type { Metadata } from "next";
 
-import { getTeamAccess } from "~/app/[teamId]/team-access";
 import { ApiTokensPage } from "~/components/api-tokens/api-tokens-page";
-import { AccessDenied } from "~/components/ui/states";
 
 export const metadata: Metadata = { title: "API tokens · Export Center" };
 
-export default async function Page({ params }: { params: Promise<{ teamId: string }> }) {
-  const { teamId } = await params;
-  const { isAdmin } = await getTeamAccess(teamId);
-  return isAdmin ? <ApiTokensPage /> : <AccessDenied what="API tokens" />;
+/** Every member lists and revokes their own tokens here; owners and admins also create them and see the team's. */
+export default function Page() {
+  return <ApiTokensPage />;
 }
