@@ -194,11 +194,10 @@ describe("export-metric-data", () => {
     const metric = await team.metric(`SELECT pg_sleep(30), '${marker}' AS done`);
     const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
     await app.waitFor(async () => (await team.trpc.exports.get({ teamId: team.id, exportId })).status === "PROCESSING", 15_000);
-    const started = Date.now();
     const cancelled = await team.trpc.exports.cancel({ teamId: team.id, exportId });
     expect(cancelled.status).toBe("CANCELLED");
+    // The query is stopped well before its 30 s sleep would end.
     await app.waitFor(async () => !(await app.activeQueries(marker)), 10_000);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect((await objectsInBucket()).filter((k) => k.startsWith(`exports/${team.id}/`))).toEqual([]);
     const again = await team.trpc.exports.cancel({ teamId: team.id, exportId }).catch((e: { code?: string }) => e);
     expect((again as { code?: string }).code).toBe("CONFLICT");
