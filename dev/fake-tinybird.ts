@@ -86,8 +86,9 @@ export interface FakeTinybirdStats {
     call: number;
     reason: "concurrency" | "gap";
     inFlight: number;
-    /** From the previous call's reading to this one's, and from the previous call's earliest possible arrival. */
+    /** From the previous call's reading to this one's. */
     gapMs: number;
+    /** From the previous call's earliest possible arrival to this one's reading. */
     widestGapMs: number;
     newConnection: boolean;
     previousOnNewConnection: boolean;

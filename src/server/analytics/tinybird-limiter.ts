@@ -261,12 +261,12 @@ export class TinybirdLimiter implements CallLimiter {
 
   /** One attempt, no waiting. A granted lease is pending until `start` or `release`. */
   async tryAcquire(leaseId: string = randomUUID(), extraGapMs = 0): Promise<AcquireAttempt> {
-    const [granted, second, inFlight] = await this.acquireScript.exec(
+    const [granted, nowOrWaitMs, inFlight] = await this.acquireScript.exec(
       [this.leasesKey, this.nextStartKey, this.pendingKey],
       [leaseId, String(this.maxConcurrent), String(this.gapFor(extraGapMs)), String(this.leaseTtlMs), String(this.pollMs), String(this.confirmTimeoutMs)],
     );
-    if (Number(granted) !== 1) return { granted: false, waitMs: Number(second) };
-    publish({ type: "grant", keyPrefix: this.keyPrefix, leaseId, atMs: Number(second), inFlight: Number(inFlight) });
+    if (Number(granted) !== 1) return { granted: false, waitMs: Number(nowOrWaitMs) };
+    publish({ type: "grant", keyPrefix: this.keyPrefix, leaseId, atMs: Number(nowOrWaitMs), inFlight: Number(inFlight) });
     return { granted: true, leaseId };
   }
 
