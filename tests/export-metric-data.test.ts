@@ -174,10 +174,11 @@ describe("export-metric-data", () => {
     const job = await team.exportAndWait(metric.id);
     expect(job).toMatchObject({ status: "FAILED", errorCode: "QUERY_FAILED" });
     expect(job.error).toContain('relation "no_such_table_anywhere" does not exist');
-    const runs = await harness.executor.runs();
-    const run = runs.find((r) => r.event.data.exportId === job.id && r.functionId.endsWith("export-metric-data"));
-    expect(run?.status).toBe("Failed");
-    expect(run?.history.filter((h) => h.status === "retry")).toEqual([]);
+    // The job is settled inside the run, a moment before the executor records the run's end.
+    const run = () => harness.executor.runs().find((r) => r.event.data.exportId === job.id && r.functionId.endsWith("export-metric-data"));
+    await app.waitFor(async () => run()?.endedAt !== undefined, 15_000);
+    expect(run()?.status).toBe("Failed");
+    expect(run()?.history.filter((h) => h.status === "retry")).toEqual([]);
   });
 
   it("refuses writes: the metric runs in a read-only transaction", async () => {
