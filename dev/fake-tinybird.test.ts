@@ -1,12 +1,17 @@
 /**
  * The fake must be trustworthy before its "zero 429s" can prove anything about the limiter:
- * these tests break each rule on purpose and check that it notices.
+ * these tests break each rule on purpose and check that it notices, and check that it does
+ * not blame a client for its own stalls.
  */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { startFakeTinybird, type FakeTinybird } from "./fake-tinybird";
+import { FAKE_TINYBIRD_BREACH_GAP_MS, startFakeTinybird, type FakeTinybird } from "./fake-tinybird";
 
 let fake: FakeTinybird;
 
@@ -49,15 +54,27 @@ describe("fake Tinybird", () => {
     expect(fake.stats().callsByView).toEqual({ v1: 1, v2: 1, nope: 1 });
   });
 
-  it("answers 429 to a call that starts within 195 ms of the previous one", async () => {
-    expect((await perView("documentId=d1&viewId=v1")).status).toBe(200);
-    const res = await perView("documentId=d1&viewId=v2");
-    expect(res.status).toBe(429);
-    expect(res.headers.get("retry-after")).toBe("1");
-    const stats = fake.stats();
-    expect(stats.sent429).toBe(1);
-    expect(stats.limitBreaches).toBe(1);
-    expect(stats.breaches[0]?.reason).toBe("gap");
+  it("refuses calls 100 ms apart or less by default: half of Tinybird's 200 ms", () => {
+    expect(FAKE_TINYBIRD_BREACH_GAP_MS).toBe(100);
+  });
+
+  it("answers 429 to a call that surely arrived within breachGapMs of the previous one", async () => {
+    // A breach window far wider than any stall, so that the second call is surely inside it.
+    const strict = await startFakeTinybird({ latencyMs: 20, breachGapMs: 60_000, durations: new Map() });
+    try {
+      const call = (view: string) =>
+        fetch(`${strict.url}/v0/pipes/export_view_durations.json?documentId=d&viewId=${view}`, { headers: { authorization: `Bearer ${strict.token}` } });
+      expect((await call("v1")).status).toBe(200);
+      const res = await call("v2");
+      expect(res.status).toBe(429);
+      expect(res.headers.get("retry-after")).toBe("1");
+      const stats = strict.stats();
+      expect(stats.sent429).toBe(1);
+      expect(stats.limitBreaches).toBe(1);
+      expect(stats.breaches[0]?.reason).toBe("gap");
+    } finally {
+      await strict.close();
+    }
   });
 
   it("accepts calls 200 ms apart", async () => {
@@ -66,23 +83,71 @@ describe("fake Tinybird", () => {
       await sleep(205);
     }
     expect(fake.stats().sent429).toBe(0);
-    expect(fake.stats().minStartGapMs).toBeGreaterThanOrEqual(195);
   });
 
-  it("answers 429 to a sixth call in flight, even when the gaps are respected", async () => {
-    const slow = await startFakeTinybird({ latencyMs: 1_500, durations: new Map() });
+  it("does not blame a client for its own stall: two calls 200 ms apart read at once are not refused", async () => {
+    // Another process sends two calls 210 ms apart while this process (the fake's) is held
+    // up, as a descheduled or collecting process is; the fake then reads both in one go.
+    const dir = mkdtempSync(path.join(tmpdir(), "fake-tinybird-stall-"));
+    const sent = path.join(dir, "sent");
+    const client = `
+      const call = (v) => new Promise((resolve) => {
+        const req = require("node:http").get(process.argv[1] + "&viewId=" + v, { headers: { authorization: "Bearer ${fake.token}" } });
+        req.on("error", () => {});
+        // Written to the socket: the call has reached the fake's machine.
+        req.on("finish", resolve);
+      });
+      process.stdin.once("data", async () => {
+        await call("v1");
+        await new Promise((r) => setTimeout(r, 210));
+        await call("v2");
+        require("node:fs").writeFileSync(process.argv[2], "");
+      });`;
+    const child = spawn(process.execPath, ["-e", client, `${fake.url}/v0/pipes/export_view_durations.json?documentId=d1`, sent], { stdio: ["pipe", "ignore", "inherit"] });
     try {
-      const calls: Promise<Response>[] = [];
-      for (let i = 0; i < 6; i++) {
-        calls.push(fetch(`${slow.url}/v0/pipes/export_view_durations.json?documentId=d&viewId=v${i}`, { headers: { authorization: `Bearer ${slow.token}` } }));
-        await sleep(210);
-      }
-      const statuses = (await Promise.all(calls)).map((r) => r.status);
-      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-      expect(slow.stats().maxInFlight).toBe(5);
-      expect(slow.stats().breaches[0]?.reason).toBe("concurrency");
+      child.stdin.write("go\n");
+      const deadline = Date.now() + 30_000;
+      // Holds this event loop, synchronously, until both calls are on their way.
+      while (!existsSync(sent) && Date.now() < deadline);
+      expect(existsSync(sent)).toBe(true);
+      await vi.waitFor(() => expect(fake.stats().calls).toBe(2), { timeout: 10_000 });
+      const stats = fake.stats();
+      expect(stats.breaches).toEqual([]);
+      expect(stats.gapsExcused).toBe(1);
     } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers 429 to a sixth call in flight, and counts a call out of flight once answered", async () => {
+    // Answers held for a minute, so the five are in flight whatever the machine's speed; the
+    // gap rule is off, so only concurrency is judged.
+    const slow = await startFakeTinybird({ latencyMs: 60_000, breachGapMs: 0, durations: new Map() });
+    const call = (view: string) =>
+      fetch(`${slow.url}/v0/pipes/export_view_durations.json?documentId=d&viewId=${view}`, { headers: { authorization: `Bearer ${slow.token}` } });
+    try {
+      const held = Array.from({ length: 5 }, (_, i) => call(`v${i}`).catch(() => undefined));
+      await vi.waitFor(() => expect(slow.stats().calls).toBe(5), { timeout: 10_000 });
+      expect((await call("v5")).status).toBe(429);
+      expect(slow.stats()).toMatchObject({ maxInFlight: 5, limitBreaches: 1, breaches: [{ reason: "concurrency", inFlight: 5 }] });
       await slow.close();
+      await Promise.all(held);
+    } finally {
+      await slow.close().catch(() => undefined);
+    }
+
+    const single = await startFakeTinybird({ latencyMs: 0, maxConcurrent: 1, breachGapMs: 0, durations: new Map() });
+    try {
+      // Each call is sent once the previous answer is in, so none overlaps another.
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${single.url}/v0/pipes/export_view_durations.json?documentId=d&viewId=v${i}`, { headers: { authorization: `Bearer ${single.token}` } });
+        expect(res.status).toBe(200);
+        await res.text();
+      }
+      expect(single.stats()).toMatchObject({ calls: 20, limitBreaches: 0, maxInFlight: 1 });
+    } finally {
+      await single.close();
     }
   });
 

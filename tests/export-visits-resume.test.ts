@@ -36,7 +36,11 @@ it("resumes after the executor dies at batch 2 of 3, without refetching batch 1"
   const trpc = trpcAs(sessionCaller(seeded.user.id));
   const { exportId } = await trpc.visits.exportDataroom({ teamId: seeded.team.id, dataroomId: seeded.dataroom.id });
 
-  await waitFor(async () => ((await getExport(seeded.team.id, exportId)).progress?.rows ?? 0) >= 100, 30_000);
+  // Stopped once the executor has checkpointed batch 1, not once the job's progress says so:
+  // progress is written inside the step, a moment before the step's result reaches the executor.
+  const run = () => harness.executor.runs().find((r) => r.functionId.endsWith("export-visits") && r.event.data.exportId === exportId);
+  await waitFor(async () => run()?.history.some((h) => h.name === "fetch durations 1/3" && h.status === "ok") ?? false, 30_000);
+  expect((await getExport(seeded.team.id, exportId)).status).toBe("PROCESSING");
   const firstBatch = seeded.views.slice(0, 100).map((v) => v.id);
   await harness.restartExecutor();
 

@@ -3,7 +3,16 @@ export { createAnalyticsProvider, type AnalyticsConfig } from "./create-analytic
 export { createLocalAnalyticsProvider, LocalAnalyticsProvider } from "./local-analytics-provider";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy";
 export { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
-export { createTinybirdLimiter, TINYBIRD_LIMITS, TinybirdLimiter, type CallLimiter, type TinybirdLimiterOptions } from "./tinybird-limiter";
+export {
+  createTinybirdLimiter,
+  TINYBIRD_LIMITER_CHANNEL,
+  TINYBIRD_LIMITER_KEY_PREFIX,
+  TINYBIRD_LIMITS,
+  TinybirdLimiter,
+  type CallLimiter,
+  type LimiterEvent,
+  type TinybirdLimiterOptions,
+} from "./tinybird-limiter";
 export {
   createTinybirdProvider,
   DEFAULT_TINYBIRD_PIPES,

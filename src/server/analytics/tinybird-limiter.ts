@@ -49,8 +49,14 @@
  * unknown, so the wait is `pollMs` (or the earliest lease expiry, if sooner). Waiters are not
  * served in FIFO order; at these rates (a handful of workers, 5 calls/s) that is fair enough,
  * and a queue would need state that a crashed waiter could leave behind.
+ *
+ * Each decision is published on the diagnostics channel `TINYBIRD_LIMITER_CHANNEL` (see
+ * LimiterEvent), stamped with the Redis TIME the script decided on. That record is what the
+ * limit can be checked against: arrival times at Tinybird (or at a test's fake) add the
+ * scheduling jitter of two busy processes, which the limiter does not control.
  */
 import { randomUUID } from "node:crypto";
+import { channel } from "node:diagnostics_channel";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { Redis } from "@upstash/redis";
@@ -70,7 +76,7 @@ export interface CallLimiter {
 
 export interface TinybirdLimiterOptions {
   redis: Redis;
-  /** Keys are `{keyPrefix}:leases`, `{keyPrefix}:next-start` and `{keyPrefix}:pending`. */
+  /** Keys are `{keyPrefix}:leases`, `{keyPrefix}:next-start` and `{keyPrefix}:pending` (default TINYBIRD_LIMITER_KEY_PREFIX). */
   keyPrefix?: string;
   maxConcurrent?: number;
   minGapMs?: number;
@@ -97,7 +103,32 @@ export interface AcquireOptions {
 
 export const TINYBIRD_LIMITS = { maxConcurrent: 5, minGapMs: 200 } as const;
 
+/** The limit's keys when no keyPrefix is given: one limit for the app's one Tinybird token. */
+export const TINYBIRD_LIMITER_KEY_PREFIX = "tinybird-limiter";
+
 export type AcquireAttempt = { granted: true; leaseId: string } | { granted: false; waitMs: number };
+
+/** The `node:diagnostics_channel` name on which every TinybirdLimiter publishes its LimiterEvents. */
+export const TINYBIRD_LIMITER_CHANNEL = "export-center:tinybird-limiter";
+
+/**
+ * One decision of a limiter, as Redis made it. `atMs` is Redis TIME in ms, the one clock every
+ * worker's decisions are taken on. `keyPrefix` tells limits apart (one per Tinybird token).
+ * - `grant`: a lease was granted; `inFlight` counts the leases held right after, this one included.
+ * - `start`: its holder confirmed the call's start; the next start may come `minGapMs +
+ *   gapMarginMs` (+ extraGapMs) later.
+ * - `hold-off`: no call may start before `untilMs` (a Retry-After).
+ */
+export type LimiterEvent =
+  | { type: "grant"; keyPrefix: string; leaseId: string; atMs: number; inFlight: number }
+  | { type: "start"; keyPrefix: string; leaseId: string; atMs: number }
+  | { type: "hold-off"; keyPrefix: string; atMs: number; untilMs: number };
+
+const limiterChannel = channel(TINYBIRD_LIMITER_CHANNEL);
+
+function publish(event: LimiterEvent): void {
+  if (limiterChannel.hasSubscribers) limiterChannel.publish(event);
+}
 
 export interface Lease {
   readonly id: string;
@@ -116,7 +147,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 // KEYS: leases, next-start, pending. ARGV: leaseId, maxConcurrent, gapMs, leaseTtlMs, pollMs,
-// confirmTimeoutMs. Returns {1, 0} when granted, {0, waitMs} otherwise.
+// confirmTimeoutMs. Returns {1, now, leases held} when granted, {0, waitMs} otherwise.
 const ACQUIRE_SCRIPT = `${NOW_MS}
 local maxConcurrent = tonumber(ARGV[2])
 local gap = tonumber(ARGV[3])
@@ -145,11 +176,11 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SET', KEYS[3], ARGV[1], 'PX', tonumber(ARGV[6]))
 -- Provisional: if the holder never confirms, the gap still counts from here.
 redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000)
-return {1, 0}
+return {1, now, inFlight + 1}
 `;
 
 // KEYS: next-start, pending. ARGV: leaseId, gapMs. The start is now: the next may go at
-// now + gap. Never moves next-start earlier (a holdOff may be in force).
+// now + gap. Never moves next-start earlier (a holdOff may be in force). Returns now.
 const START_SCRIPT = `${NOW_MS}
 if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('DEL', KEYS[2])
@@ -158,7 +189,7 @@ local gap = tonumber(ARGV[2])
 if now + gap > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], now + gap, 'PX', gap + 1000)
 end
-return 1
+return now
 `;
 
 // KEYS: leases, pending. ARGV: leaseId. A lease released unstarted (its call was cancelled)
@@ -171,14 +202,15 @@ end
 return 1
 `;
 
-// KEYS: next-start. ARGV: ms. Never moves next-start earlier.
+// KEYS: next-start. ARGV: ms. Never moves next-start earlier. Returns {now, next-start}.
 const HOLD_OFF_SCRIPT = `${NOW_MS}
 local target = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if target > current then
   redis.call('SET', KEYS[1], target, 'PX', tonumber(ARGV[1]) + 1000)
+  current = target
 end
-return 1
+return {now, current}
 `;
 
 export class TinybirdLimiter implements CallLimiter {
@@ -187,6 +219,7 @@ export class TinybirdLimiter implements CallLimiter {
   readonly gapMarginMs: number;
   readonly leaseTtlMs: number;
   readonly confirmTimeoutMs: number;
+  readonly keyPrefix: string;
   private readonly redis: Redis;
   private readonly pollMs: number;
   private readonly jitterMs: number;
@@ -211,14 +244,15 @@ export class TinybirdLimiter implements CallLimiter {
       throw new RangeError("TinybirdLimiter: maxConcurrent, leaseTtlMs and confirmTimeoutMs must be positive");
     }
     if (this.minGapMs < 0 || this.gapMarginMs < 0) throw new RangeError("TinybirdLimiter: minGapMs and gapMarginMs must not be negative");
-    const tag = `{${options.keyPrefix ?? "tinybird-limiter"}}`;
+    this.keyPrefix = options.keyPrefix ?? TINYBIRD_LIMITER_KEY_PREFIX;
+    const tag = `{${this.keyPrefix}}`;
     this.leasesKey = `${tag}:leases`;
     this.nextStartKey = `${tag}:next-start`;
     this.pendingKey = `${tag}:pending`;
-    this.acquireScript = this.redis.createScript<[number, number]>(ACQUIRE_SCRIPT);
+    this.acquireScript = this.redis.createScript<[number, number, number?]>(ACQUIRE_SCRIPT);
     this.startScript = this.redis.createScript<number>(START_SCRIPT);
     this.releaseScript = this.redis.createScript<number>(RELEASE_SCRIPT);
-    this.holdOffScript = this.redis.createScript<number>(HOLD_OFF_SCRIPT);
+    this.holdOffScript = this.redis.createScript<[number, number]>(HOLD_OFF_SCRIPT);
   }
 
   private gapFor(extraGapMs = 0): number {
@@ -227,11 +261,13 @@ export class TinybirdLimiter implements CallLimiter {
 
   /** One attempt, no waiting. A granted lease is pending until `start` or `release`. */
   async tryAcquire(leaseId: string = randomUUID(), extraGapMs = 0): Promise<AcquireAttempt> {
-    const [granted, waitMs] = await this.acquireScript.exec(
+    const [granted, nowOrWaitMs, inFlight] = await this.acquireScript.exec(
       [this.leasesKey, this.nextStartKey, this.pendingKey],
       [leaseId, String(this.maxConcurrent), String(this.gapFor(extraGapMs)), String(this.leaseTtlMs), String(this.pollMs), String(this.confirmTimeoutMs)],
     );
-    return Number(granted) === 1 ? { granted: true, leaseId } : { granted: false, waitMs: Number(waitMs) };
+    if (Number(granted) !== 1) return { granted: false, waitMs: Number(nowOrWaitMs) };
+    publish({ type: "grant", keyPrefix: this.keyPrefix, leaseId, atMs: Number(nowOrWaitMs), inFlight: Number(inFlight) });
+    return { granted: true, leaseId };
   }
 
   /** Waits for a slot. The lease must be started, then released; `run` does both for you. */
@@ -245,7 +281,10 @@ export class TinybirdLimiter implements CallLimiter {
       if (attempt.granted) {
         const lease: Lease = {
           id: leaseId,
-          start: async () => void (await this.startScript.exec([this.nextStartKey, this.pendingKey], [leaseId, String(gap)])),
+          start: async () => {
+            const atMs = await this.startScript.exec([this.nextStartKey, this.pendingKey], [leaseId, String(gap)]);
+            publish({ type: "start", keyPrefix: this.keyPrefix, leaseId, atMs: Number(atMs) });
+          },
           release: () => this.release(leaseId),
         };
         if (signal?.aborted) {
@@ -264,21 +303,25 @@ export class TinybirdLimiter implements CallLimiter {
 
   async run<T>(fn: () => Promise<T>, opts: AcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(opts);
+    // Sent in the same tick as fn's request, so that Redis records the start when the
+    // request leaves, not after a round trip. If it is lost, the pending grant times out.
+    const started = lease.start().catch(() => undefined);
     try {
-      // Sent in the same tick as fn's request, so that Redis records the start when the
-      // request leaves, not after a round trip. If it is lost, the pending grant times out.
-      lease.start().catch(() => undefined);
       return await fn();
     } finally {
-      // If Redis is unreachable here the lease simply expires after leaseTtlMs; failing the
-      // call that already succeeded would only make the caller repeat it.
+      // The release waits for the start's confirmation, so the two reach Redis in order (the
+      // start may take a second trip to load its script) and the start is on record before
+      // `run` returns. If Redis is unreachable here the lease simply expires after
+      // leaseTtlMs; failing the call that already succeeded would only make the caller repeat it.
+      await started;
       await lease.release().catch(() => undefined);
     }
   }
 
   async holdOff(ms: number): Promise<void> {
     if (!(ms > 0)) return;
-    await this.holdOffScript.exec([this.nextStartKey], [String(Math.ceil(ms))]);
+    const [atMs, untilMs] = await this.holdOffScript.exec([this.nextStartKey], [String(Math.ceil(ms))]);
+    publish({ type: "hold-off", keyPrefix: this.keyPrefix, atMs: Number(atMs), untilMs: Number(untilMs) });
   }
 }
 

@@ -1,14 +1,18 @@
 /**
  * The Tinybird client against the fake Tinybird, through the real Redis limiter: every test
- * also checks that the fake saw no broken limit (no 429 it did not inject).
+ * also checks that the fake saw no broken limit (no 429 it did not inject). Waits are checked
+ * on the limiter's own record (Redis time), not on this process's clock.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
 import { createRedis } from "~/server/redis";
 import { AppError } from "~/server/errors";
 
 import { createAnalyticsProvider } from "./create-analytics-provider";
+import { recordLimiter, type LimiterRecord } from "./__fixtures__/limiter-record";
 import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
 import { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
 import { TinybirdLimiter } from "./tinybird-limiter";
@@ -25,14 +29,21 @@ afterAll(async () => {
   await fake.close();
   await redis.close();
 });
-beforeEach(() => fake.reset());
+let record: LimiterRecord;
+let keyPrefix: string;
+beforeEach(() => {
+  fake.reset();
+  keyPrefix = uniquePrefix("provider");
+  record = recordLimiter(keyPrefix);
+});
+afterEach(() => record.stop());
 
 function provider(overrides: Partial<TinybirdProviderOptions> = {}) {
   return new TinybirdAnalyticsProvider({
     apiUrl: fake.url,
     token: fake.token,
     mode: "per-view",
-    limiter: new TinybirdLimiter({ redis, keyPrefix: uniquePrefix("provider") }),
+    limiter: new TinybirdLimiter({ redis, keyPrefix }),
     // Short backoff: these tests are about whether it retries, not how long it waits.
     retry: { baseDelayMs: 20 },
     ...overrides,
@@ -87,25 +98,32 @@ describe("TinybirdAnalyticsProvider, per-view", () => {
   it("honours Retry-After on a 429: the retry starts at least a second later", async () => {
     const [view] = makeViews(1);
     fake.injectFault({ viewIds: [view!.viewId], status: 429, times: 1, retryAfter: "1" });
-    const started = performance.now();
     const result = await provider().pageDurations([view!]);
-    const elapsed = performance.now() - started;
     expect(result.get(view!.viewId)).toEqual(durationsFor(view!.viewId));
-    const { starts, callsByView, limitBreaches } = fake.stats();
+    const { callsByView, limitBreaches } = fake.stats();
     expect(callsByView[view!.viewId]).toBe(2);
-    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(995);
-    expect(elapsed).toBeGreaterThanOrEqual(1_000);
     expect(limitBreaches).toBe(0);
+
+    const [first, retry] = record.starts();
+    const [hold] = record.holdOffs();
+    // The 429 came back after the first call started; the retry was granted once the hold
+    // of one second from then had passed.
+    expect(hold!.atMs).toBeGreaterThanOrEqual(first!.atMs);
+    expect(hold!.untilMs - hold!.atMs).toBe(1_000);
+    expect(record.grants()[1]!.atMs).toBeGreaterThanOrEqual(hold!.untilMs);
+    expect(retry!.atMs - first!.atMs).toBeGreaterThanOrEqual(1_000);
   });
 
   it("holds every caller sharing the limiter back after a Retry-After, not only the one told", async () => {
     const views = makeViews(3);
     fake.injectFault({ viewIds: [views[0]!.viewId], status: 429, times: 1, retryAfter: "1" });
     await provider().pageDurations(views);
-    const { starts } = fake.stats();
-    // Call 1 gets the 429; calls 2 and 3 may already have started; after that, nothing for a second.
-    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(995);
+    // Calls 2 and 3 may have started before the 429 came back; none started during the hold.
+    const [hold] = record.holdOffs();
+    expect(hold!.untilMs - hold!.atMs).toBe(1_000);
+    const during = record.grants().filter((g) => g.atMs > hold!.atMs && g.atMs < hold!.untilMs);
+    expect(during).toEqual([]);
+    expect(record.grants()).toHaveLength(4);
   });
 
   it("fails fast on a 400, without retrying, marked non-retryable", async () => {
@@ -166,13 +184,20 @@ describe("TinybirdAnalyticsProvider, per-view", () => {
 
   it("stops at once when the caller aborts", async () => {
     const controller = new AbortController();
-    const pending = provider().pageDurations(makeViews(20), { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("export cancelled")), 300);
+    let sent = 0;
+    // The caller gives up once the second answer is in, with 18 views still to fetch.
+    const counting: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (++sent === 2) controller.abort(new Error("export cancelled"));
+      return response;
+    };
+    const pending = provider({ fetch: counting }).pageDurations(makeViews(20), { signal: controller.signal });
     await expect(pending).rejects.toThrow("export cancelled");
-    const callsAtAbort = fake.stats().calls;
-    expect(callsAtAbort).toBeLessThan(5);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(fake.stats().calls).toBe(callsAtAbort);
+    const grantsAtAbort = record.grants().length;
+    expect(grantsAtAbort).toBeLessThan(20);
+    // Long enough for several more grants (a gap is 210 ms) had the waiters gone on.
+    await sleep(1_000);
+    expect(record.grants()).toHaveLength(grantsAtAbort);
   });
 
   it("accepts page numbers as strings, as Papermark's original datasource returns them", async () => {

@@ -2,7 +2,7 @@
  * A stand-in for one worker process in the cross-process limiter test: it fetches the page
  * durations of its views in per-view mode through the shared Redis limiter. It prints
  * "ready" once connected, waits for a line on stdin so that all workers start together, then
- * prints one JSON line with its results and exits.
+ * prints one JSON line with its results and its limiter's record, and exits.
  *
  * Usage: node --import tsx per-view-worker.ts '<json WorkerInput>'
  */
@@ -11,8 +11,9 @@ import { createInterface } from "node:readline";
 import { createRedis } from "~/server/redis";
 
 import type { ViewRef } from "../analytics-provider";
-import { TinybirdLimiter } from "../tinybird-limiter";
+import { type LimiterEvent, TinybirdLimiter } from "../tinybird-limiter";
 import { TinybirdAnalyticsProvider } from "../tinybird-provider";
+import { recordLimiter } from "./limiter-record";
 
 export interface WorkerInput {
   apiUrl: string;
@@ -23,8 +24,9 @@ export interface WorkerInput {
 }
 
 export interface WorkerOutput {
-  elapsedMs: number;
   durations: Record<string, { pageNumber: number; durationMs: number }[]>;
+  /** This worker's limiter decisions, in Redis time. */
+  limiterEvents: LimiterEvent[];
 }
 
 async function main() {
@@ -40,9 +42,10 @@ async function main() {
   await go;
   lines.close();
 
-  const started = performance.now();
+  const record = recordLimiter(input.keyPrefix);
   const result = await provider.pageDurations(input.views);
-  const output: WorkerOutput = { elapsedMs: performance.now() - started, durations: Object.fromEntries(result) };
+  record.stop();
+  const output: WorkerOutput = { durations: Object.fromEntries(result), limiterEvents: record.events };
   process.stdout.write(`${JSON.stringify(output)}\n`);
   await redis.close();
 }

@@ -3,8 +3,8 @@ import { createHash, randomUUID } from "node:crypto";
 
 import type { PageDuration, ViewRef } from "../analytics-provider";
 
-/** Redis database 4 is the analytics tests' own; keys are prefixed per test on top of that. */
-export const TEST_REDIS_URL = "redis://127.0.0.1:6379/4";
+/** The run's Redis (tests/global-setup.ts sets REDIS_URL); keys are prefixed per test. */
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/4";
 
 export const uniquePrefix = (name: string) => `test-analytics:${name}:${randomUUID().slice(0, 8)}`;
 

@@ -7,7 +7,7 @@ const [prefix = "", tokenId = "", n = "1"] = process.argv.slice(2);
 const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/2" });
 const limits = createRateLimits(
   redis,
-  { exportsPerUser: { limit: 3, window: "2 s" }, exportsPerTeam: { limit: 5, window: "2 s" }, restPerToken: { limit: 4, window: "30 s" } },
+  { exportsPerUser: { limit: 3, window: "2 s" }, exportsPerTeam: { limit: 5, window: "2 s" }, restPerToken: { limit: 4, window: "1 h" } },
   prefix,
 );
 let passed = 0;
