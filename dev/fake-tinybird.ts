@@ -127,7 +127,7 @@ export interface FakeTinybird {
 export const FAKE_TINYBIRD_TOKEN = "fake-tinybird-token";
 
 /** Calls closer than this are a breach whatever the jitter: half of Tinybird's 200 ms. */
-export const FAKE_TINYBIRD_BREACH_GAP_MS = 100;
+const FAKE_TINYBIRD_BREACH_GAP_MS = 100;
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -34,12 +34,16 @@ it("tRPC: the user's third export in a minute is refused with TOO_MANY_REQUESTS 
   const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
   const metric = await team.metric("SELECT 1 AS one");
   await clearOfMinuteEdge();
-  await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
-  await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+  const first = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
+  const second = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
   const error = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id }).catch((e: unknown) => e);
   expect(error).toMatchObject({ code: "TOO_MANY_REQUESTS" });
   expect((error as Error).message).toMatch(/try again in \d+ s/);
   expect((await team.trpc.exports.list({ teamId: team.id })).total).toBe(2);
+  // Let both finish uploading: storage is taken down after the last test, and a loaded
+  // machine may still be writing a file then.
+  const { waitForExport } = await import("~/server/exports/manage-export");
+  for (const { exportId } of [first, second]) expect((await waitForExport(team.id, exportId, { timeoutMs: 60_000 })).status).toBe("COMPLETED");
 });
 
 it("REST: a token's fourth call in a minute gets 429 with Retry-After and X-RateLimit headers", async () => {

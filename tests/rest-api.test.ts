@@ -29,7 +29,8 @@ let routes: {
 const logs: string[] = [];
 
 beforeAll(async () => {
-  harness = await startExportHarness({ env: { EXPORT_REST_WAIT_MS: "3000", EXPORT_FILE_TTL_SECONDS: "30" } });
+  // Long enough for a small export on a loaded machine; the 504 test's query sleeps past it.
+  harness = await startExportHarness({ env: { EXPORT_REST_WAIT_MS: "10000", EXPORT_FILE_TTL_SECONDS: "30" } });
   app = await import("./support/export-app");
   fixtures = await import("./support/fixtures");
   visits = await import("./support/visit-fixtures");
@@ -135,7 +136,7 @@ describe("GET /api/v2/metric_files/:id/download", () => {
 
   it("answers 504 with the export id when the export outlasts the wait, and the export is not lost", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
-    const metric = await team.metric("SELECT pg_sleep(5), 'slow' AS speed");
+    const metric = await team.metric("SELECT pg_sleep(12), 'slow' AS speed");
     const token = await fixtures.tokenFor(team.user.id, team.id);
     const response = await call(routes.download.GET, "/x", { id: metric.id }, bearer(token));
     expect(response.status).toBe(504);
