@@ -25,6 +25,10 @@ export type ApiContext = {
   sync: () => Promise<void>;
 };
 
+export function isApiPath(pathname: string): boolean {
+  return pathname === "/fn/register" || pathname.startsWith("/v1/") || pathname.startsWith("/e/") || pathname === "/health" || pathname === "/dev";
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));

@@ -25,13 +25,13 @@ export class HttpError extends Error {
 
 /** The body as text; past `limit` bytes it stops reading and refuses the request. */
 export async function readText(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers["content-length"]);
-  if (declared > limit) throw new HttpError(400, `the request body is ${declared} bytes; at most ${limit} are accepted`);
+  const tooLarge = () => new HttpError(400, `the request body is larger than ${limit} bytes, the most accepted`);
+  if (Number(req.headers["content-length"]) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(400, `the request body is over ${limit} bytes; at most ${limit} are accepted`);
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");

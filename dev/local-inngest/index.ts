@@ -2,15 +2,19 @@
  * A local stand-in for the Inngest dev server, for development and tests on machines that
  * cannot download `inngest-cli`. It takes the SDK's sync and events and answers runs in
  * Inngest's API shapes (api.ts), drives runs through the app's serve endpoint (executor.ts),
- * and keeps its state on disk (state.ts). Never for production.
+ * keeps its state on disk (state.ts), and serves a dashboard of runs, events and functions
+ * at its own address (dashboard/). Never for production.
  *
  * It authenticates as Inngest Cloud and `inngest start` do, so the app runs with its SDK in
- * cloud mode and verifies every call (signature.ts).
+ * cloud mode and verifies every call (signature.ts). The dashboard has no authentication of
+ * its own: it listens on 127.0.0.1 unless told otherwise, and refuses requests from other
+ * sites (dashboard/same-origin.ts).
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { handleApi, sendJson } from "./api";
+import { handleApi, isApiPath, sendJson } from "./api";
+import { createDashboard } from "./dashboard/routes";
 import { Executor } from "./executor";
 import { HttpError } from "./incoming";
 import { isSigningKey } from "./signature";
@@ -43,11 +47,13 @@ export async function startLocalInngest(options: LocalInngestOptions): Promise<L
   const store = new StateFile(options.dataDir);
   if (store.setAside) log(`[inngest-local] set aside the state of an older executor as ${store.setAside}: its runs cannot be resumed`);
   const executor = new Executor(store, { signingKey: options.signingKey, backoffScale: options.backoffScale ?? 1, log });
+  const dashboard = createDashboard({ store, executor, listenHost: host });
   const api = { store, executor, signingKey: options.signingKey, eventKey: options.eventKey, log, sync: () => sync() };
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    handleApi(req, res, url, api).catch((error: unknown) => {
+    const apiRequest = isApiPath(url.pathname);
+    (apiRequest ? handleApi(req, res, url, api) : dashboard.handle(req, res, url)).catch((error: unknown) => {
       // The body may be unread (too large): the connection closes after the answer.
       res.shouldKeepAlive = false;
       if (res.headersSent) return res.end();
@@ -89,7 +95,7 @@ export async function startLocalInngest(options: LocalInngestOptions): Promise<L
 
   executor.resume();
   void sync();
-  log(`[inngest-local] listening on ${url}`);
+  log(`[inngest-local] listening on ${url}; dashboard at ${url}/`);
 
   return {
     url,

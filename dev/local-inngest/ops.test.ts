@@ -272,6 +272,7 @@ describe("what the executor does not implement", () => {
           refusing.createFunction({ id: "debounced", debounce: { period: "5s" }, priority: { run: "event.data.p" }, triggers: [{ event: "test/refused" }] }, () => "never"),
           refusing.createFunction({ id: "batched", batchEvents: { maxSize: 10, timeout: "5s" }, singleton: { mode: "skip" }, triggers: [{ event: "test/refused" }] }, () => "never"),
           refusing.createFunction({ id: "odd-key", concurrency: { limit: 1, key: "event.data.a + event.data.b" }, triggers: [{ event: "test/refused" }] }, () => "never"),
+          refusing.createFunction({ id: "both", idempotency: "event.data.key", rateLimit: { limit: 5, period: "1m" }, triggers: [{ event: "test/refused" }] }, () => "never"),
         ],
       }),
     );
@@ -285,6 +286,7 @@ describe("what the executor does not implement", () => {
         "refusing-batched: batchEvents: not implemented by the local executor",
         "refusing-batched: singleton: not implemented by the local executor",
         'refusing-odd-key: concurrency.key: unsupported expression term "+" in: event.data.a + event.data.b',
+        "refusing-both: rateLimit: cannot be combined with idempotency, which Inngest turns into a rate limit of 1 per 24 hours that replaces it",
       ];
       for (const refusal of refusals) {
         expect(message).toContain(refusal);

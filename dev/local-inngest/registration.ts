@@ -172,6 +172,8 @@ function readFunction(fn: SyncBody["functions"][number]): { config: FunctionConf
   const idempotency = read.expression("idempotency", fn.idempotency);
   const throttle = fn.throttle === undefined ? undefined : read.flowLimit("throttle", fn.throttle, ["limit", "period", "key", "burst"]);
   const rateLimit = fn.rateLimit === undefined ? undefined : read.flowLimit("rateLimit", fn.rateLimit, ["limit", "period", "key"]);
+  // Inngest implements idempotency as a rate limit of 1 per 24 hours, which replaces the function's own (pkg/sdk/function.go).
+  if (idempotency && rateLimit) read.refuse("rateLimit", "cannot be combined with idempotency, which Inngest turns into a rate limit of 1 per 24 hours that replaces it");
 
   const config: FunctionConfig = {
     id: fn.id,
