@@ -123,7 +123,7 @@ export class Executor {
     const fn = this.fn(original);
     if (!fn) throw new HttpError(409, `function ${original.functionId} is not synced any more`);
     // Inngest keeps the first run as the original of every rerun of it.
-    const run = this.startRun(fn, original.event, { rerunOf: original.rerunOf ?? original.id }) as Run;
+    const run = this.createRun(fn, original.event, original.rerunOf ?? original.id);
     this.store.state.events.findLast((e) => e.event.id === original.event.id)?.runs.push(run.id);
     this.store.save();
     this.pump();
@@ -183,10 +183,14 @@ export class Executor {
     }
   }
 
-  private startRun(fn: FunctionConfig, event: InngestEvent, { rerunOf }: { rerunOf?: string } = {}): Run | Skip {
+  private startRun(fn: FunctionConfig, event: InngestEvent): Run | Skip {
+    return this.admit(fn, event) ?? this.createRun(fn, event);
+  }
+
+  /** Why the function skips this event, by its idempotency key or rate limit (a rerun is not asked). */
+  private admit(fn: FunctionConfig, event: InngestEvent): Skip | undefined {
     const now = Date.now();
-    // A rerun is what the user asked for: no idempotency key or rate limit stops it.
-    if (!rerunOf && fn.idempotency) {
+    if (fn.idempotency) {
       const key = `idem:${fn.id}:${String(evaluateValue(fn.idempotency, { event }))}`;
       if (this.store.state.seen[key]) {
         this.options.log(`[inngest-local] ${fn.id}: skipped ${event.name}, idempotency key already used`);
@@ -194,7 +198,7 @@ export class Executor {
       }
       this.store.state.seen[key] = now + DAY_MS;
     }
-    if (!rerunOf && fn.rateLimit) {
+    if (fn.rateLimit) {
       const { limit, period, key } = fn.rateLimit;
       const limitKey = `rate:${fn.id}:${key ? String(evaluateValue(key, { event })) : ""}`;
       const decision = gcra(this.store.state.limits[limitKey], now, { limit, periodMs: durationMs(period), burst: rateLimitBurst(limit) });
@@ -204,6 +208,12 @@ export class Executor {
       }
       this.store.state.limits[limitKey] = decision.tat;
     }
+    return undefined;
+  }
+
+  /** A new run, queued; `rerunOf` makes it a rerun, which no idempotency key or rate limit stops, as the user asked for it. */
+  private createRun(fn: FunctionConfig, event: InngestEvent, rerunOf?: string): Run {
+    const now = Date.now();
     const run: Run = {
       id: randomUUID(),
       functionId: fn.id,

@@ -127,6 +127,8 @@ describe("the runs list", () => {
     expect(list.text).toContain('<section data-live aria-label="Runs list">');
     expect(list.text).toContain('<script src="/assets/live.js" defer></script>');
     expect(list.headers.get("content-security-policy")).toContain("script-src 'self'");
+    // With "no-referrer", Chromium would send `Origin: null` on the dashboard's own forms, which are then refused.
+    expect(list.headers.get("referrer-policy")).toBe("same-origin");
     const script = await page("/assets/live.js");
     expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(script.text).toContain("const INTERVAL_MS = 2000;");

@@ -1,4 +1,4 @@
-/** Pieces that several dashboard pages show: status badges, a run's trigger, paging links, forms' token. */
+/** Pieces that several dashboard pages show: status badges, a run's trigger and duration, paging links, forms' token. */
 import { FUNCTION_INVOKED } from "../executor";
 import { SCHEDULED_EVENT } from "../cron";
 import type { FunctionConfig, Run } from "../state";
@@ -6,13 +6,18 @@ import { html, type SafeHtml } from "./html";
 
 export const PAGE_SIZE = 50;
 
+/** From the first call to the end, or to now while it runs. */
+export function runDuration(run: Run, now: number): number | undefined {
+  return run.startedAt ? (run.endedAt ? Date.parse(run.endedAt) : now) - Date.parse(run.startedAt) : undefined;
+}
+
 export function statusBadge(status: string): SafeHtml {
   return html`<span class="status status-${status.toLowerCase()}">${status}</span>`;
 }
 
 export function functionLabel(functionId: string, functions: FunctionConfig[]): SafeHtml {
   const fn = functions.find((f) => f.id === functionId);
-  return fn?.name ? html`${fn.name} <span class="muted mono">${functionId}</span>` : html`<span class="mono">${functionId}</span>`;
+  return fn?.name ? html`${fn.name} <span class="muted mono fn-id">${functionId}</span>` : html`<span class="mono">${functionId}</span>`;
 }
 
 /** The run that invoked this one, from the `inngest/function.invoked` event it started with. */

@@ -26,7 +26,8 @@ const HEADERS = {
   // No inline script or style, nothing from elsewhere: a payload that slips through escaping still cannot run.
   "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // Not "no-referrer": with it, Chromium sends `Origin: null` on the dashboard's own form posts.
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 

@@ -3,8 +3,7 @@ import { isActive } from "../executor";
 import type { ExecutorState, FunctionConfig, Run, SerializedError } from "../state";
 import { duration, json, time } from "./format";
 import { html, type SafeHtml } from "./html";
-import { functionLabel, hiddenToken, invokingRunId, statusBadge, trigger } from "./parts";
-import { runDuration } from "./runs-page";
+import { functionLabel, hiddenToken, invokingRunId, runDuration, statusBadge, trigger } from "./parts";
 import { runTimeline, type StepView } from "./run-timeline";
 
 /** Step outputs are cut at a few KB; the run's own event and result at more. */
@@ -42,7 +41,7 @@ function timeline(run: Run, steps: StepView[], now: number): SafeHtml {
   const runEnd = run.endedAt ? Date.parse(run.endedAt) : now;
   return html`<table class="steps">
     <caption class="sr-only">Steps in the order they started</caption>
-    <thead><tr><th scope="col">Step</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Duration</th><th scope="col"><span class="sr-only">Timeline</span></th></tr></thead>
+    <thead><tr><th scope="col">Step</th><th scope="col">Status</th><th scope="col" class="num">Attempts</th><th scope="col" class="num">Duration</th><th scope="col"><span class="sr-only">Timeline</span></th></tr></thead>
     ${steps.map((step, i) => {
       const output = step.output ? json(step.output.value, STEP_OUTPUT_LIMIT) : undefined;
       const details = step.error || (output && step.output?.value !== null);
@@ -109,6 +108,8 @@ export function runPage(state: ExecutorState, functions: FunctionConfig[], run: 
           : ""
     }
   </section>
-  <h2>Trigger event</h2>
-  <pre class="payload">${event.text}</pre>`;
+  <section aria-labelledby="trigger-event">
+    <h2 id="trigger-event">Trigger event</h2>
+    <pre class="payload">${event.text}</pre>
+  </section>`;
 }

@@ -2,13 +2,9 @@
 import type { ExecutorState, FunctionConfig, Run, RunStatus } from "../state";
 import { duration, time } from "./format";
 import { html, type SafeHtml } from "./html";
-import { functionLabel, PAGE_SIZE, pageNumber, paging, statusBadge, trigger } from "./parts";
+import { functionLabel, PAGE_SIZE, pageNumber, paging, runDuration, statusBadge, trigger } from "./parts";
 
 const STATUSES: RunStatus[] = ["Queued", "Running", "Waiting", "Completed", "Failed", "Cancelled"];
-
-export function runDuration(run: Run, now: number): number | undefined {
-  return run.startedAt ? Date.parse(run.endedAt ?? new Date(now).toISOString()) - Date.parse(run.startedAt) : undefined;
-}
 
 function matches(run: Run, query: URLSearchParams): boolean {
   const status = query.get("status");
@@ -52,7 +48,7 @@ export function runsPage(state: ExecutorState, functions: FunctionConfig[], quer
         ? html`<p class="empty">${state.runs.length === 0 ? "No runs yet: send an event, or wait for a cron." : "No run matches these filters."}</p>`
         : html`<table class="runs">
       <caption class="sr-only">Runs, newest first</caption>
-      <thead><tr><th scope="col">Run</th><th scope="col">Function</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Started</th><th scope="col">Duration</th><th scope="col">Attempt</th></tr></thead>
+      <thead><tr><th scope="col">Run</th><th scope="col">Function</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Started</th><th scope="col" class="num">Duration</th><th scope="col" class="num">Attempt</th></tr></thead>
       <tbody>${shown.map((run) => row(run, functions, now))}</tbody>
     </table>`
     }
