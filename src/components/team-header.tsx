@@ -95,7 +95,9 @@ export function TeamHeader({ teamId, role, teams, user, engineDashboardUrl }: Te
               rel="noreferrer"
               className="hidden h-9 items-center rounded-md px-2 whitespace-nowrap text-slate-600 hover:bg-slate-50 hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 sm:inline-flex"
             >
-              Engine dashboard<span className="sr-only"> (opens in a new tab)</span>
+              {/* Short where the team picker needs the room; the full name is read out at every width. */}
+              Engine<span className="sr-only 2xl:not-sr-only"> dashboard</span>
+              <span className="sr-only"> (opens in a new tab)</span>
               <svg aria-hidden="true" viewBox="0 0 20 20" fill="currentColor" className="ml-1 size-3.5">
                 <path d="M11 3a1 1 0 1 0 0 2h2.59l-6.3 6.29a1 1 0 1 0 1.42 1.42L15 6.41V9a1 1 0 1 0 2 0V4a1 1 0 0 0-1-1h-5Z" />
                 <path d="M5 5a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2v-3a1 1 0 1 0-2 0v3H5V7h3a1 1 0 0 0 0-2H5Z" />
