@@ -87,15 +87,30 @@ class Reader {
     return undefined;
   }
 
+  /** A count that may be 0; `fallback` when it is not given. */
+  count(option: string, value: unknown, fallback?: number): number | undefined {
+    if (value === undefined) return fallback;
+    if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+    this.refuse(option, "must be 0 or more");
+    return fallback;
+  }
+
+  list(option: string, value: unknown): unknown[] {
+    if (value === undefined) return [];
+    if (Array.isArray(value)) return value;
+    this.refuse(option, "must be a list");
+    return [];
+  }
+
   flowLimit(option: string, value: unknown, known: readonly string[]): FlowLimit | undefined {
     const entries = this.record(option, value, known);
     if (!entries) return undefined;
     const limit = this.positive(`${option}.limit`, entries.limit);
     const period = this.check(`${option}.period`, () => configDuration(entries.period));
     const key = this.expression(`${option}.key`, entries.key);
-    const burst = entries.burst === undefined ? undefined : typeof entries.burst === "number" && entries.burst >= 0 ? entries.burst : this.refuse(`${option}.burst`, "must be 0 or more");
+    const burst = this.count(`${option}.burst`, entries.burst);
     if (limit === undefined || period === undefined) return undefined;
-    return { limit, period, ...(key ? { key } : {}), ...(typeof burst === "number" ? { burst } : {}) };
+    return { limit, period, ...(key ? { key } : {}), ...(burst !== undefined ? { burst } : {}) };
   }
 }
 
@@ -130,7 +145,8 @@ function readFunction(fn: SyncBody["functions"][number]): { config: FunctionConf
   if (runtime?.type !== undefined && runtime.type !== "http") read.refuse(`steps.${stepKey}.runtime.type`, `"${String(runtime.type)}" (connect) is ${NOT_IMPLEMENTED}; serve the functions over HTTP`);
   if (typeof runtime?.url !== "string") read.refuse(`steps.${stepKey}.runtime.url`, "missing");
   const retries = step.retries === undefined ? {} : read.record(`steps.${stepKey}.retries`, step.retries, ["attempts"]);
-  const retryCount = retries?.attempts === undefined ? 3 : typeof retries.attempts === "number" && Number.isInteger(retries.attempts) && retries.attempts >= 0 ? retries.attempts : read.refuse(`steps.${stepKey}.retries.attempts`, "must be 0 or more");
+  // `retries` counts retries; Inngest's default is 3 when none is configured.
+  const retryCount = read.count(`steps.${stepKey}.retries.attempts`, retries?.attempts, 3)!;
 
   const concurrency: Concurrency[] = (fn.concurrency === undefined ? [] : typeof fn.concurrency === "number" ? [{ limit: fn.concurrency }] : [fn.concurrency].flat()).flatMap((entry, i) => {
     const option = Array.isArray(fn.concurrency) ? `concurrency[${i}]` : "concurrency";
@@ -145,8 +161,7 @@ function readFunction(fn: SyncBody["functions"][number]): { config: FunctionConf
     return [{ limit, ...(key ? { key } : {}), ...(scope === "env" || scope === "account" ? { scope } : {}) }];
   });
 
-  const rules: unknown[] = fn.cancel === undefined ? [] : Array.isArray(fn.cancel) ? fn.cancel : (read.refuse("cancel", "must be a list"), []);
-  const cancel: CancelRule[] = rules.flatMap((rule, i) => {
+  const cancel: CancelRule[] = read.list("cancel", fn.cancel).flatMap((rule, i) => {
     const option = `cancel[${i}]`;
     const entries = read.record(option, rule, ["event", "if", "timeout"]);
     if (!entries) return [];
@@ -180,8 +195,7 @@ function readFunction(fn: SyncBody["functions"][number]): { config: FunctionConf
     name: fn.name,
     triggers,
     url: typeof runtime?.url === "string" ? runtime.url : "",
-    // `retries` counts retries; Inngest's default is 3 when none is configured.
-    attempts: (typeof retryCount === "number" ? retryCount : 3) + 1,
+    attempts: retryCount + 1,
     concurrency,
     cancel,
     timeouts,
@@ -192,7 +206,7 @@ function readFunction(fn: SyncBody["functions"][number]): { config: FunctionConf
   return { config, refusals: read.refusals };
 }
 
-/** The functions of a sync, or every refusal if any option is one the executor does not implement. */
+/** The functions of a sync, and a refusal for each option the executor does not implement (one is enough to refuse the sync). */
 export function readSync(body: SyncBody): { functions: FunctionConfig[]; refusals: Refusal[] } {
   const read = body.functions.map(readFunction);
   return { functions: read.map((r) => r.config), refusals: read.flatMap((r) => r.refusals) };
