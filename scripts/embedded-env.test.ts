@@ -1,7 +1,8 @@
 /**
  * `npm start`'s defaults for Inngest and the listening address: a signing key and an event
- * key made once per checkout and shared by the app and the local executor, the executor off
- * when the user chose another engine, and loopback unless HOST says otherwise.
+ * key made once per checkout and shared by the app and the local executor (whose dashboard
+ * the app's header links to), the executor off when the user chose another engine, and
+ * loopback unless HOST says otherwise.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +34,7 @@ describe("embeddedPlan", () => {
     expect(first.env.INNGEST_SIGNING_KEY).toMatch(/^signkey-local-[0-9a-f]{64}$/);
     expect(first.env.INNGEST_EVENT_KEY).toMatch(/^[0-9a-f]{64}$/);
     expect(first.env.INNGEST_BASE_URL).toBe("http://127.0.0.1:8288");
+    expect(first.env.ENGINE_DASHBOARD_URL).toBe("http://127.0.0.1:8288");
     expect(first.env.INNGEST_DEV).toBeUndefined();
     expect(first.inngest).toMatchObject({ port: 8288 });
     expect(first.inngestDevMode).toBe(false);
@@ -54,6 +56,7 @@ describe("embeddedPlan", () => {
     expect(plan.env.INNGEST_SIGNING_KEY).toBeUndefined();
     expect(plan.env.INNGEST_EVENT_KEY).toBeUndefined();
     expect(plan.env.INNGEST_BASE_URL).toBeUndefined();
+    expect(plan.env.ENGINE_DASHBOARD_URL).toBeUndefined();
     expect(plan.inngestDevMode).toBe(Boolean(source.INNGEST_DEV));
   });
 

@@ -88,7 +88,9 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
   if (!ownEngine) {
     const inngestPort = Number(source.INNGEST_EXECUTOR_PORT ?? 8288);
     plan.inngest = { port: inngestPort, dataDir: path.join(LOCAL_DIR, "inngest-executor") };
-    Object.assign(env, { INNGEST_BASE_URL: `http://127.0.0.1:${inngestPort}`, INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY });
+    const executorUrl = `http://127.0.0.1:${inngestPort}`;
+    // The app links its header to the executor's dashboard (ENGINE_DASHBOARD_URL in src/env.ts).
+    Object.assign(env, { INNGEST_BASE_URL: executorUrl, INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY, ENGINE_DASHBOARD_URL: executorUrl });
   }
 
   // Variables the user set win over every default above.

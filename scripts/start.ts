@@ -89,7 +89,7 @@ async function main() {
       eventKey: plan.env.INNGEST_EVENT_KEY!,
     });
     closers.push(executor.close);
-    log(`local Inngest executor on ${executor.url}, signing its calls to the app (runs at ${executor.url}/v1/runs)`);
+    log(`local Inngest executor on ${executor.url}, signing its calls to the app; its dashboard (no login: keep it on this machine) at ${executor.url}/`);
   } else if (plan.inngestDevMode) {
     log(
       "WARNING: INNGEST_DEV is set, so the Inngest SDK is in dev mode and /api/inngest runs steps for unsigned calls: " +

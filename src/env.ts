@@ -64,6 +64,12 @@ const schema = z
     EXPORT_STATEMENT_TIMEOUT_MS: int(5 * 60 * 1000),
     EXPORT_REST_WAIT_MS: int(2 * 60 * 1000),
 
+    /**
+     * The local executor's dashboard, linked from the header. `npm start` and `npm run dev` set it
+     * when they run the embedded executor; it has no login, so never set it for a deployment.
+     */
+    ENGINE_DASHBOARD_URL: z.url().optional(),
+
     /** Lets data sources reach loopback and private addresses in production (src/server/sources/network-policy.ts). */
     DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: bool,
 

@@ -1,21 +1,24 @@
 /**
  * A local stand-in for the Inngest dev server, for development and tests on machines that
- * cannot download `inngest-cli`. It takes the SDK's sync (`POST /fn/register`) and events
- * (`POST /e/:key`), drives runs through the app's serve endpoint (executor.ts), keeps its
- * state on disk (state.ts), and lists runs at `GET /v1/runs`. Never for production.
+ * cannot download `inngest-cli`. It takes the SDK's sync and events and answers runs in
+ * Inngest's API shapes (api.ts), drives runs through the app's serve endpoint (executor.ts),
+ * keeps its state on disk (state.ts), and serves a dashboard of runs, events and functions
+ * at its own address (dashboard/). Never for production.
  *
  * It authenticates as Inngest Cloud and `inngest start` do, so the app runs with its SDK in
- * cloud mode and verifies every call (signature.ts): its calls to the app are signed with the
- * signing key; a sync or an API call must bear the key (`Authorization: Bearer`), and an
- * event must name the event key. Anything else gets 401.
+ * cloud mode and verifies every call (signature.ts). The dashboard has no authentication of
+ * its own: it listens on 127.0.0.1 unless told otherwise, and refuses requests from other
+ * sites (dashboard/same-origin.ts).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { durationMs } from "./expressions";
+import { handleApi, isApiPath, sendJson } from "./api";
+import { createDashboard } from "./dashboard/routes";
 import { Executor } from "./executor";
-import { bearerMatches, isSigningKey, secretsEqual } from "./signature";
-import { type Concurrency, type FunctionConfig, type InngestEvent, type Run, StateFile, type Trigger } from "./state";
+import { HttpError } from "./incoming";
+import { isSigningKey } from "./signature";
+import { type Run, StateFile } from "./state";
 
 export type { Run } from "./state";
 
@@ -36,119 +39,36 @@ export type LocalInngestOptions = {
 
 export type LocalInngest = { url: string; port: number; runs(): Run[]; sync(): Promise<void>; close(): Promise<void> };
 
-type RegisteredFunction = {
-  id: string;
-  name?: string;
-  triggers?: Trigger[];
-  steps?: Record<string, { runtime?: { url?: string }; retries?: { attempts?: number } }>;
-  concurrency?: number | Concurrency | Concurrency[];
-  cancel?: { event: string; if?: string; timeout?: string }[];
-  timeouts?: { finish?: string; start?: string };
-  idempotency?: string;
-};
-
-function toConfig(fn: RegisteredFunction): FunctionConfig {
-  const step = Object.values(fn.steps ?? {})[0];
-  const concurrency = fn.concurrency === undefined ? [] : typeof fn.concurrency === "number" ? [{ limit: fn.concurrency }] : [fn.concurrency].flat();
-  return {
-    id: fn.id,
-    name: fn.name,
-    triggers: fn.triggers ?? [],
-    url: step?.runtime?.url ?? "",
-    // `retries` counts retries; Inngest's default is 3 when none is configured.
-    attempts: (step?.retries?.attempts ?? 3) + 1,
-    concurrency,
-    cancel: fn.cancel ?? [],
-    timeoutFinishMs: fn.timeouts?.finish ? durationMs(fn.timeouts.finish) : undefined,
-    idempotency: fn.idempotency,
-  };
-}
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
-  return text ? (JSON.parse(text) as unknown) : {};
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
-/** The answer Inngest gives a call without valid keys. */
-function unauthorized(res: ServerResponse, message: string) {
-  send(res, 401, { error: message, status: 401 });
-}
-
 export async function startLocalInngest(options: LocalInngestOptions): Promise<LocalInngest> {
   if (!isSigningKey(options.signingKey)) throw new Error("the local executor needs a signing key of the form signkey-<env>-<hex>");
   if (!options.eventKey) throw new Error("the local executor needs an event key");
   const log = options.log ?? ((line: string) => console.log(line));
+  const host = options.host ?? "127.0.0.1";
   const store = new StateFile(options.dataDir);
+  if (store.setAside) log(`[inngest-local] set aside the state of an older executor as ${store.setAside}: its runs cannot be resumed`);
   const executor = new Executor(store, { signingKey: options.signingKey, backoffScale: options.backoffScale ?? 1, log });
-  const warned = new Set<string>();
+  const dashboard = createDashboard({ store, executor, listenHost: host });
+  const api = { store, executor, signingKey: options.signingKey, eventKey: options.eventKey, log, sync: () => sync() };
 
   const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      try {
-        const keyHolder = bearerMatches(req.headers.authorization, options.signingKey);
-        if ((url.pathname === "/fn/register" || url.pathname.startsWith("/v1/")) && !keyHolder) {
-          return unauthorized(res, "a valid signing key is required");
-        }
-        if (url.pathname.startsWith("/e/") && !secretsEqual(url.pathname.slice("/e/".length), options.eventKey)) {
-          return unauthorized(res, "event key not found");
-        }
-        if (req.method === "POST" && url.pathname === "/fn/register") {
-          const body = (await readBody(req)) as { url: string; functions?: RegisteredFunction[] };
-          for (const fn of body.functions ?? []) {
-            for (const unsupported of ["rateLimit", "throttle", "debounce", "batchEvents"] as const) {
-              if ((fn as Record<string, unknown>)[unsupported] && !warned.has(`${fn.id}:${unsupported}`)) {
-                warned.add(`${fn.id}:${unsupported}`);
-                log(`[inngest-local] ${fn.id}: ${unsupported} is ignored by the local executor`);
-              }
-            }
-          }
-          store.state.apps[body.url] = (body.functions ?? []).map(toConfig);
-          store.save();
-          log(`[inngest-local] synced ${body.functions?.length ?? 0} function(s) from ${body.url}`);
-          executor.resume();
-          return send(res, 200, { ok: true, status: 200, modified: true, skipped: false });
-        }
-        if (req.method === "POST" && url.pathname.startsWith("/e/")) {
-          const body = await readBody(req);
-          const ids = executor.receive([body].flat() as InngestEvent[]);
-          return send(res, 200, { ids, status: 200 });
-        }
-        if (req.method === "GET" && url.pathname === "/v1/runs") {
-          const status = url.searchParams.get("status");
-          const fn = url.searchParams.get("function");
-          const runs = store.state.runs.filter((r) => (!status || r.status === status) && (!fn || r.functionId.endsWith(fn)));
-          return send(res, 200, { data: runs });
-        }
-        if (req.method === "GET" && url.pathname.startsWith("/v1/runs/")) {
-          const run = store.state.runs.find((r) => r.id === url.pathname.slice("/v1/runs/".length));
-          return run ? send(res, 200, { data: run }) : send(res, 404, { error: "no such run" });
-        }
-        if (req.method === "POST" && url.pathname === "/v1/sync") {
-          await sync();
-          return send(res, 200, { ok: true });
-        }
-        if (req.method === "GET" && (url.pathname === "/health" || url.pathname === "/dev")) return send(res, 200, { ok: true, functions: store.functions().length });
-        send(res, 404, { error: `not found: ${req.method} ${url.pathname}` });
-      } catch (error) {
-        send(res, 500, { error: (error as Error).message });
-      }
-    })();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const apiRequest = isApiPath(url.pathname);
+    (apiRequest ? handleApi(req, res, url, api) : dashboard.handle(req, res, url)).catch((error: unknown) => {
+      // The body may be unread (too large): the connection closes after the answer.
+      res.shouldKeepAlive = false;
+      if (res.headersSent) return res.end();
+      if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message, status: error.status });
+      log(`[inngest-local] ${req.method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`);
+      sendJson(res, 500, { error: (error as Error).message, status: 500 });
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 8288, options.host ?? "127.0.0.1", resolve);
+    server.listen(options.port ?? 8288, host, resolve);
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
   let stopped = false;
   /** Asks each app to sync (PUT on its serve endpoint), which makes the SDK register here. */
@@ -160,8 +80,9 @@ export async function startLocalInngest(options: LocalInngestOptions): Promise<L
           try {
             const response = await fetch(appUrl, { method: "PUT" });
             if (response.ok) return;
-            // A refused sync is usually two different signing keys: say so once, keep trying.
-            if (!reported) log(`[inngest-local] ${appUrl} did not sync (HTTP ${response.status}): ${(await response.text()).slice(0, 300)}`);
+            // A refused sync is usually two different signing keys, or an option the executor
+            // refuses: say so once, and keep trying until the app is fixed and restarted.
+            if (!reported) log(`[inngest-local] ${appUrl} did not sync (HTTP ${response.status}): ${(await response.text()).slice(0, 2000)}`);
             reported = true;
           } catch {
             // The app is not up yet.
@@ -174,7 +95,7 @@ export async function startLocalInngest(options: LocalInngestOptions): Promise<L
 
   executor.resume();
   void sync();
-  log(`[inngest-local] listening on ${url}`);
+  log(`[inngest-local] listening on ${url}; dashboard at ${url}/`);
 
   return {
     url,

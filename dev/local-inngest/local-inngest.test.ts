@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type LocalInngest, type Run, startLocalInngest } from "./index";
 import { hashedSigningKey, newEventKey, newSigningKey, SIGNATURE_HEADER, verifySignature } from "./signature";
+import { freePort, until } from "./test-support";
 
 const dir = mkdtempSync(path.join(tmpdir(), "local-inngest-"));
 let app: Server;
@@ -28,14 +29,6 @@ const counters = new Map<string, number>();
 const count = (key: string) => counters.set(key, (counters.get(key) ?? 0) + 1).get(key)!;
 const gates = new Map<string, () => void>();
 const spans: { key: string; start: number; end: number }[] = [];
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 const executorPort = await freePort();
 const signingKey = newSigningKey("test");
@@ -121,16 +114,6 @@ async function runsOf(fn: string, key: string): Promise<Run[]> {
   const response = await fetch(`${executorUrl}/v1/runs?function=${fn}`, { headers: apiAuth });
   const { data } = (await response.json()) as { data: Run[] };
   return data.filter((r) => r.event.data.key === key);
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const finished = (runs: Run[]) => runs.length > 0 && runs.every((r) => ["Completed", "Failed", "Cancelled"].includes(r.status));

@@ -1,13 +1,16 @@
 /**
- * The executor's memory: synced functions, runs with their memoised steps, and the keys
- * that deduplicate events. It is written to disk (temp file + rename) after every change,
- * so a killed executor resumes each run from its last finished step.
+ * The executor's memory: synced functions, runs with their memoised steps, received events,
+ * and the keys that deduplicate and limit them. It is written to disk (temp file + rename)
+ * after every change, so a killed executor resumes each run from its last finished step.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export type Trigger = { event?: string; expression?: string; cron?: string };
-export type Concurrency = { limit: number; key?: string; scope?: string };
+/** `scope` "fn" (the default) limits one function; "env" and "account" share the key across functions. */
+export type Concurrency = { limit: number; key?: string; scope?: "fn" | "env" | "account" };
+export type FlowLimit = { limit: number; period: string; key?: string; burst?: number };
+export type CancelRule = { event: string; if?: string; timeout?: string };
 
 export type FunctionConfig = {
   id: string;
@@ -17,16 +20,54 @@ export type FunctionConfig = {
   /** Attempts per step: the config's `retries` plus one. */
   attempts: number;
   concurrency: Concurrency[];
-  cancel: { event: string; if?: string; timeout?: string }[];
-  timeoutFinishMs?: number;
+  cancel: CancelRule[];
+  timeouts: { start?: string; finish?: string };
   idempotency?: string;
+  throttle?: FlowLimit;
+  rateLimit?: FlowLimit;
 };
 
-export type RunStatus = "Queued" | "Running" | "Sleeping" | "Completed" | "Failed" | "Cancelled";
+/** "Waiting": nothing to call until a sleep ends, an event comes or an invoked run ends. */
+export type RunStatus = "Queued" | "Running" | "Waiting" | "Completed" | "Failed" | "Cancelled";
 
-export type StepRecord = { id: string; name: string; status: "ok" | "error" | "failed" | "sleep" | "retry" | "unreachable"; ms?: number; at: string; detail?: string };
+export type SerializedError = { name: string; message: string; stack?: string };
 
-export type InngestEvent = { id?: string; name: string; data: Record<string, unknown>; ts?: number; user?: unknown };
+export type StepRecord = {
+  id: string;
+  name: string;
+  status: "ok" | "retry" | "failed" | "unreachable" | "sleep" | "wait" | "invoke";
+  /** When it was recorded: a call's end, or a wait's start. */
+  at: string;
+  /** A call's duration. */
+  ms?: number;
+  /** The order of the call that made it; the history is kept in this order, since parallel calls end in any order. */
+  seq: number;
+  attempt?: number;
+  detail?: string;
+  error?: SerializedError;
+  /** A wait's deadline (the sleep's end, the timeout of an event or an invoke) and how it ended. */
+  until?: string;
+  endedAt?: string;
+  outcome?: "slept" | "received" | "timed out" | "completed" | "failed";
+};
+
+export type InngestEvent = { id?: string; name: string; data: Record<string, unknown>; ts?: number; user?: unknown; v?: string };
+
+/** A call to make: `step` asks the SDK what comes next; any other id runs that planned step. */
+export type WorkItem = { stepId: string; name?: string; attempt: number; notBefore?: number };
+
+export type Wait = {
+  stepId: string;
+  name: string;
+  op: "Sleep" | "WaitForEvent" | "InvokeFunction";
+  /** The sleep's end, or the timeout of the event or the invoke, in ms. */
+  until: number;
+  /** WaitForEvent: the event's name, and the condition with `event` (the run's) and `async` (the incoming one). */
+  event?: string;
+  if?: string;
+  /** InvokeFunction: ties the invoked run's `inngest/function.finished` to this step. */
+  correlationId?: string;
+};
 
 export type Run = {
   id: string;
@@ -37,14 +78,14 @@ export type Run = {
   steps: Record<string, { data: unknown } | { error: unknown }>;
   /** Completed step ids in order. */
   stack: string[];
-  /** Steps the SDK planned (parallel steps), run one after another. */
-  planned: { id: string; name?: string }[];
-  /** The attempt of whatever is run next: retries count per step, as in Inngest. */
+  queue: WorkItem[];
+  waits: Wait[];
+  /** Set once the SDK planned steps in parallel: from then on it must plan every step (SDK_SPEC §5.5). */
+  parallel: boolean;
+  /** The latest call's attempt (0 for the first). */
   attempt: number;
-  /** While Sleeping, or waiting to retry: when to go on. */
-  wakeAt?: number;
-  /** The Sleep op to memoise once the run wakes. */
-  sleepingOn?: string;
+  /** Calls made so far; numbers the history. */
+  calls: number;
   concurrencyKeys: string[];
   createdAt: string;
   startedAt?: string;
@@ -52,11 +93,22 @@ export type Run = {
   output?: unknown;
   error?: unknown;
   history: StepRecord[];
+  /** The run this one reruns (the dashboard's Rerun). */
+  rerunOf?: string;
 };
 
+export type SkippedRun = { functionId: string; reason: string };
+
+export type EventRecord = { event: InngestEvent & { id: string; ts: number }; receivedAt: string; runs: string[]; skipped: SkippedRun[] };
+
 export type ExecutorState = {
+  version: typeof VERSION;
   apps: Record<string, FunctionConfig[]>;
+  /** When each app last synced. */
+  syncedAt: Record<string, string>;
   runs: Run[];
+  /** Received events, oldest first. */
+  events: EventRecord[];
   /** Deduplication keys (event ids, idempotency keys) → expiry in ms. */
   seen: Record<string, number>;
   /**
@@ -65,30 +117,43 @@ export type ExecutorState = {
    * twice nor forgets one that fell while it was down.
    */
   crons: Record<string, number>;
+  /** Throttle and rate-limit keys → their theoretical arrival time in ms (flow-control.ts). */
+  limits: Record<string, number>;
 };
 
+const VERSION = 2;
 const KEEP_FINISHED_RUNS = 500;
+const KEEP_EVENTS = 500;
 
 export class StateFile {
   readonly file: string;
   state: ExecutorState;
+  /** Where the state file of an older executor was set aside, if one was found: its runs cannot be resumed. */
+  readonly setAside?: string;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, "state.json");
-    const saved = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, "utf8")) as Partial<ExecutorState>) : {};
-    this.state = { apps: {}, runs: [], seen: {}, crons: {}, ...saved };
+    const saved = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, "utf8")) as Partial<ExecutorState>) : undefined;
+    const fresh: ExecutorState = { version: VERSION, apps: {}, syncedAt: {}, runs: [], events: [], seen: {}, crons: {}, limits: {} };
+    if (saved !== undefined && saved.version !== VERSION) {
+      this.setAside = `${this.file}.v${saved.version ?? 1}`;
+      renameSync(this.file, this.setAside);
+    }
+    this.state = this.setAside ? fresh : { ...fresh, ...saved };
   }
 
   save(): void {
     const now = Date.now();
     for (const [key, expires] of Object.entries(this.state.seen)) if (expires < now) delete this.state.seen[key];
-    // Every change rewrites the file, so finished runs are kept only as a recent history.
+    for (const [key, tat] of Object.entries(this.state.limits)) if (tat < now) delete this.state.limits[key];
+    // Every change rewrites the file, so finished runs and events are kept only as a recent history.
     const finished = this.state.runs.filter((r) => r.endedAt);
     if (finished.length > KEEP_FINISHED_RUNS) {
       const drop = new Set(finished.slice(0, finished.length - KEEP_FINISHED_RUNS));
       this.state.runs = this.state.runs.filter((r) => !drop.has(r));
     }
+    if (this.state.events.length > KEEP_EVENTS) this.state.events = this.state.events.slice(-KEEP_EVENTS);
     const temp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(temp, JSON.stringify(this.state));
     renameSync(temp, this.file);

@@ -18,7 +18,16 @@ const sections = [
 
 const roleLabels: Record<TeamRole, string> = { OWNER: "Owner", ADMIN: "Admin", MEMBER: "Member", VIEWER: "Viewer" };
 
-export function TeamHeader({ teamId, role, teams, user }: { teamId: string; role: TeamRole; teams: Team[]; user: { email: string; name: string | null } }) {
+type TeamHeaderProps = {
+  teamId: string;
+  role: TeamRole;
+  teams: Team[];
+  user: { email: string; name: string | null };
+  /** The embedded engine's dashboard, under `npm start` only (ENGINE_DASHBOARD_URL in src/env.ts). */
+  engineDashboardUrl?: string;
+};
+
+export function TeamHeader({ teamId, role, teams, user, engineDashboardUrl }: TeamHeaderProps) {
   const router = useRouter();
   const pathname = usePathname();
   const section = pathname.split("/")[2] || "exports";
@@ -79,6 +88,22 @@ export function TeamHeader({ teamId, role, teams, user }: { teamId: string; role
               ))}
             </select>
           </label>
+          {engineDashboardUrl && (
+            <a
+              href={engineDashboardUrl}
+              target="_blank"
+              rel="noreferrer"
+              className="hidden h-9 items-center rounded-md px-2 whitespace-nowrap text-slate-600 hover:bg-slate-50 hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 sm:inline-flex"
+            >
+              {/* Short where the team picker needs the room; the full name is read out at every width. */}
+              Engine<span className="sr-only 2xl:not-sr-only"> dashboard</span>
+              <span className="sr-only"> (opens in a new tab)</span>
+              <svg aria-hidden="true" viewBox="0 0 20 20" fill="currentColor" className="ml-1 size-3.5">
+                <path d="M11 3a1 1 0 1 0 0 2h2.59l-6.3 6.29a1 1 0 1 0 1.42 1.42L15 6.41V9a1 1 0 1 0 2 0V4a1 1 0 0 0-1-1h-5Z" />
+                <path d="M5 5a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2v-3a1 1 0 1 0-2 0v3H5V7h3a1 1 0 0 0 0-2H5Z" />
+              </svg>
+            </a>
+          )}
           <span className="hidden max-w-[12rem] truncate text-slate-600 lg:inline" title={user.email}>
             {user.name ?? user.email}
           </span>
