@@ -7,9 +7,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { createRedis } from "~/server/redis";
 
-import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
+import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
 import { TinybirdLimiter } from "./tinybird-limiter";
 import { TinybirdAnalyticsProvider } from "./tinybird-provider";
 

@@ -5,11 +5,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { createRedis } from "~/server/redis";
 import { AppError } from "~/server/errors";
 
 import { createAnalyticsProvider } from "./create-analytics-provider";
-import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
+import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
 import { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
 import { TinybirdLimiter } from "./tinybird-limiter";
 import { TinybirdAnalyticsProvider, type TinybirdProviderOptions } from "./tinybird-provider";

@@ -11,9 +11,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 
 import type { WorkerInput, WorkerOutput } from "./__fixtures__/per-view-worker";
-import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
+import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
 
 const workerScript = fileURLToPath(new URL("./__fixtures__/per-view-worker.ts", import.meta.url));
 
