@@ -17,6 +17,7 @@ import { DEMO_METRICS_ROW_COUNT, demoMetricRows, type DemoMetricRow } from "../p
 import { DEMO_METRIC_IDS, DEMO_SOURCE_IDS } from "../prisma/demo/sources";
 import { DEMO_GROUP_IDS, DEMO_VISITS_END, demoVisitRecords } from "../prisma/demo/visits";
 import { seed, type SeedSummary } from "../prisma/seed";
+import { failure } from "./support/assertions";
 import { TEST_DATABASE_URL, TEST_MYSQL_ADMIN_URL, TEST_POSTGRES_ADMIN_URL, withDatabase } from "./support/test-env";
 import { migrate } from "../scripts/db-migrate";
 import { PrismaClient } from "~/generated/prisma/client";
@@ -24,7 +25,7 @@ import { verifyPassword } from "~/server/auth/password";
 import { type AppError } from "~/server/errors";
 import { createSourceAdapter, postgresTarget, type SourceAdapter } from "~/server/sources";
 import { APP_DATABASE_REFUSED } from "~/server/sources/source-target";
-import { drain, failure } from "~/server/sources/testing/adapter-assertions";
+import { drain } from "~/server/sources/__fixtures__/drain";
 import { openJson, sealJson } from "~/server/vault";
 
 const suffix = randomBytes(6).toString("hex");

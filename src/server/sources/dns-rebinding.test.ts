@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
+import { failure } from "../../../tests/support/assertions";
 import { TEST_DATABASE_URL, TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL } from "../../../tests/support/test-env";
 import { createSourceAdapter } from "./create-source-adapter";
 import { APP_DATABASE_REFUSED } from "./source-target";
-import { developmentPolicy } from "./testing/target-policy";
-import { exportAndParse } from "./testing/csv-round-trip";
-import { failure } from "./testing/adapter-assertions";
+import { developmentPolicy } from "./__fixtures__/target-policy";
+import { exportAndParse } from "./__fixtures__/csv-round-trip";
 
 const REBOUND = "rebound.export-center.invalid";
 const answers = new Map<string, string>();

@@ -9,13 +9,14 @@ import { randomBytes } from "node:crypto";
 import { type Connection, createConnection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { eventually, failure } from "../../../../tests/support/assertions";
 import { TEST_MYSQL_ADMIN_URL, withDatabase } from "../../../../tests/support/test-env";
 import { createSourceAdapter } from "../create-source-adapter";
-import { developmentPolicy } from "../testing/target-policy";
+import { developmentPolicy } from "../__fixtures__/target-policy";
 import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
-import { exportAndParse } from "../testing/csv-round-trip";
-import { drain, eventually, failure } from "../testing/adapter-assertions";
+import { exportAndParse } from "../__fixtures__/csv-round-trip";
+import { drain } from "../__fixtures__/drain";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
 const suffix = randomBytes(4).toString("hex");
