@@ -19,7 +19,7 @@ import { verifyApiToken } from "~/server/auth/api-tokens";
 import { verifyPassword } from "~/server/auth/password";
 import { db } from "~/server/db";
 import { startS3rver } from "../dev/s3rver";
-import { TEST_SOURCE_DATABASE_URL, withPassword } from "../tests/support/test-env";
+import { TEST_DATABASE_URL, TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL, withPassword } from "../tests/support/test-env";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
@@ -249,7 +249,7 @@ describe.concurrent("admin CLI: data sources and metrics", { timeout: 120_000 },
 
   it("refuses a data source that is the app's own database, under any name for its host (exit 1)", async () => {
     const team = await newTeam();
-    const app = new URL(process.env.DATABASE_URL!);
+    const app = new URL(TEST_DATABASE_URL);
     for (const host of ["localhost", "[::1]"]) {
       app.hostname = host;
       const run = await adminJson("create-data-source", "--team", team.id, "--type", "postgres", "--name", `App ${host}`, "--url", app.toString());
@@ -265,7 +265,7 @@ describe.concurrent("admin CLI: data sources and metrics", { timeout: 120_000 },
     expect(badType.code).toBe(2);
     expect(badType.stderr).toContain("--type must be postgres or mysql");
     const other = await newTeam();
-    const source = await adminJson("create-data-source", "--team", other.id, "--type", "mysql", "--name", "M", "--url", "mysql://root@127.0.0.1:3306/test");
+    const source = await adminJson("create-data-source", "--team", other.id, "--type", "mysql", "--name", "M", "--url", TEST_MYSQL_ADMIN_URL);
     const foreign = await adminJson("create-metric", "--team", team.id, "--source", source.json.id as string, "--name", "N", "--sql", "select 1");
     expect(foreign.code).toBe(1);
     expect(foreign.json).toMatchObject({ error: { code: "not_found" } });

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { Duplex } from "node:stream";
 import { parseArgs } from "node:util";
 
+import { exitOnInvalidEnv } from "../src/env";
 import { AppError } from "../src/server/errors";
 import { refuseBeforeRouting } from "../src/server/http/request-gate";
 import { errorResponse } from "../src/server/rest/error-response";
@@ -48,6 +49,8 @@ function refusalForUnparsed(error: NodeJS.ErrnoException & { rawPacket?: Buffer 
 async function main() {
   // As the `next` CLI sets them, before Next is first imported (it reads them then).
   Object.assign(process.env, { NODE_ENV: process.env.NODE_ENV || (dev ? "development" : "production"), NEXT_RUNTIME: "nodejs" });
+  // Before Next loads and before the port opens: a bad variable never gets as far as listening.
+  exitOnInvalidEnv(process.env, "[serve]");
   const { default: next } = await import("next");
   const app = next({ dev, hostname, port, dir: process.cwd() });
   const handle = app.getRequestHandler();

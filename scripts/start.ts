@@ -9,6 +9,7 @@ import { existsSync, rmSync } from "node:fs";
 import { Redis as IORedis } from "ioredis";
 import pg from "pg";
 
+import { exitOnInvalidEnv } from "../src/env";
 import { embeddedPlan } from "./embedded-env";
 import { migrate } from "./db-migrate";
 import { startLocalInngest } from "../dev/local-inngest";
@@ -65,6 +66,9 @@ async function main() {
   // The embedded services reach the app on loopback when it listens on every address.
   const reachableHost = isWildcard(host) || host === "localhost" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const appUrl = `http://${reachableHost}:${env.PORT}`;
+  // The server's own check (scripts/serve.ts), with the NODE_ENV it will run in, made before
+  // minutes of migrating and building rather than after.
+  exitOnInvalidEnv({ ...env, NODE_ENV: env.NODE_ENV || (dev ? "development" : "production") }, "[start]");
 
   await checkPostgres(plan.env.DATABASE_URL!);
   if (plan.env.REDIS_URL) await checkRedis(plan.env.REDIS_URL);

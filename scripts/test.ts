@@ -1,11 +1,11 @@
 /**
  * `npm test`: every check, in the order a failure is cheapest to find: typecheck (the app,
- * then the typed client's example project), lint, unit and integration tests (Vitest, against
- * the real local services), then the end-to-end tests (Playwright, in Debian's Chromium
- * against the built app).
+ * then the typed client's example project), lint, the unit tests (Vitest's `unit` project,
+ * which needs no service), the integration tests (against the real local services), then the
+ * end-to-end tests (Playwright, in Debian's Chromium against the built app).
  *
  *   npm test                        everything
- *   npm test -- export-metric-data  only the Vitest files whose path matches
+ *   npm test -- export-metric-data  only the Vitest files whose path matches, unit or not
  *
  * It runs every stage even after a failure, prints each runner's own summary, then one
  * closing line with the test counts, and exits non-zero if anything failed.
@@ -20,17 +20,25 @@ mkdirSync(reports, { recursive: true });
 const vitestReport = path.join(reports, "vitest.json");
 const playwrightReport = path.join(reports, "playwright.json");
 
-type Stage = { name: string; command: string[]; env?: Record<string, string> };
+/** Where a stage's runner leaves its counts, if it has any. */
+type Stage = { name: string; command: string[]; env?: Record<string, string>; report?: "vitest" | "playwright" };
+
+const vitest = (name: string, args: string[]): Stage => ({
+  name,
+  command: ["vitest", "run", ...args, "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`],
+  report: "vitest",
+});
 
 const stages: Stage[] = filters.length
-  ? [{ name: "vitest", command: ["vitest", "run", ...filters, "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`] }]
+  ? [vitest("vitest", filters)]
   : [
       { name: "typecheck", command: ["tsc", "--noEmit"] },
       // The typed client's example, a project of its own: a router change that breaks it fails here.
       { name: "client", command: ["tsc", "--noEmit", "-p", "examples/node-client"] },
       { name: "lint", command: ["eslint", "--max-warnings=0", "."] },
-      { name: "vitest", command: ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`] },
-      { name: "playwright", command: ["playwright", "test"], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport } },
+      vitest("unit", ["--project", "unit"]),
+      vitest("integration", ["--project", "integration", "--project", "serial"]),
+      { name: "playwright", command: ["playwright", "test"], env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport }, report: "playwright" },
     ];
 
 const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -53,14 +61,14 @@ for (const stage of stages) {
   const run = spawnSync("npx", stage.command, { stdio: "inherit", env: { ...process.env, ...stage.env } });
   let ok = run.status === 0;
   // Counts are read even from a failed run, so the closing line says what failed.
-  if (stage.name === "vitest") {
+  if (stage.report === "vitest") {
     ok = readCounts(vitestReport, (r) => ({
       passed: Number(r.numPassedTests ?? 0),
       failed: Number(r.numFailedTests ?? 0),
       skipped: Number(r.numPendingTests ?? 0) + Number(r.numTodoTests ?? 0),
     })) && ok;
   }
-  if (stage.name === "playwright") {
+  if (stage.report === "playwright") {
     ok =
       readCounts(playwrightReport, (r) => {
         const s = (r.stats ?? {}) as Record<string, number>;

@@ -1,7 +1,9 @@
 /**
- * The environment, read and validated in one place. Every other module imports `env` from
- * here instead of reading process.env, so a missing or malformed variable fails at start-up
- * with a message that names it. `.env.example` documents each variable.
+ * The environment, read and validated in one place: every other module calls getEnv() instead
+ * of reading process.env. A server checks it before it serves (exitOnInvalidEnv: from
+ * src/instrumentation.ts in every Next.js server, and earlier still in scripts/serve.ts and
+ * scripts/start.ts), so a missing or malformed variable stops the app at start-up with a
+ * message that names it, never on a first request. `.env.example` documents each variable.
  */
 import { z } from "zod";
 
@@ -108,21 +110,43 @@ const schema = z
 
 export type Env = z.infer<typeof schema>;
 
+/** A missing or malformed variable. The message names each one and what it must be, never its value. */
+export class InvalidEnvError extends Error {
+  override name = "InvalidEnvError";
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = schema.safeParse(source);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - ${i.path.join(".") || "(env)"}: ${i.message}`);
-    throw new Error(`Invalid environment configuration:\n${lines.join("\n")}\nSee .env.example.`);
+    throw new InvalidEnvError(`Invalid environment configuration:\n${lines.join("\n")}\nSee .env.example.`);
   }
   return result.data;
 }
 
 let cached: Env | undefined;
 
-/** The validated environment, parsed on first use so that importing a module never throws. */
+/**
+ * The validated environment, parsed on first use: a server has checked it at start-up already,
+ * while tests, scripts and `next build` read it only where they need it.
+ */
 export function getEnv(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/**
+ * A server's start-up check: when a variable is missing or malformed, prints which (with
+ * `prefix`, the log's name for the process) and exits 1, before anything answers a request.
+ */
+export function exitOnInvalidEnv(source: Record<string, string | undefined>, prefix: string): void {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (!(error instanceof InvalidEnvError)) throw error;
+    console.error(`${prefix} ${error.message}`);
+    process.exit(1);
+  }
 }
 
 /** The development sign-in is on outside production, or in production by explicit choice. */

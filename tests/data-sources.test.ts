@@ -7,7 +7,7 @@ import { APP_DATABASE_REFUSED } from "~/server/sources/source-target";
 import { CONNECTION_FAILED_MESSAGE } from "~/server/sources/source-errors";
 import { sealJson } from "~/server/vault";
 import { addMember, createTeamWithUser, sessionCaller, trpcAs, uniqueName } from "./support/fixtures";
-import { TEST_DATABASE_URL, TEST_SOURCE_DATABASE_URL, withDatabase, withPassword } from "./support/test-env";
+import { TEST_DATABASE_URL, TEST_SOURCE_DATABASE_URL, withDatabase, withPassword, withUser } from "./support/test-env";
 
 const PLANTED = "S3cr3t-Planted-Pw!";
 const localPostgres = { url: withPassword(TEST_SOURCE_DATABASE_URL, PLANTED) };
@@ -46,7 +46,7 @@ describe("data sources and metrics over tRPC", () => {
     const failing = [
       withPassword(withDatabase(TEST_SOURCE_DATABASE_URL, "no_such_database_here"), PLANTED),
       `postgresql://postgres:${PLANTED}@127.0.0.1:1/nowhere`,
-      `postgresql://nobody_here:${PLANTED}@127.0.0.1:5432/nowhere`,
+      withPassword(withUser(withDatabase(TEST_DATABASE_URL, "nowhere"), "nobody_here"), PLANTED),
       `postgresql://postgres:${PLANTED}@nonexistent.invalid:5432/nowhere`,
     ];
     const results = [];

@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
-import { TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
+import { TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL as PG_URL, withDatabase } from "./support/test-env";
 
 const MYSQL_ADMIN = TEST_MYSQL_ADMIN_URL;
 // A name of this run's own: another checkout's suite may drop its database at any time.
@@ -137,7 +137,7 @@ describe("export-metric-data", () => {
   });
 
   it("exports the same awkward values from MariaDB", async () => {
-    const team = await app.teamWithSource("MYSQL", { url: `mysql://root@127.0.0.1:3306/${MYSQL_DB}` });
+    const team = await app.teamWithSource("MYSQL", { url: withDatabase(TEST_MYSQL_ADMIN_URL, MYSQL_DB) });
     const metric = await team.metric(`SELECT * FROM ${TABLE} ORDER BY id`);
     const job = await team.exportAndWait(metric.id);
     expect(job.status).toBe("COMPLETED");

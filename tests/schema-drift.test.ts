@@ -15,15 +15,10 @@ import { migrate } from "../scripts/db-migrate";
 import { $Enums, Prisma } from "~/generated/prisma/client";
 import { parseAttributes, parsePrismaSchema, PrismaSchemaError } from "./support/prisma-schema";
 import { diffFacts, factsFromDatabase, factsFromSchema, formatDiff } from "./support/schema-facts";
+import { TEST_DATABASE_URL, TEST_POSTGRES_ADMIN_URL, withDatabase } from "./support/test-env";
 
 const PRISMA_DIR = path.resolve(import.meta.dirname, "../prisma");
 const MIGRATIONS_DIR = path.join(PRISMA_DIR, "migrations");
-
-function databaseUrl(name: string): string {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -201,7 +196,7 @@ describe("the schema.prisma parser", () => {
 
 describe("prisma/migrations applied to an empty database", () => {
   const database = `export_center_drift_${randomBytes(6).toString("hex")}`;
-  const url = databaseUrl(database);
+  const url = withDatabase(TEST_DATABASE_URL, database);
   let applied: string[];
   let client: pg.Client;
   let schemaText: string;
@@ -215,7 +210,7 @@ describe("prisma/migrations applied to an empty database", () => {
 
   afterAll(async () => {
     await client?.end();
-    await withClient(databaseUrl("postgres"), (admin) => admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+    await withClient(TEST_POSTGRES_ADMIN_URL, (admin) => admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
   });
 
   const driftFrom = async (text: string) =>

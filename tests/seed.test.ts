@@ -17,28 +17,22 @@ import { DEMO_METRICS_ROW_COUNT, demoMetricRows, type DemoMetricRow } from "../p
 import { DEMO_METRIC_IDS, DEMO_SOURCE_IDS } from "../prisma/demo/sources";
 import { DEMO_GROUP_IDS, DEMO_VISITS_END, demoVisitRecords } from "../prisma/demo/visits";
 import { seed, type SeedSummary } from "../prisma/seed";
-import { withDatabase } from "./support/test-env";
+import { failure } from "./support/assertions";
+import { TEST_DATABASE_URL, TEST_MYSQL_ADMIN_URL, TEST_POSTGRES_ADMIN_URL, withDatabase } from "./support/test-env";
 import { migrate } from "../scripts/db-migrate";
 import { PrismaClient } from "~/generated/prisma/client";
 import { verifyPassword } from "~/server/auth/password";
 import { type AppError } from "~/server/errors";
 import { createSourceAdapter, postgresTarget, type SourceAdapter } from "~/server/sources";
 import { APP_DATABASE_REFUSED } from "~/server/sources/source-target";
-import { drain, failure } from "~/server/sources/testing/adapter-assertions";
+import { drain } from "~/server/sources/__fixtures__/drain";
 import { openJson, sealJson } from "~/server/vault";
 
 const suffix = randomBytes(6).toString("hex");
 const pgDatabase = `export_center_seed_${suffix}`;
 const mysqlDatabase = `export_center_seed_${suffix}`;
-const MYSQL_SERVER = "mysql://root@127.0.0.1:3306";
-const mysqlUrl = `${MYSQL_SERVER}/${mysqlDatabase}`;
-
-function postgresUrl(database: string): string {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-const databaseUrl = postgresUrl(pgDatabase);
+const mysqlUrl = withDatabase(TEST_MYSQL_ADMIN_URL, mysqlDatabase);
+const databaseUrl = withDatabase(TEST_DATABASE_URL, pgDatabase);
 const demoUrl = defaultDemoPostgresUrl(databaseUrl);
 const pgDemoDatabase = `${pgDatabase}_demo`;
 const vaultKey = process.env.VAULT_KEY!;
@@ -96,7 +90,7 @@ afterAll(async () => {
   await mysqlConnection?.query(`DROP DATABASE IF EXISTS \`${mysqlDatabase}\``);
   await mysqlConnection?.query(`DROP USER IF EXISTS '${readerName(mysqlDatabase)}'@'%'`);
   await mysqlConnection?.end();
-  const admin = new pg.Client({ connectionString: postgresUrl("postgres") });
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_ADMIN_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${pgDatabase}" WITH (FORCE)`);
   await admin.query(`DROP DATABASE IF EXISTS "${pgDemoDatabase}" WITH (FORCE)`);

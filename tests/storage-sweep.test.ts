@@ -18,6 +18,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type EmbeddedS3, startS3rver } from "../dev/s3rver";
+import { TEST_REDIS_URL as REDIS_URL } from "./support/test-env";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { newExportKey, ObjectStorage, OpenUploadIndex, type StorageConfig, sweepExportStorage, type SweepPolicy } from "~/server/storage";
 
@@ -25,7 +26,6 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const MB = 1024 * 1024;
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const REDIS_URL = process.env.REDIS_URL!;
 
 // A bucket of its own, and so an index of its own: other test files' uploads are not ours to sweep.
 const bucket = `sweep-${randomUUID().slice(0, 8)}`;

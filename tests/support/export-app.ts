@@ -7,15 +7,13 @@ import pg from "pg";
 import type { DataSourceType } from "~/generated/prisma/client";
 import { waitForExport } from "~/server/exports/manage-export";
 
+import { eventually } from "./assertions";
 import { createTeamWithUser, sessionCaller, trpcAs, uniqueName } from "./fixtures";
 import { TEST_POSTGRES_ADMIN_URL } from "./test-env";
 
+/** Polls `check` until it holds, and fails the test if it has not within `timeoutMs`. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
+  if (!(await eventually(check, timeoutMs, pollMs))) throw new Error(`Condition not met within ${timeoutMs} ms`);
 }
 
 /** Whether PostgreSQL is still running a query containing `text` (other than this probe). */

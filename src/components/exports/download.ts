@@ -22,8 +22,8 @@ export function saveFromUrl(url: string, fileName: string) {
 }
 
 /**
- * A fresh link per click, never cached, so one is never stale. It lives 60 seconds or until the
- * file is deleted, whichever is sooner: the row's countdown to the file's expiry bounds it.
+ * A fresh link per click, never cached, so one is never stale. It lives EXPORT_LINK_TTL_SECONDS
+ * or until the file is deleted, whichever is sooner: the row's countdown to the file's expiry bounds it.
  */
 export function useDownloadExport(teamId: string) {
   const trpc = useTRPC();

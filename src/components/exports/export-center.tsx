@@ -13,11 +13,13 @@ import { NewExportDialog } from "~/components/exports/new-export-dialog";
 import { saveFromUrl } from "~/components/exports/download";
 import { downloadedInThisTab, startedInThisTab } from "~/components/exports/tab-memory";
 import { type ExportTarget, targetLabel } from "~/components/exports/start-export";
+import { useExportLimits } from "~/components/exports/use-export-limits";
 import { formatInteger } from "~/components/format";
 import { useTeam } from "~/components/team-context";
 import { Button, buttonClass } from "~/components/ui/button";
 import { EmptyState, ErrorState, PageHeader, Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
+import { durationInWords } from "~/server/durations";
 import type { ExportJob, ExportStatus } from "~/server/jobs/export-job";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 
@@ -35,6 +37,7 @@ export function ExportCenter({ page }: { page: number }) {
   const router = useRouter();
   const toast = useToast();
   const [creating, setCreating] = useState(false);
+  const limits = useExportLimits();
   const offset = (page - 1) * PAGE_SIZE;
 
   const list = useQuery({
@@ -114,7 +117,11 @@ export function ExportCenter({ page }: { page: number }) {
       <PageHeader
         id="exports-heading"
         title="Exports"
-        description="Your team's exports, newest first. Metric files are deleted a minute after they are ready, so download them promptly."
+        description={
+          limits
+            ? `Your team's exports, newest first. Metric files are deleted ${durationInWords(limits.metricFileTtlSeconds)} after they are ready, so download them promptly.`
+            : "Your team's exports, newest first."
+        }
         action={newExportButton}
       />
       {body}

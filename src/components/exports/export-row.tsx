@@ -124,7 +124,7 @@ function Expiry({ expiresAt, deletedAt, now }: { expiresAt: string; deletedAt?: 
   if (deletedAt || left <= 0) {
     return <p className="text-slate-500">File deleted: export again for a new one</p>;
   }
-  // Metric files live a minute, visit files days: a ticking h:mm:ss only helps for the short ones.
+  // Metric files live a minute by default, visit files days: a ticking h:mm:ss only helps for the short ones.
   const label = left < 3_600_000 ? `expires in ${formatCountdown(left)}` : `expires ${formatRelative(expiresAt, now ?? Date.parse(expiresAt), "always")}`;
   return (
     <p className={left < 15_000 ? "font-medium text-amber-800" : "text-slate-600"} title={`Deleted at ${formatDateTime(expiresAt)}`}>

@@ -7,6 +7,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { sourceTypeLabel } from "~/components/data-sources/source-types";
 import { errorMessage, newRequestId, rateLimitMessage, retryAfterSeconds } from "~/components/errors";
 import { type ExportTarget, targetKey, useStartExport } from "~/components/exports/start-export";
+import { useExportLimits } from "~/components/exports/use-export-limits";
 import { formatInteger } from "~/components/format";
 import { Button, Spinner } from "~/components/ui/button";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
@@ -14,6 +15,7 @@ import { InlineError, Skeleton } from "~/components/ui/states";
 import { tabIds, Tabs } from "~/components/ui/tabs";
 import { useNow } from "~/components/use-now";
 import { useSingleFlight } from "~/components/use-single-flight";
+import { durationInWords } from "~/server/durations";
 import type { ExportJob } from "~/server/jobs/export-job";
 import { useTRPC } from "~/trpc/react";
 
@@ -27,6 +29,8 @@ type NewExportDialogProps = {
 };
 
 export function NewExportDialog({ teamId, open, onClose, onStarted, initialTarget }: NewExportDialogProps) {
+  // Asked for while the dialog is still closed, so that its confirmation opens with them.
+  useExportLimits();
   return (
     <Dialog open={open} onClose={onClose} title={initialTarget ? "Export to CSV" : "New export"} size="lg">
       <ExportFlow
@@ -307,6 +311,7 @@ export function TargetSummary({ target }: { target: ExportTarget }) {
 
 function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { teamId: string; target: ExportTarget; requestId: string; backLabel: string; onBack: () => void; onStarted: (job: ExportJob, target: ExportTarget) => void }) {
   const start = useStartExport(teamId, onStarted);
+  const limits = useExportLimits();
   const once = useSingleFlight();
   const [retryAt, setRetryAt] = useState<number | null>(null);
   const now = useNow();
@@ -362,15 +367,16 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
       <ul className="list-disc space-y-1 pl-5 text-sm text-slate-600">
         <li>It runs in the background: you can close this dialog or leave the page, and follow it under Exports.</li>
         {target.kind === "metric" ? (
-          <>
-            <li>Files stop at 1,000,000 rows and are marked Truncated when they do.</li>
-            <li>The file is deleted a minute after it is ready, so download it promptly.</li>
-          </>
+          limits && (
+            <>
+              <li>Files stop at {formatInteger(limits.maxRows)} rows and are marked Truncated when they do.</li>
+              <li>The file is deleted {durationInWords(limits.metricFileTtlSeconds)} after it is ready, so download it promptly.</li>
+            </>
+          )
         ) : (
           <>
             <li>Time spent on each page comes from the analytics service, so large visit exports take a while.</li>
-            {/* Visit files are kept for days (EXPORT_JOB_TTL_SECONDS), not a minute; the row shows the actual expiry. */}
-            <li>The file is kept for a while: its row under Exports says until when.</li>
+            {limits && <li>The file is kept for {durationInWords(limits.visitFileTtlSeconds)}: its row under Exports says until when.</li>}
           </>
         )}
       </ul>

@@ -9,10 +9,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { createRedis } from "~/server/redis";
 
 import { limitUse, recordLimiter, type LimiterRecord } from "./__fixtures__/limiter-record";
-import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
+import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
 import { TINYBIRD_LIMITS, TinybirdLimiter } from "./tinybird-limiter";
 import { TinybirdAnalyticsProvider } from "./tinybird-provider";
 

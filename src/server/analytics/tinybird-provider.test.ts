@@ -8,12 +8,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { createRedis } from "~/server/redis";
 import { AppError } from "~/server/errors";
 
 import { createAnalyticsProvider } from "./create-analytics-provider";
 import { recordLimiter, type LimiterRecord } from "./__fixtures__/limiter-record";
-import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
+import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
 import { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
 import { TinybirdLimiter } from "./tinybird-limiter";
 import { TinybirdAnalyticsProvider, type TinybirdProviderOptions } from "./tinybird-provider";

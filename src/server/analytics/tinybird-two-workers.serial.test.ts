@@ -12,10 +12,11 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 
 import { limitUse } from "./__fixtures__/limiter-record";
 import type { WorkerInput, WorkerOutput } from "./__fixtures__/per-view-worker";
-import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
+import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
 import { TINYBIRD_LIMITS } from "./tinybird-limiter";
 
 const workerScript = fileURLToPath(new URL("./__fixtures__/per-view-worker.ts", import.meta.url));

@@ -1,5 +1,6 @@
 import { apiTokensRouter } from "~/server/api/routers/api-tokens";
 import { auditRouter } from "~/server/api/routers/audit";
+import { configRouter } from "~/server/api/routers/config";
 import { exportsRouter } from "~/server/api/routers/exports";
 import { dataSourcesRouter } from "~/server/api/routers/data-sources";
 import { metricsRouter } from "~/server/api/routers/metrics";
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   exports: exportsRouter,
   visits: visitsRouter,
   audit: auditRouter,
+  config: configRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, describe, expect, it } from "vitest";
 
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { AppError } from "~/server/errors";
 import { closeRedis, createRedis } from "~/server/redis";
 
 import { type ExportFile, stalledExportError } from "./export-job";
 import { createJobStore, createProgressReporter, jobKey, JobStore, START_WITHIN_MS, teamJobsKey, userJobsKey } from "./job-store";
 
-// DB 3: away from the app (0), the other tests (1) and the Redis client's own tests (2).
-const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/3" });
+const redis = createRedis({ redisUrl: TEST_REDIS_URL });
 const store = createJobStore({ redis, ttlSeconds: 3600 });
 const run = randomUUID();
 const teamId = `team-${run}`;

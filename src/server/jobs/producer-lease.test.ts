@@ -7,12 +7,13 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, describe, expect, it } from "vitest";
 
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { closeRedis, createRedis } from "~/server/redis";
 
 import { createJobStore, jobKey, teamJobsKey, userJobsKey } from "./job-store";
 import { takeProducerLease } from "./producer-lease";
 
-const redis = createRedis({ redisUrl: process.env.REDIS_URL });
+const redis = createRedis({ redisUrl: TEST_REDIS_URL });
 const store = createJobStore({ redis, ttlSeconds: 600 });
 const teamId = `team-${randomUUID()}`;
 const userId = `user-${randomUUID()}`;

@@ -4,12 +4,13 @@ import path from "node:path";
 
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
+import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { AppError } from "~/server/errors";
 import { createRedis } from "~/server/redis";
 
 import { createRateLimits } from "./rate-limits";
 
-const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/2" });
+const redis = createRedis({ redisUrl: TEST_REDIS_URL });
 const config = {
   exportsPerUser: { limit: 3, window: "2 s" },
   exportsPerTeam: { limit: 5, window: "2 s" },

@@ -4,11 +4,10 @@ import { Ratelimit } from "@upstash/ratelimit";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, describe, expect, it, vi } from "vitest";
 
+import { TEST_REDIS_URL as REDIS_URL } from "../../../tests/support/test-env";
 import { AppError } from "~/server/errors";
 import { type AppRedis, closeRedis, createRedis, stripUnsupportedFlags, TcpRequester } from "~/server/redis";
 
-// DB 2 keeps these keys away from the app's (0) and the other tests' (1) data.
-const REDIS_URL = "redis://127.0.0.1:6379/2";
 const prefix = `test:redis:${randomUUID()}:`;
 
 const redis: AppRedis = createRedis({ redisUrl: REDIS_URL });

@@ -1,11 +1,14 @@
 /**
  * The OpenAPI 3.1 description of the REST API, served at /api/openapi.json. Request schemas
- * come from the routes' own zod schemas (and the job record's), so the document cannot drift
- * from what is validated; tests/openapi.test.ts checks real answers against it.
+ * come from the routes' own zod schemas (and the job record's), and the limits it states from
+ * the configuration, so the document cannot drift from what is validated or enforced;
+ * tests/openapi.test.ts checks real answers against it.
  */
 import { z } from "zod";
 
+import { durationInWords } from "~/server/durations";
 import { errorCodes } from "~/server/errors";
+import { exportLimits } from "~/server/exports/export-limits";
 import { idSchema } from "~/server/ids";
 import { exportJobSchema } from "~/server/jobs/export-job";
 import { jobQuery, listQuery, visitExportBody } from "~/server/rest/export-routes";
@@ -23,8 +26,21 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const json = (schema: Schema) => ({ "application/json": { schema } });
 
+/** The configured limits as the document words them. */
+function limitTexts() {
+  const limits = exportLimits();
+  const mib = limits.maxBytes / (1024 * 1024);
+  return {
+    linkLifetime: durationInWords(limits.linkTtlSeconds, "en"),
+    wait: durationInWords(limits.restWaitMs / 1000, "en"),
+    rows: `${limits.maxRows.toLocaleString("en")} rows`,
+    bytes: Number.isInteger(mib) ? `${mib} MB` : `${limits.maxBytes.toLocaleString("en")} bytes`,
+    visitFileLifetime: durationInWords(limits.jobTtlSeconds, "en"),
+  };
+}
+type LimitTexts = ReturnType<typeof limitTexts>;
 
-const schemas: Record<string, Schema> = {
+const schemas = (text: LimitTexts): Record<string, Schema> => ({
   ExportJob: jsonSchema(exportJobSchema, "output"),
   ExportJobList: {
     type: "object",
@@ -44,12 +60,12 @@ const schemas: Record<string, Schema> = {
     type: "object",
     required: ["downloadUrl", "expiresAt", "fileSize", "fileName", "rowCount", "truncated", "exportId", "message"],
     properties: {
-      downloadUrl: { type: "string", format: "uri", description: "Presigned for 60 seconds from the moment of the answer, or less when the file is deleted sooner." },
+      downloadUrl: { type: "string", format: "uri", description: `Presigned for ${text.linkLifetime} from the moment of the answer, or less when the file is deleted sooner.` },
       expiresAt: { type: "string", format: "date-time", description: "When the link stops working; never later than the file's deletion." },
       fileSize: { type: "integer", minimum: 0, description: "Bytes." },
       fileName: { type: "string", description: "`<metric name made safe>_<unix time>.csv`" },
       rowCount: { type: "integer", minimum: 0 },
-      truncated: { type: "boolean", description: "True when the 1,000,000-row cap cut the result; the file ends at the cap." },
+      truncated: { type: "boolean", description: `True when the cap of ${text.rows} cut the result; the file ends at the cap.` },
       exportId: { type: "string" },
       message: { type: "string" },
     },
@@ -79,7 +95,7 @@ const schemas: Record<string, Schema> = {
       },
     },
   },
-};
+});
 
 const rateLimitHeaders = {
   "Retry-After": { description: "Seconds until the next call may pass.", schema: { type: "integer" } },
@@ -90,7 +106,7 @@ const rateLimitHeaders = {
 
 const errorResponse = (description: string, headers?: Schema) => ({ description, content: json(ref("Error")), ...(headers ? { headers } : {}) });
 
-const responses: Record<string, Schema> = {
+const responses = (text: LimitTexts): Record<string, Schema> => ({
   BadRequest: errorResponse("Invalid input (`bad_request`, with `issues` naming each field), or for the metric download a failed query (`query_failed`, with the database's message)."),
   Unauthorized: errorResponse("No API token, or one that is invalid, revoked or expired."),
   Forbidden: errorResponse("The token's user is not a member of this team."),
@@ -102,8 +118,8 @@ const responses: Record<string, Schema> = {
   Internal: errorResponse("Something failed on the server's side; nothing was left half-done."),
   UpstreamUnavailable: errorResponse("The metric's data source (`upstream_unavailable`) or the file storage (`storage_unavailable`) could not be reached."),
   StorageUnavailable: errorResponse("The file storage could not be reached (`storage_unavailable`); try again shortly."),
-  Timeout: errorResponse("The export outlasted the 2-minute wait. It goes on: `exportId` and `statusUrl` say where to fetch it."),
-};
+  Timeout: errorResponse(`The export outlasted the wait of ${text.wait}. It goes on: \`exportId\` and \`statusUrl\` say where to fetch it.`),
+});
 
 const pathId = (name: string, description: string) => ({ name, in: "path", required: true, description, schema: jsonSchema(idSchema, "input") });
 const teamId = pathId("teamId", "The team's id.");
@@ -116,13 +132,13 @@ function queryParameters(schema: z.ZodObject, descriptions: Record<string, strin
 
 const common = { "401": errorRef("Unauthorized"), "403": errorRef("Forbidden"), "429": errorRef("RateLimited"), "500": errorRef("Internal") };
 
-const metricDownload = {
+const metricDownload = (text: LimitTexts) => ({
   get: {
     operationId: "downloadMetricFile",
     summary: "Export a metric and get a short-lived download link",
     description:
-      "Starts an export of the metric, waits for it (2 minutes at most) and answers with a link presigned for 60 seconds, or less when the file is deleted sooner. " +
-      "A slower export answers 504 with its `exportId`, and goes on. At most 1,000,000 rows (`truncated` says when the file was cut) and 500 MB.",
+      `Starts an export of the metric, waits for it (${text.wait} at most) and answers with a link presigned for ${text.linkLifetime}, or less when the file is deleted sooner. ` +
+      `A slower export answers 504 with its \`exportId\`, and goes on. At most ${text.rows} (\`truncated\` says when the file was cut) and ${text.bytes}.`,
     tags: ["Metric exports"],
     parameters: [pathId("id", "The metric's id.")],
     responses: {
@@ -143,14 +159,14 @@ const metricDownload = {
     parameters: [pathId("id", "The metric's id.")],
     responses: { "405": errorRef("MethodNotAllowed") },
   },
-};
+});
 
-function visitExport(operationId: string, summary: string, ids: Schema[]) {
+function visitExport(text: LimitTexts, operationId: string, summary: string, ids: Schema[]) {
   return {
     post: {
       operationId,
       summary,
-      description: "Starts the export in the background and answers at once. The file is kept for the job's lifetime (7 days).",
+      description: `Starts the export in the background and answers at once. The file is kept for the job's lifetime (${text.visitFileLifetime}).`,
       tags: ["Visit exports"],
       parameters: [teamId, ...ids],
       requestBody: {
@@ -169,72 +185,73 @@ function visitExport(operationId: string, summary: string, ids: Schema[]) {
   };
 }
 
-const document = {
-  openapi: "3.1.0",
-  info: {
-    title: "Export Center REST API",
-    version: "2",
-    description:
-      "Export metrics and visit analytics to CSV. Authenticate with an API token: `Authorization: Bearer ec_…`. " +
-      "Every error has the same shape: `{ error: { code, message, … } }`.",
-  },
-  servers: [{ url: "/" }],
-  security: [{ apiToken: [] }],
-  tags: [{ name: "Metric exports" }, { name: "Visit exports" }, { name: "Export jobs" }],
-  paths: {
-    "/api/v2/metric_files/{id}/download": metricDownload,
-    "/api/v2/metrics/{id}/download": {
-      get: { ...metricDownload.get, operationId: "downloadMetricFileAlias", description: `The original API's path for the same endpoint. ${metricDownload.get.description}` },
-      head: { ...metricDownload.head, operationId: "headMetricFileAlias" },
+/** Built for each request, so that it states the limits as this deployment configures them. */
+export function openApiDocument() {
+  const text = limitTexts();
+  const download = metricDownload(text);
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Export Center REST API",
+      version: "2",
+      description:
+        "Export metrics and visit analytics to CSV. Authenticate with an API token: `Authorization: Bearer ec_…`. " +
+        "Every error has the same shape: `{ error: { code, message, … } }`.",
     },
-    "/api/teams/{teamId}/documents/{id}/export-visits": visitExport("exportDocumentVisits", "Export a document's visits", [pathId("id", "The document's id.")]),
-    "/api/teams/{teamId}/datarooms/{id}/export-visits": visitExport("exportDataroomVisits", "Export a dataroom's visits", [pathId("id", "The dataroom's id.")]),
-    "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits": visitExport("exportGroupVisits", "Export the visits of a dataroom's group", [
-      pathId("id", "The dataroom's id."),
-      pathId("groupId", "The group's id."),
-    ]),
-    "/api/teams/{teamId}/export-jobs": {
-      get: {
-        operationId: "listExportJobs",
-        summary: "List the team's export jobs, newest first",
-        tags: ["Export jobs"],
-        parameters: [teamId, ...queryParameters(listQuery, { limit: "Jobs per page, 1 to 100 (20).", offset: "Jobs to skip (0)." })],
-        responses: { "200": { description: "A page of jobs.", content: json(ref("ExportJobList")) }, "400": errorRef("BadRequest"), ...common },
+    servers: [{ url: "/" }],
+    security: [{ apiToken: [] }],
+    tags: [{ name: "Metric exports" }, { name: "Visit exports" }, { name: "Export jobs" }],
+    paths: {
+      "/api/v2/metric_files/{id}/download": download,
+      "/api/v2/metrics/{id}/download": {
+        get: { ...download.get, operationId: "downloadMetricFileAlias", description: `The original API's path for the same endpoint. ${download.get.description}` },
+        head: { ...download.head, operationId: "headMetricFileAlias" },
       },
-    },
-    "/api/teams/{teamId}/export-jobs/{exportId}": {
-      get: {
-        operationId: "getExportJob",
-        summary: "An export job's status, or its file",
-        description: "With `download=true`, answers 302 to a link presigned for 60 seconds, or less when the file is deleted sooner (409 while the export is not finished).",
-        tags: ["Export jobs"],
-        parameters: [teamId, pathId("exportId", "The export's id."), ...queryParameters(jobQuery, { download: "`true` to be redirected to the file." })],
-        responses: {
-          "200": { description: "The job.", content: json(ref("ExportJob")) },
-          "302": { description: "The file, at a link presigned for 60 seconds or until the file is deleted, whichever is sooner.", headers: { Location: { schema: { type: "string", format: "uri" } } } },
-          "400": errorRef("BadRequest"),
-          ...common,
-          "404": errorRef("NotFound"),
-          "409": errorRef("Conflict"),
-          "502": errorRef("StorageUnavailable"),
+      "/api/teams/{teamId}/documents/{id}/export-visits": visitExport(text, "exportDocumentVisits", "Export a document's visits", [pathId("id", "The document's id.")]),
+      "/api/teams/{teamId}/datarooms/{id}/export-visits": visitExport(text, "exportDataroomVisits", "Export a dataroom's visits", [pathId("id", "The dataroom's id.")]),
+      "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits": visitExport(text, "exportGroupVisits", "Export the visits of a dataroom's group", [
+        pathId("id", "The dataroom's id."),
+        pathId("groupId", "The group's id."),
+      ]),
+      "/api/teams/{teamId}/export-jobs": {
+        get: {
+          operationId: "listExportJobs",
+          summary: "List the team's export jobs, newest first",
+          tags: ["Export jobs"],
+          parameters: [teamId, ...queryParameters(listQuery, { limit: "Jobs per page, 1 to 100 (20).", offset: "Jobs to skip (0)." })],
+          responses: { "200": { description: "A page of jobs.", content: json(ref("ExportJobList")) }, "400": errorRef("BadRequest"), ...common },
         },
       },
-      delete: {
-        operationId: "deleteExportJob",
-        summary: "Delete an export job (a running one is cancelled first) and its file",
-        tags: ["Export jobs"],
-        parameters: [teamId, pathId("exportId", "The export's id.")],
-        responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "502": errorRef("StorageUnavailable") },
+      "/api/teams/{teamId}/export-jobs/{exportId}": {
+        get: {
+          operationId: "getExportJob",
+          summary: "An export job's status, or its file",
+          description: `With \`download=true\`, answers 302 to a link presigned for ${text.linkLifetime}, or less when the file is deleted sooner (409 while the export is not finished).`,
+          tags: ["Export jobs"],
+          parameters: [teamId, pathId("exportId", "The export's id."), ...queryParameters(jobQuery, { download: "`true` to be redirected to the file." })],
+          responses: {
+            "200": { description: "The job.", content: json(ref("ExportJob")) },
+            "302": { description: `The file, at a link presigned for ${text.linkLifetime} or until the file is deleted, whichever is sooner.`, headers: { Location: { schema: { type: "string", format: "uri" } } } },
+            "400": errorRef("BadRequest"),
+            ...common,
+            "404": errorRef("NotFound"),
+            "409": errorRef("Conflict"),
+            "502": errorRef("StorageUnavailable"),
+          },
+        },
+        delete: {
+          operationId: "deleteExportJob",
+          summary: "Delete an export job (a running one is cancelled first) and its file",
+          tags: ["Export jobs"],
+          parameters: [teamId, pathId("exportId", "The export's id.")],
+          responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "502": errorRef("StorageUnavailable") },
+        },
       },
     },
-  },
-  components: {
-    securitySchemes: { apiToken: { type: "http", scheme: "bearer", description: "An API token (`ec_…`) from the API tokens page or `npm run admin -- create-token`." } },
-    schemas,
-    responses,
-  },
-};
-
-export function openApiDocument() {
-  return document;
+    components: {
+      securitySchemes: { apiToken: { type: "http", scheme: "bearer", description: "An API token (`ec_…`) from the API tokens page or `npm run admin -- create-token`." } },
+      schemas: schemas(text),
+      responses: responses(text),
+    },
+  };
 }

@@ -8,11 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
+import { failure } from "../../../tests/support/assertions";
+import { TEST_DATABASE_URL, TEST_MYSQL_ADMIN_URL, TEST_SOURCE_DATABASE_URL } from "../../../tests/support/test-env";
 import { createSourceAdapter } from "./create-source-adapter";
 import { APP_DATABASE_REFUSED } from "./source-target";
-import { developmentPolicy } from "./testing/target-policy";
-import { exportAndParse } from "./testing/csv-round-trip";
-import { failure } from "./testing/adapter-assertions";
+import { developmentPolicy } from "./__fixtures__/target-policy";
+import { exportAndParse } from "./__fixtures__/csv-round-trip";
 
 const REBOUND = "rebound.export-center.invalid";
 const answers = new Map<string, string>();
@@ -26,8 +27,8 @@ vi.mock("node:dns/promises", async (importOriginal) => {
   return { ...actual, default: { ...actual, lookup }, lookup };
 });
 
-const sourceDatabase = new URL(process.env.TEST_SOURCE_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_test_source");
-const appDatabase = new URL(process.env.DATABASE_URL!);
+const sourceDatabase = new URL(TEST_SOURCE_DATABASE_URL);
+const appDatabase = new URL(TEST_DATABASE_URL);
 
 beforeAll(() => answers.set(REBOUND, "127.0.0.1"));
 afterAll(() => answers.clear());
@@ -43,7 +44,9 @@ describe("a name checked once", () => {
   });
 
   it("is the address MySQL connects to", async () => {
-    const adapter = await createSourceAdapter("MYSQL", { url: `mysql://root@${REBOUND}:3306/test` }, developmentPolicy());
+    const url = new URL(TEST_MYSQL_ADMIN_URL);
+    url.hostname = REBOUND;
+    const adapter = await createSourceAdapter("MYSQL", { url: url.toString() }, developmentPolicy());
     const result = await exportAndParse(adapter, { sql: "SELECT 42 AS answer", maxRows: 1, statementTimeoutMs: 5_000 });
     expect(result.rows).toEqual([["42"]]);
     await adapter.close();

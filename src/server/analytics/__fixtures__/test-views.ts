@@ -3,9 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 
 import type { PageDuration, ViewRef } from "../analytics-provider";
 
-/** The run's Redis (tests/global-setup.ts sets REDIS_URL); keys are prefixed per test. */
-export const TEST_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379/4";
-
+/** A key prefix of each test's own, in the tests' shared Redis (tests/support/test-env.ts). */
 export const uniquePrefix = (name: string) => `test-analytics:${name}:${randomUUID().slice(0, 8)}`;
 
 export function makeViews(count: number, prefix = randomUUID().slice(0, 8)): ViewRef[] {

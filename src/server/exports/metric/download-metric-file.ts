@@ -1,6 +1,6 @@
 /**
- * The original API's one-call export: start a metric export, wait for it (2 minutes at
- * most), and answer with a fresh link (60 seconds, or less if the file is deleted sooner). Unlike
+ * The original API's one-call export: start a metric export, wait for it (EXPORT_REST_WAIT_MS
+ * at most), and answer with a fresh link (EXPORT_LINK_TTL_SECONDS, or less if the file is deleted sooner). Unlike
  * the original, a slow export is not lost: the timeout answer carries the export id to fetch
  * the file with later.
  */

@@ -1,10 +1,11 @@
 /** A second process spending a token's REST budget: `tsx spend-rest-calls.ts <prefix> <tokenId> <n>`. */
+import { TEST_REDIS_URL } from "../../../../tests/support/test-env";
 import { createRedis } from "~/server/redis";
 
 import { createRateLimits } from "../rate-limits";
 
 const [prefix = "", tokenId = "", n = "1"] = process.argv.slice(2);
-const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/2" });
+const redis = createRedis({ redisUrl: TEST_REDIS_URL });
 const limits = createRateLimits(
   redis,
   { exportsPerUser: { limit: 3, window: "2 s" }, exportsPerTeam: { limit: 5, window: "2 s" }, restPerToken: { limit: 4, window: "1 h" } },

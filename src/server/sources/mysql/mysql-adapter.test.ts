@@ -1,5 +1,6 @@
 /**
- * Against the real local MariaDB (127.0.0.1:3306, root without a password). Each run
+ * Against the real MariaDB of TEST_MYSQL_ADMIN_URL (tests/support/test-env.ts: root without a
+ * password on 127.0.0.1:3306 unless told otherwise). Each run
  * creates its own database and user and drops them at the end. The MySQL-only branch (the
  * `max_execution_time` timeout) is not exercised here: there is no MySQL server locally.
  */
@@ -8,19 +9,27 @@ import { randomBytes } from "node:crypto";
 import { type Connection, createConnection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-
+import { eventually, failure } from "../../../../tests/support/assertions";
+import { TEST_MYSQL_ADMIN_URL, withDatabase } from "../../../../tests/support/test-env";
 import { createSourceAdapter } from "../create-source-adapter";
-import { developmentPolicy } from "../testing/target-policy";
+import { developmentPolicy } from "../__fixtures__/target-policy";
 import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
-import { exportAndParse } from "../testing/csv-round-trip";
-import { drain, eventually, failure } from "../testing/adapter-assertions";
+import { exportAndParse } from "../__fixtures__/csv-round-trip";
+import { drain } from "../__fixtures__/drain";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
 const suffix = randomBytes(4).toString("hex");
 const database = `export_center_sources_${suffix}`;
 const reader = `export_reader_${suffix}`;
-const root = { host: "127.0.0.1", port: 3306, user: "root", database };
+const server = new URL(TEST_MYSQL_ADMIN_URL);
+const root = {
+  host: server.hostname,
+  port: Number(server.port || 3306),
+  user: decodeURIComponent(server.username),
+  ...(server.password ? { password: decodeURIComponent(server.password) } : {}),
+  database,
+};
 
 let adminConnection: Connection;
 let adapter: SourceAdapter;
@@ -34,7 +43,7 @@ async function exportConnections(): Promise<number> {
 }
 
 beforeAll(async () => {
-  adminConnection = await createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
+  adminConnection = await createConnection(TEST_MYSQL_ADMIN_URL);
   await adminConnection.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
   await adminConnection.query(`CREATE USER '${reader}'@'%' IDENTIFIED BY '${PASSWORD}'`);
   await adminConnection.query(`GRANT SELECT ON ${database}.* TO '${reader}'@'%'`);
@@ -119,7 +128,7 @@ describe("MySQL/MariaDB adapter", () => {
   });
 
   it("takes only the target from a URL, so its query string cannot enable multiple statements", async () => {
-    const own = await createSourceAdapter("MYSQL", { url: `mysql://root@127.0.0.1:3306/${database}?multipleStatements=true` }, developmentPolicy());
+    const own = await createSourceAdapter("MYSQL", { url: `${withDatabase(TEST_MYSQL_ADMIN_URL, database)}?multipleStatements=true` }, developmentPolicy());
     const error = await failure(drain(own, "SELECT 1; DROP TABLE awkward"));
     expect(error.code).toBe("QUERY_FAILED");
     expect(error.message).toMatch(/You have an error in your SQL syntax/);

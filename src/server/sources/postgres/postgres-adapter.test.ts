@@ -1,29 +1,32 @@
 /**
- * Against the real local PostgreSQL (127.0.0.1:5432, user postgres, trust auth). Each run
- * creates its own database and drops it at the end.
+ * Against the real PostgreSQL of the tests (tests/support/test-env.ts: 127.0.0.1:5432, user
+ * postgres, trust auth, unless told otherwise). Each run creates its own database and drops it
+ * at the end.
  */
 import { randomBytes } from "node:crypto";
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-
+import { eventually, failure } from "../../../../tests/support/assertions";
+import { TEST_DATABASE_URL, withDatabase, withPassword } from "../../../../tests/support/test-env";
 import { createSourceAdapter } from "../create-source-adapter";
-import { developmentPolicy } from "../testing/target-policy";
+import { developmentPolicy } from "../__fixtures__/target-policy";
 import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
-import { exportAndParse } from "../testing/csv-round-trip";
-import { drain, eventually, failure } from "../testing/adapter-assertions";
+import { exportAndParse } from "../__fixtures__/csv-round-trip";
+import { drain } from "../__fixtures__/drain";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
-const SERVER = "postgresql://postgres@127.0.0.1:5432";
 const database = `export_center_sources_${randomBytes(4).toString("hex")}`;
-const url = `${SERVER}/${database}`;
+const url = withDatabase(TEST_DATABASE_URL, database);
+const server = new URL(TEST_DATABASE_URL);
+const serverFields = { host: server.hostname, port: Number(server.port || 5432) };
 
 let adapter: SourceAdapter;
 
 async function admin<T>(db: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `${SERVER}/${db}` });
+  const client = new pg.Client({ connectionString: withDatabase(TEST_DATABASE_URL, db) });
   await client.connect();
   try {
     return await run(client);
@@ -259,8 +262,8 @@ describe("Postgres adapter", () => {
     const cases: [string, unknown][] = [
       ["an unknown host", { url: `postgresql://postgres:${PASSWORD}@nonexistent.invalid:5432/test` }],
       ["a closed port", { url: `postgresql://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/test` }],
-      ["an unknown database", { host: "127.0.0.1", database: "nope_db", user: "postgres", password: PASSWORD }],
-      ["an unknown user", { host: "127.0.0.1", database: "test", user: "nobody_here", password: PASSWORD }],
+      ["an unknown database", { ...serverFields, database: "nope_db", user: "postgres", password: PASSWORD }],
+      ["an unknown user", { ...serverFields, database: "test", user: "nobody_here", password: PASSWORD }],
     ];
     for (const [what, credentials] of cases) {
       it(`when the connection fails: ${what}`, async () => {
@@ -274,7 +277,7 @@ describe("Postgres adapter", () => {
     }
 
     it("when the database's error quotes it", async () => {
-      const own = await createSourceAdapter("POSTGRES", { url: `${SERVER.replace("postgres@", `postgres:${PASSWORD}@`)}/${database}` }, developmentPolicy());
+      const own = await createSourceAdapter("POSTGRES", { url: withPassword(url, PASSWORD) }, developmentPolicy());
       const error = await failure(drain(own, `SELECT '${PASSWORD}'::int`));
       expect(error.code).toBe("QUERY_FAILED");
       expect(error.message).toBe('invalid input syntax for type integer: "[redacted]"');

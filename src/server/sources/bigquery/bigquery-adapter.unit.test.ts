@@ -1,6 +1,6 @@
 /**
  * Nothing runs BigQuery locally: the real @google-cloud/bigquery client talks to a local
- * fake of the REST API (tests/fakes/bigquery-fake.ts) through `apiEndpoint`.
+ * fake of the REST API (__fixtures__/bigquery-fake.ts) through `apiEndpoint`.
  *
  * Covered: authentication (the fake verifies the self-signed JWT against the service
  * account's public key, so no OAuth server is involved), the dry-run SELECT check, the job
@@ -21,13 +21,14 @@ import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 
-import { type BigQueryFake, startBigQueryFake } from "../../../../tests/fakes/bigquery-fake";
+import { failure } from "../../../../tests/support/assertions";
+import { type BigQueryFake, startBigQueryFake } from "./__fixtures__/bigquery-fake";
 import { createSourceAdapter } from "../create-source-adapter";
-import { developmentPolicy } from "../testing/target-policy";
+import { developmentPolicy } from "../__fixtures__/target-policy";
 import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
-import { exportAndParse } from "../testing/csv-round-trip";
-import { drain, failure } from "../testing/adapter-assertions";
+import { exportAndParse } from "../__fixtures__/csv-round-trip";
+import { drain } from "../__fixtures__/drain";
 
 const PROJECT = "fake-project";
 const EMAIL = "exporter@fake-project.iam.gserviceaccount.com";

@@ -12,10 +12,11 @@ import { describe, expect, it } from "vitest";
 
 import { parseEnv } from "~/env";
 import { signInButtons } from "~/server/auth/config";
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./support/test-env";
 
 const base = {
-  DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/export_center",
-  REDIS_URL: "redis://127.0.0.1:6379/0",
+  DATABASE_URL: TEST_DATABASE_URL,
+  REDIS_URL: TEST_REDIS_URL,
   VAULT_KEY: "a".repeat(64),
   AUTH_SECRET: "a-secret-of-sixteen-or-more",
   S3_ENDPOINT: "http://127.0.0.1:4569",

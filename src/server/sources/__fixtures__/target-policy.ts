@@ -1,3 +1,4 @@
+import { TEST_DATABASE_URL } from "../../../../tests/support/test-env";
 import { postgresTarget } from "../postgres/postgres-connection";
 import { type SourceTargetPolicy } from "../source-target";
 
@@ -6,6 +7,6 @@ export function developmentPolicy(): SourceTargetPolicy {
   return {
     allowPrivateNetworks: true,
     overrideSetting: "DATA_SOURCE_ALLOW_PRIVATE_NETWORKS",
-    appDatabase: postgresTarget({ url: process.env.DATABASE_URL! }),
+    appDatabase: postgresTarget({ url: TEST_DATABASE_URL }),
   };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "~/server/errors";
 
 import { createSourceAdapter } from "./create-source-adapter";
-import { developmentPolicy } from "./testing/target-policy";
+import { developmentPolicy } from "./__fixtures__/target-policy";
 import { parseSourceCredentials } from "./credentials";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";

@@ -1,7 +1,7 @@
 /**
  * Nothing runs Snowflake locally, so these tests put the seam at the network: the real
  * snowflake-sdk talks HTTP to a local fake of Snowflake's REST protocol (see
- * tests/fakes/snowflake-fake.ts) through the `accessUrl` option.
+ * __fixtures__/snowflake-fake.ts) through the `accessUrl` option.
  *
  * Covered: the adapter's connection options and password login, the session parameters it
  * sets, the SDK's result handling (inline rows, chunk downloads, value conversion with
@@ -22,12 +22,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 
 import { createSourceAdapter } from "../create-source-adapter";
-import { developmentPolicy } from "../testing/target-policy";
+import { developmentPolicy } from "../__fixtures__/target-policy";
 import { CONNECTION_FAILED_MESSAGE } from "../source-errors";
 import { type SourceAdapter } from "../source-adapter";
-import { exportAndParse } from "../testing/csv-round-trip";
-import { type SnowflakeFake, startSnowflakeFake } from "../../../../tests/fakes/snowflake-fake";
-import { drain, failure } from "../testing/adapter-assertions";
+import { exportAndParse } from "../__fixtures__/csv-round-trip";
+import { failure } from "../../../../tests/support/assertions";
+import { type SnowflakeFake, startSnowflakeFake } from "./__fixtures__/snowflake-fake";
+import { drain } from "../__fixtures__/drain";
 
 const PASSWORD = "S3cr3t-Planted-Pw!";
 const USERNAME = "EXPORT_READER";
