@@ -169,7 +169,10 @@ describe("the watchdog settles every export that stopped moving", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
-    await app.waitFor(async () => harness.pendingUploads().length === 1, 30_000);
+    // Killed once the app has recorded the upload (a process killed between the store's answer and
+    // that record leaves it to the bucket's AbortIncompleteMultipartUpload rule).
+    const { getOpenUploads } = await import("~/server/services");
+    await app.waitFor(async () => harness.pendingUploads().length === 1 && (await getOpenUploads().startedBefore(new Date(Date.now() + 60_000), 1000)).some((u) => u.key.startsWith(`exports/${team.id}/`)), 30_000);
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
