@@ -188,7 +188,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const metric = await team.metric(`SELECT g, '${marker}' AS marker FROM generate_series(1, 3) g, (SELECT pg_sleep(20)) AS pause`);
     const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
     await app.waitFor(async () => (await state(exportId))?.heartbeatAt != null, 15_000);
-    const { jobKey } = await import("~/server/jobs/job-store");
+    const { jobKey } = await import("~/server/exports/job/job-store");
     // As if its TTL ran out: the record expires while the step is working.
     await services.getRedis().pexpire(jobKey(exportId), 1);
     await app.waitFor(async () => !(await app.activeQueries(marker)), 15_000);
@@ -208,7 +208,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const metric = await team.metric("SELECT 1 AS one");
     // Its event was lost on the way: no run will ever pick it up.
     const { job } = await exportWithoutRun(team, metric.id);
-    const { START_WITHIN_MS } = await import("~/server/jobs/job-store");
+    const { START_WITHIN_MS } = await import("~/server/exports/job/job-store");
     const created = Date.parse(job.createdAt);
 
     expect((await watchdog.watchExports(at(created + START_WITHIN_MS - 1000))).settled).not.toContain(job.id);
@@ -222,7 +222,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT 1 AS one");
     const { job } = await exportWithoutRun(team, metric.id);
-    const { jobKey } = await import("~/server/jobs/job-store");
+    const { jobKey } = await import("~/server/exports/job/job-store");
     // As if it had been created 31 minutes ago: its start deadline has passed on the real clock.
     await services.getRedis().hset(jobKey(job.id), { deadlineAt: new Date(Date.now() - MINUTE).toISOString() });
 

@@ -5,7 +5,7 @@
 import { getEnv } from "~/env";
 import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
 import { db } from "~/server/db";
-import { JobStore } from "~/server/jobs/job-store";
+import { JobStore } from "~/server/exports/job/job-store";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { bucketOf, ObjectStorage, OpenUploadIndex, type StorageConfig } from "~/server/storage";

@@ -18,7 +18,7 @@ import { useTeam } from "~/components/team-context";
 import { Button, buttonClass } from "~/components/ui/button";
 import { EmptyState, ErrorState, PageHeader, Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
-import type { ExportJob, ExportStatus } from "~/server/jobs/export-job";
+import type { ExportJob, ExportStatus } from "~/server/exports/job/export-job";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 
 const POLL_MS = 3000;

@@ -1,4 +1,4 @@
-import type { ExportJob, ExportKind, ExportStatus } from "~/server/jobs/export-job";
+import type { ExportJob, ExportKind, ExportStatus } from "~/server/exports/job/export-job";
 
 /** Mirrors the server's terminalStatuses; the server module itself carries zod, which the bundle does not need. */
 const terminal: ReadonlySet<ExportStatus> = new Set(["COMPLETED", "FAILED", "CANCELLED"]);

@@ -18,7 +18,7 @@ import { Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
 import { useNow } from "~/components/use-now";
 import { useSingleFlight } from "~/components/use-single-flight";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { type ExportChange, exportChangeRefusal } from "~/server/teams/permissions";
 import { useTRPC } from "~/trpc/react";
 

@@ -7,7 +7,7 @@ import { errorCode } from "~/components/errors";
 import { useExportCache } from "~/components/exports/export-cache";
 import { isTerminalStatus, unitOf } from "~/components/exports/export-labels";
 import { formatBytes, formatDuration, formatInteger } from "~/components/format";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { useTRPC } from "~/trpc/react";
 
 /**

@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 
 import { useExportCache } from "~/components/exports/export-cache";
 import { startedInThisTab } from "~/components/exports/tab-memory";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { useTRPCClient } from "~/trpc/react";
 
 /** Something the user can export, with what the confirmation needs to name it. */

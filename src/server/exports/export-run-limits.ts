@@ -3,7 +3,7 @@
  * take their `timeouts.finish` and `retries` from here, and the watchdog its bounds, so that
  * the watchdog never gives up a run that the engine still keeps alive.
  */
-import type { ExportKind } from "~/server/jobs/export-job";
+import type { ExportKind } from "~/server/exports/job/export-job";
 
 export type RunLimits = {
   /** The run's `timeouts.finish`, in minutes; the producing step stops by then too. */

@@ -8,7 +8,7 @@ import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { exportLimits } from "~/server/exports/export-limits";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startMetricExport, startVisitExport } from "~/server/exports/start-export";
-import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
+import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
 import { type ExportChange, exportChangeRefusal, type TeamMember } from "~/server/teams/permissions";

@@ -5,9 +5,9 @@
  * can call it: the run itself, onFailure, a cancel, the engine's end of a run, the watchdog.
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
-import { AppError, isAppError } from "~/server/errors";
+import { isAppError } from "~/server/errors";
 import { finishWithinMs, runLimits } from "~/server/exports/export-run-limits";
-import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
+import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
 
@@ -77,8 +77,4 @@ export function failureReason(error: unknown): { message: string; code?: string 
   if (isAppError(error)) return { message: error.message, code: error.code };
   const message = error instanceof Error ? error.message : String(error);
   return { message: `The export failed: ${message}`.slice(0, 1000), code: "INTERNAL" };
-}
-
-export function cancelledError(): AppError {
-  return new AppError("CONFLICT", "The export was cancelled");
 }

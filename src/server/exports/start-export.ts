@@ -13,7 +13,7 @@ import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { findExportableMetric } from "~/server/exports/metric/metric-file";
 import { metricExportRequested, visitExportRequested } from "~/server/jobs/events";
-import type { ExportChannel, ExportJob } from "~/server/jobs/export-job";
+import type { ExportChannel, ExportJob } from "~/server/exports/job/export-job";
 import { inngest } from "~/server/jobs/inngest-client";
 import { log } from "~/server/log";
 import { getJobStore, getRateLimits } from "~/server/services";

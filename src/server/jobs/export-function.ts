@@ -29,16 +29,16 @@ import { AppError, type ErrorCode, isAppError } from "~/server/errors";
 import { finishDeadline, type RunLimits } from "~/server/exports/export-run-limits";
 import { failureReason, settleUnfinishedExport } from "~/server/exports/settle-export";
 import { exportCancelRequested, exportFileCreated } from "~/server/jobs/events";
-import type { ProgressUpdate } from "~/server/jobs/export-job";
-import { type ExportRequest, type ExportTarget, requireOwnFileKey, requireOwnJob } from "~/server/jobs/export-run-checks";
+import type { ProgressUpdate } from "~/server/exports/job/export-job";
+import { type ExportRequest, type ExportTarget, requireOwnFileKey, requireOwnJob } from "~/server/exports/job/export-run-checks";
 import { inngest } from "~/server/jobs/inngest-client";
-import { createProgressReporter } from "~/server/jobs/job-store";
-import { takeProducerLease } from "~/server/jobs/producer-lease";
+import { createProgressReporter } from "~/server/exports/job/job-store";
+import { takeProducerLease } from "~/server/exports/job/producer-lease";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
 import { newExportKey } from "~/server/storage";
 
-export type { ExportRequest } from "~/server/jobs/export-run-checks";
+export type { ExportRequest } from "~/server/exports/job/export-run-checks";
 
 export type ProduceSummary = { rows: number; bytes: number; truncated: boolean };
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 
 import { errorCodes } from "~/server/errors";
 import { idSchema } from "~/server/ids";
-import { exportJobSchema } from "~/server/jobs/export-job";
+import { exportJobSchema } from "~/server/exports/job/export-job";
 import { jobQuery, listQuery, visitExportBody } from "~/server/rest/export-routes";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 

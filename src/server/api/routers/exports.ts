@@ -12,7 +12,7 @@ import {
   listExports,
   retryExport,
 } from "~/server/exports/manage-export";
-import { isTerminal } from "~/server/jobs/export-job";
+import { isTerminal } from "~/server/exports/job/export-job";
 import { idSchema } from "~/server/ids";
 
 const exportId = z.object({ exportId: idSchema });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
 import { listVisitResources } from "~/server/exports/visits/visit-resources";
-import type { ExportChannel } from "~/server/jobs/export-job";
+import type { ExportChannel } from "~/server/exports/job/export-job";
 import { idSchema } from "~/server/ids";
 
 const requestId = idSchema.optional();

@@ -11,7 +11,7 @@ import { produceVisitCsv, type ViewDurations } from "~/server/exports/visits/vis
 import { countViews, cursorAfter, customFieldNames, scopeFilter, type ViewCursor, viewPage, type VisitScope } from "~/server/exports/visits/visit-query";
 import { visitExportRequested } from "~/server/jobs/events";
 import { defineExportFunction } from "~/server/jobs/export-function";
-import { type ExportTarget, requireOwnJob } from "~/server/jobs/export-run-checks";
+import { type ExportTarget, requireOwnJob } from "~/server/exports/job/export-run-checks";
 import { getAnalytics, getJobStore } from "~/server/services";
 import { safeFileName } from "~/server/storage";
 

@@ -13,7 +13,6 @@
 import { randomUUID } from "node:crypto";
 
 import { AppError } from "~/server/errors";
-import { cancelledError } from "~/server/exports/settle-export";
 import { log } from "~/server/log";
 
 import type { ExportStatus } from "./export-job";
@@ -43,7 +42,7 @@ export function supersededError(): AppError {
 
 /** Why a producer must stop when its job is no longer PROCESSING. */
 export function endedError(status: ExportStatus | null): AppError {
-  if (status === "CANCELLED") return cancelledError();
+  if (status === "CANCELLED") return new AppError("CONFLICT", "The export was cancelled");
   return new AppError("CONFLICT", status ? `The export is already ${status.toLowerCase()}` : "The export no longer exists");
 }
 

@@ -9,11 +9,11 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { closeRedis, createRedis } from "~/server/redis";
 
-import { createJobStore, jobKey, teamJobsKey, userJobsKey } from "./job-store";
+import { jobKey, JobStore, teamJobsKey, userJobsKey } from "./job-store";
 import { takeProducerLease } from "./producer-lease";
 
 const redis = createRedis({ redisUrl: process.env.REDIS_URL });
-const store = createJobStore({ redis, ttlSeconds: 600 });
+const store = new JobStore(redis, 600);
 const teamId = `team-${randomUUID()}`;
 const userId = `user-${randomUUID()}`;
 const jobIds: string[] = [];

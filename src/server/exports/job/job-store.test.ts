@@ -6,11 +6,11 @@ import { AppError } from "~/server/errors";
 import { closeRedis, createRedis } from "~/server/redis";
 
 import { type ExportFile, stalledExportError } from "./export-job";
-import { createJobStore, createProgressReporter, jobKey, JobStore, START_WITHIN_MS, teamJobsKey, userJobsKey } from "./job-store";
+import { createProgressReporter, jobKey, JobStore, START_WITHIN_MS, teamJobsKey, userJobsKey } from "./job-store";
 
 // DB 3: away from the app (0), the other tests (1) and the Redis client's own tests (2).
 const redis = createRedis({ redisUrl: "redis://127.0.0.1:6379/3" });
-const store = createJobStore({ redis, ttlSeconds: 3600 });
+const store = new JobStore(redis, 3600);
 const run = randomUUID();
 const teamId = `team-${run}`;
 const userId = `user-${run}`;
