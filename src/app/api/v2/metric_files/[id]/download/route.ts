@@ -1,5 +1,5 @@
 import { downloadMetricFile } from "~/server/exports/metric/download-metric-file";
-import { methodNotAllowed } from "~/server/rest/error-response";
+import { methodNotAllowed } from "~/server/http/error-response";
 import { authedRoute } from "~/server/rest/handler";
 
 // The export may take up to two minutes before this answers.
