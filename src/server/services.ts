@@ -14,6 +14,7 @@ const services: {
   redis?: AppRedis;
   jobs?: JobStore;
   storage?: ObjectStorage;
+  stepStorage?: ObjectStorage;
   openUploads?: OpenUploadIndex;
   analytics?: AnalyticsProvider;
   rateLimits?: RateLimits;
@@ -48,8 +49,17 @@ export function storageConfig(): StorageConfig {
   };
 }
 
+/** Storage for calls that only the SDK retries (3 tries a request): a user's request, a clean-up, the sweep. */
 export function getStorage(): ObjectStorage {
   return (services.storage ??= new ObjectStorage(storageConfig(), { openUploads: getOpenUploads() }));
+}
+
+/**
+ * Storage for calls made in an engine step that retries them itself (an export's upload, a
+ * file's deletion after its lifetime): one try a request, so that only the step retries.
+ */
+export function getStepStorage(): ObjectStorage {
+  return (services.stepStorage ??= new ObjectStorage(storageConfig(), { openUploads: getOpenUploads(), maxAttempts: 1 }));
 }
 
 /** The multipart uploads started and not yet finished, for the storage sweep. */

@@ -2,7 +2,7 @@ export type { AnalyticsProvider, PageDuration, PageDurationsByView, PageDuration
 export { createAnalyticsProvider, type AnalyticsConfig } from "./create-analytics-provider";
 export { createLocalAnalyticsProvider, LocalAnalyticsProvider } from "./local-analytics-provider";
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy";
-export { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
+export { retryAfterMs, TinybirdError } from "./tinybird-errors";
 export { createTinybirdLimiter, TINYBIRD_LIMITS, TinybirdLimiter, type CallLimiter, type TinybirdLimiterOptions } from "./tinybird-limiter";
 export {
   createTinybirdProvider,

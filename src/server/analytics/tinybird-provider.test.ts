@@ -6,11 +6,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
 import { createRedis } from "~/server/redis";
-import { AppError } from "~/server/errors";
+import { AppError, isRetryable } from "~/server/errors";
 
 import { createAnalyticsProvider } from "./create-analytics-provider";
 import { durationsFor, makeViews, TEST_REDIS_URL, uniquePrefix } from "./__fixtures__/test-views";
-import { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
+import { retryAfterMs, TinybirdError } from "./tinybird-errors";
 import { TinybirdLimiter } from "./tinybird-limiter";
 import { TinybirdAnalyticsProvider, type TinybirdProviderOptions } from "./tinybird-provider";
 import { parseRetryAfter } from "./retry-policy";

@@ -8,7 +8,8 @@ import { z } from "zod";
 import { errorCodes } from "~/server/errors";
 import { idSchema } from "~/server/ids";
 import { exportJobSchema } from "~/server/exports/job/export-job";
-import { jobQuery, listQuery, visitExportBody } from "~/server/rest/export-routes";
+import { allKindDefinitions } from "~/server/exports/kinds";
+import { jobQuery, listQuery, startExportBody } from "~/server/rest/export-routes";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
 type Schema = Record<string, unknown>;
@@ -156,7 +157,7 @@ function visitExport(operationId: string, summary: string, ids: Schema[]) {
       requestBody: {
         required: false,
         description: `Optional. \`requestId\` makes a retried request reach the same export. At most ${MAX_BODY_BYTES} bytes.`,
-        content: json(jsonSchema(visitExportBody, "input")),
+        content: json(jsonSchema(startExportBody, "input")),
       },
       responses: {
         "202": { description: "The export was started.", content: json(ref("ExportCreated")) },
@@ -187,12 +188,12 @@ const document = {
       get: { ...metricDownload.get, operationId: "downloadMetricFileAlias", description: `The original API's path for the same endpoint. ${metricDownload.get.description}` },
       head: { ...metricDownload.head, operationId: "headMetricFileAlias" },
     },
-    "/api/teams/{teamId}/documents/{id}/export-visits": visitExport("exportDocumentVisits", "Export a document's visits", [pathId("id", "The document's id.")]),
-    "/api/teams/{teamId}/datarooms/{id}/export-visits": visitExport("exportDataroomVisits", "Export a dataroom's visits", [pathId("id", "The dataroom's id.")]),
-    "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits": visitExport("exportGroupVisits", "Export the visits of a dataroom's group", [
-      pathId("id", "The dataroom's id."),
-      pathId("groupId", "The group's id."),
-    ]),
+    // Each kind's own endpoint, as its definition describes it (src/server/exports/kinds).
+    ...Object.fromEntries(
+      allKindDefinitions.flatMap(({ rest }) =>
+        rest ? [[rest.path, visitExport(rest.operationId, rest.summary, Object.entries(rest.params).map(([name, param]) => pathId(name, param.description)))]] : [],
+      ),
+    ),
     "/api/teams/{teamId}/export-jobs": {
       get: {
         operationId: "listExportJobs",

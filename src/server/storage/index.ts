@@ -1,4 +1,4 @@
-export { contentDisposition, EXPORTS_PREFIX, lifetimeOfExportKey, newExportKey, safeFileName } from "./file-names";
+export { contentDisposition, EXPORTS_PREFIX, lifetimeOfExportKey, newExportKey, safeFileName, teamExportsPrefix } from "./file-names";
 export { ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS, type LifecycleOutcome, ObjectStorage, type StoredObject, type UploadInput } from "./object-storage";
 export { type OpenUpload, OpenUploadIndex } from "./open-upload-index";
 export { STORAGE_UNAVAILABLE_MESSAGE } from "./storage-errors";

@@ -67,10 +67,13 @@ export class ObjectStorage {
   readonly bucket: string;
   private readonly openUploads?: OpenUploadIndex;
 
-  /** With `openUploads`, every multipart upload is recorded there until it completes or is aborted. */
-  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex } = {}) {
+  /**
+   * With `openUploads`, every multipart upload is recorded there until it completes or is
+   * aborted. `maxAttempts` is the client's tries per request (storage-config.ts).
+   */
+  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex; maxAttempts?: number } = {}) {
     this.bucket = bucketOf(config);
-    this.client = createS3Client(config);
+    this.client = createS3Client(config, options.maxAttempts);
     this.openUploads = options.openUploads;
   }
 

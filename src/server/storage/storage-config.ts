@@ -37,7 +37,12 @@ export function bucketOf(config: StorageConfig): string {
   return config.kind === "r2" ? (config.bucket ?? DEFAULT_R2_BUCKET) : config.bucket;
 }
 
-export function createS3Client(config: StorageConfig): S3Client {
+/**
+ * `maxAttempts`: tries per request, the SDK's standard retries with their jittered back-off
+ * (3 unless told). One for a caller that retries the call itself, so that each call is
+ * retried by exactly one layer.
+ */
+export function createS3Client(config: StorageConfig, maxAttempts = 3): S3Client {
   const credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
   // Since 3.729 the SDK adds CRC32 checksums to every upload by default; R2 and most other
   // S3-compatible stores reject or mishandle them, so checksums go only where S3 requires one.
@@ -47,11 +52,12 @@ export function createS3Client(config: StorageConfig): S3Client {
   // connects within 5 s and answers within 60 s (a 5 MB part at 85 KB/s); a body being
   // downloaded is not limited, since the timer stops at the answer's headers.
   const requestHandler = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
+  const common = { credentials, requestHandler, maxAttempts, ...checksums };
   const client =
     config.kind === "r2"
-      ? new S3Client({ region: "auto", endpoint: r2Endpoint(config.accountId), credentials, requestHandler, ...checksums })
-      : new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle ?? false, credentials, requestHandler, ...checksums });
-  // Outermost, so that it sees a failure only once the SDK's own retries are spent.
+      ? new S3Client({ region: "auto", endpoint: r2Endpoint(config.accountId), ...common })
+      : new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle ?? false, ...common });
+  // Outermost, so that it sees every failure as the caller will.
   client.middlewareStack.add(
     (next, context) => async (args) => {
       try {

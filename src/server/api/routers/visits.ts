@@ -1,36 +1,13 @@
-import { z } from "zod";
-
+import { startExportProcedure } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
-import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
+import { dataroomKind } from "~/server/exports/kinds/dataroom";
+import { dataroomGroupKind } from "~/server/exports/kinds/dataroom-group";
+import { documentKind } from "~/server/exports/kinds/document";
 import { listVisitResources } from "~/server/exports/visits/visit-resources";
-import type { ExportChannel } from "~/server/exports/job/export-job";
-import { idSchema } from "~/server/ids";
-
-const requestId = idSchema.optional();
 
 export const visitsRouter = createTRPCRouter({
   resources: teamProcedure.query(({ ctx }) => listVisitResources(ctx.team.id)),
-
-  exportDocument: teamProcedure
-    .input(z.object({ documentId: idSchema, requestId }))
-    .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "document", documentId: input.documentId })),
-
-  exportDataroom: teamProcedure
-    .input(z.object({ dataroomId: idSchema, requestId }))
-    .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "dataroom", dataroomId: input.dataroomId })),
-
-  exportGroup: teamProcedure
-    .input(z.object({ dataroomId: idSchema, groupId: idSchema, requestId }))
-    .mutation(({ ctx, input }) =>
-      start(ctx, input.requestId, { kind: "dataroom-group", dataroomId: input.dataroomId, groupId: input.groupId }),
-    ),
+  exportDocument: startExportProcedure(documentKind),
+  exportDataroom: startExportProcedure(dataroomKind),
+  exportGroup: startExportProcedure(dataroomGroupKind),
 });
-
-async function start(
-  ctx: { caller: { userId: string }; team: { id: string }; channel: ExportChannel },
-  requestId: string | undefined,
-  target: VisitTarget,
-) {
-  const job = await startVisitExport({ userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId }, target);
-  return { exportId: job.id, job };
-}
