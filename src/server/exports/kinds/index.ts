@@ -45,6 +45,8 @@ export function kindsOfRun(run: ExportRun): ExportKindDefinition[] {
 export const runLimits = Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, kind.run.limits])) as Record<ExportKind, RunLimits>;
 
 /** What the UI shows of each kind: its name, and what its rows are. */
-export function kindLabels(): Record<ExportKind, { label: string; unit: { one: string; many: string } }> {
-  return Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, { label: kind.label, unit: kind.unit }])) as Record<ExportKind, { label: string; unit: { one: string; many: string } }>;
+export type ExportKindLabels = Record<ExportKind, Pick<ExportKindDefinition, "label" | "unit">>;
+
+export function exportKindLabels(): ExportKindLabels {
+  return Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, { label: kind.label, unit: kind.unit }])) as ExportKindLabels;
 }
