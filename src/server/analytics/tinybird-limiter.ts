@@ -281,7 +281,3 @@ export class TinybirdLimiter implements CallLimiter {
     await this.holdOffScript.exec([this.nextStartKey], [String(Math.ceil(ms))]);
   }
 }
-
-export function createTinybirdLimiter(options: TinybirdLimiterOptions): TinybirdLimiter {
-  return new TinybirdLimiter(options);
-}

@@ -240,7 +240,3 @@ async function errorText(response: Response): Promise<string> {
   message = message.trim().slice(0, 300);
   return message ? `: ${message}` : "";
 }
-
-export function createTinybirdProvider(options: TinybirdProviderOptions): TinybirdAnalyticsProvider {
-  return new TinybirdAnalyticsProvider(options);
-}

@@ -4,17 +4,17 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 
-import { isStorageUnreachable, storageUnavailable } from "./storage-errors";
+import type { Env } from "~/env";
 
-export const DEFAULT_R2_BUCKET = "metric-exports";
+import { isStorageUnreachable, storageUnavailable } from "./storage-errors";
 
 export type R2StorageConfig = {
   kind: "r2";
   accountId: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** Defaults to `metric-exports`, as in the original. */
-  bucket?: string;
+  /** R2_BUCKET, whose default (`metric-exports`, as in the original) env.ts gives. */
+  bucket: string;
 };
 
 export type S3StorageConfig = {
@@ -33,8 +33,20 @@ export type StorageConfig = R2StorageConfig | S3StorageConfig;
 
 export const r2Endpoint = (accountId: string) => `https://${accountId}.r2.cloudflarestorage.com`;
 
-export function bucketOf(config: StorageConfig): string {
-  return config.kind === "r2" ? (config.bucket ?? DEFAULT_R2_BUCKET) : config.bucket;
+/** R2 when its three R2_* settings are there, otherwise the S3_* store (S3_BUCKET, or R2_BUCKET's name). */
+export function storageConfigFromEnv(env: Env): StorageConfig {
+  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY) {
+    return { kind: "r2", accountId: env.R2_ACCOUNT_ID, accessKeyId: env.R2_ACCESS_KEY_ID, secretAccessKey: env.R2_SECRET_ACCESS_KEY, bucket: env.R2_BUCKET };
+  }
+  return {
+    kind: "s3",
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    accessKeyId: env.S3_ACCESS_KEY_ID ?? "",
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? "",
+    bucket: env.S3_BUCKET ?? env.R2_BUCKET,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  };
 }
 
 /**
