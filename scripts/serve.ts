@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { exitOnInvalidEnv } from "../src/env";
 import { AppError } from "../src/server/errors";
 import { refuseBeforeRouting } from "../src/server/http/request-gate";
-import { errorResponse } from "../src/server/rest/error-response";
+import { errorResponse } from "../src/server/http/error-response";
 
 const { values } = parseArgs({
   options: { dev: { type: "boolean", default: false }, port: { type: "string", short: "p" }, hostname: { type: "string", short: "H" } },

@@ -8,7 +8,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { ExportOutcome } from "~/generated/prisma/client";
-import type { ExportChannel, ExportKind } from "~/server/jobs/export-job";
+import type { ExportChannel, ExportKind } from "~/server/exports/job/export-job";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";

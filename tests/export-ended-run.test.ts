@@ -59,7 +59,7 @@ describe("a run ended by the engine settles its job", () => {
   it("fails the job with TIMEOUT when the finish timeout ended its run, stopping the step and leaving nothing", async () => {
     const marker = `timeout_${Date.now()}`;
     const { team, exportId, run } = await runningExport(marker);
-    const { jobKey } = await import("~/server/jobs/job-store");
+    const { jobKey } = await import("~/server/exports/job/job-store");
     await services.getRedis().hset(jobKey(exportId), { createdAt: new Date(Date.now() - 6 * 60_000).toISOString() });
 
     await engineEnded(run);

@@ -37,7 +37,7 @@ async function backendsRunning(marker: string): Promise<number[]> {
 it("lets a restarted step take over from the attempt still running: the old one aborts, progress never goes back, one file", async () => {
   const app = await import("./support/export-app");
   const { getJobStore, getStorage } = await import("~/server/services");
-  const { progressPhases } = await import("~/server/jobs/export-job");
+  const { progressPhases } = await import("~/server/exports/job/export-job");
   const logged = vi.spyOn(console, "log");
 
   const team = await app.teamWithSource("POSTGRES", { url: PG_URL });

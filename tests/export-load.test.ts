@@ -39,7 +39,7 @@ function maxOverlap(intervals: { start: number; end: number }[]): number {
 it("runs 20 concurrent exports across 3 teams within each team's concurrency limit", async () => {
   const app = await import("./support/export-app");
   const { getExport } = await import("~/server/exports/manage-export");
-  const { isTerminal } = await import("~/server/jobs/export-job");
+  const { isTerminal } = await import("~/server/exports/job/export-job");
 
   const teams = await Promise.all([0, 1, 2].map(() => app.teamWithSource("POSTGRES", { url: PG_URL })));
   const started: { team: (typeof teams)[number]; exportId: string; rows: number }[] = [];

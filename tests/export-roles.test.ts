@@ -31,7 +31,7 @@ const roles = Object.keys(allowed) as Role[];
 
 let harness: ExportHarness;
 let fixtures: typeof import("./support/fixtures");
-let store: import("~/server/jobs/job-store").JobStore;
+let store: import("~/server/exports/job/job-store").JobStore;
 let team: Awaited<ReturnType<typeof import("./support/export-app").teamWithSource>>;
 let metricId: string;
 /** One user of each role, plus a member whose exports are the teammates' exports. */

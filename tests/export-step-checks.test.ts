@@ -78,7 +78,8 @@ describe("export steps check the job record themselves", () => {
     await (await engineFor(event)).executeStep("load metric");
     const { getJobStore } = await import("~/server/services");
     const ownKey = await getJobStore().fileKey(exportId);
-    expect(ownKey).toMatch(new RegExp(`^exports/${attacker.id}/\\d+s/[0-9a-f]{32}/`));
+    // exports/<team>/<lifetime>s/<32 hex>/… (newExportKey), the lifetime being EXPORT_FILE_TTL_SECONDS.
+    expect(ownKey).toMatch(new RegExp(`^exports/${attacker.id}/600s/[0-9a-f]{32}/`));
 
     const forged = { plan: {}, key: victimKey, fileName: "stolen.csv" };
     const { error } = await (await engineFor(event, [{ id: "load metric", handler: () => forged }])).execute();

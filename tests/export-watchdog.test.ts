@@ -122,7 +122,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const beating = (await state(exportId))!;
     expect(beating.job.progress?.rows ?? 0).toBe(0);
 
-    const { runLimits } = await import("~/server/exports/export-run-limits");
+    const { runLimits } = await import("~/server/exports/kinds");
     const report = await watchdog.watchExports(at(beating.heartbeatAt! + runLimits.metric.silentForMs - 1000));
     expect(report.settled).not.toContain(exportId);
     expect((await state(exportId))?.job.status).toBe("PROCESSING");
@@ -133,7 +133,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT g FROM generate_series(1, 3) g, (SELECT pg_sleep(10)) AS pause");
     const { job, event } = await exportWithoutRun(team, metric.id);
-    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["tests/support/run-export-in-child.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "tests/support/run-export-in-child.ts"], {
       cwd: ROOT,
       env: { ...process.env, EXPORT_EVENT: JSON.stringify(event) },
       stdio: ["ignore", "pipe", "pipe"],
@@ -148,7 +148,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     expect(left.job.status).toBe("PROCESSING");
     const lastBeat = left.heartbeatAt!;
 
-    const { runLimits } = await import("~/server/exports/export-run-limits");
+    const { runLimits } = await import("~/server/exports/kinds");
     // The engine could still retry the step within its back-off: not yet.
     expect((await watchdog.watchExports(at(lastBeat + runLimits.metric.silentForMs - 1000))).settled).not.toContain(job.id);
     expect((await watchdog.watchExports(at(lastBeat + runLimits.metric.silentForMs + 1000))).settled).toContain(job.id);
@@ -163,7 +163,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     // Over 5 MB at once (so parts are uploaded), then a pause that keeps the upload open.
     const metric = await team.metric("SELECT repeat('x', 1000) AS filler FROM generate_series(1, 12000) UNION ALL SELECT pg_sleep(30)::text");
     const { job, event } = await exportWithoutRun(team, metric.id);
-    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["tests/support/run-export-in-child.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "tests/support/run-export-in-child.ts"], {
       cwd: ROOT,
       env: { ...process.env, EXPORT_EVENT: JSON.stringify(event) },
       stdio: ["ignore", "pipe", "pipe"],
@@ -178,7 +178,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     await exited;
     const lastBeat = (await state(job.id))!.heartbeatAt!;
 
-    const { runLimits } = await import("~/server/exports/export-run-limits");
+    const { runLimits } = await import("~/server/exports/kinds");
     expect((await watchdog.watchExports(at(lastBeat + runLimits.metric.silentForMs + 1000))).settled).toContain(job.id);
     expect((await state(job.id))?.job.status).toBe("FAILED");
     expect(harness.pendingUploads()).toEqual([]);
@@ -191,7 +191,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const metric = await team.metric(`SELECT g, '${marker}' AS marker FROM generate_series(1, 3) g, (SELECT pg_sleep(20)) AS pause`);
     const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
     await app.waitFor(async () => (await state(exportId))?.heartbeatAt != null, 15_000);
-    const { jobKey } = await import("~/server/jobs/job-store");
+    const { jobKey } = await import("~/server/exports/job/job-store");
     // As if its TTL ran out: the record expires while the step is working.
     await services.getRedis().pexpire(jobKey(exportId), 1);
     await app.waitFor(async () => !(await app.activeQueries(marker)), 15_000);
@@ -211,7 +211,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const metric = await team.metric("SELECT 1 AS one");
     // Its event was lost on the way: no run will ever pick it up.
     const { job } = await exportWithoutRun(team, metric.id);
-    const { START_WITHIN_MS } = await import("~/server/jobs/job-store");
+    const { START_WITHIN_MS } = await import("~/server/exports/job/job-store");
     const created = Date.parse(job.createdAt);
 
     expect((await watchdog.watchExports(at(created + START_WITHIN_MS - 1000))).settled).not.toContain(job.id);
@@ -225,7 +225,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT 1 AS one");
     const { job } = await exportWithoutRun(team, metric.id);
-    const { jobKey } = await import("~/server/jobs/job-store");
+    const { jobKey } = await import("~/server/exports/job/job-store");
     // As if it had been created 31 minutes ago: its start deadline has passed on the real clock.
     await services.getRedis().hset(jobKey(job.id), { deadlineAt: new Date(Date.now() - MINUTE).toISOString() });
 

@@ -138,6 +138,25 @@ describe("createExportCenterClient", () => {
     expect((await client.waitForExport(team.id, started.id)).status).toBe("COMPLETED");
   });
 
+  it("starts an export of any kind with startExport (exports.start), taking the kind's own input", async () => {
+    const { seedVisits } = await import("./support/visit-fixtures");
+    const seeded = await seedVisits({ views: 2 });
+    const client = clientModule.createExportCenterClient({ url: appUrl, token: await fixtures.tokenFor(seeded.user.id, seeded.team.id) });
+    const visits = await client.startExport(seeded.team.id, { kind: "document", documentId: seeded.document.id });
+    expect(visits).toMatchObject({ type: "document", resourceId: seeded.document.id, resourceName: seeded.document.name, channel: "CLIENT" });
+    const group = await client.startExport(seeded.team.id, { kind: "dataroom-group", dataroomId: seeded.dataroom.id, groupId: seeded.investors.id }, { requestId: "group-once" });
+    expect(group).toMatchObject({ type: "dataroom-group", resourceId: seeded.dataroom.id, groupId: seeded.investors.id });
+    // The same requestId reaches the same export.
+    expect(await client.startExport(seeded.team.id, { kind: "dataroom-group", dataroomId: seeded.dataroom.id, groupId: seeded.investors.id }, { requestId: "group-once" })).toMatchObject({ id: group.id });
+    expect(await client.waitForExport(seeded.team.id, visits.id)).toMatchObject({ status: "COMPLETED", file: { rowCount: 2 } });
+    expect(await client.waitForExport(seeded.team.id, group.id)).toMatchObject({ status: "COMPLETED" });
+
+    // Each kind's schema applies: a group export names its group.
+    const missing = { kind: "dataroom-group", dataroomId: seeded.dataroom.id } as unknown as Parameters<typeof client.startExport>[1];
+    await expect(client.startExport(seeded.team.id, missing)).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
+    await expect(client.startExport(seeded.team.id, { kind: "dataroom", dataroomId: seeded.otherRoom.id.replace(/.$/, "x") })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+  });
+
   it("is refused with the server's code for another team's export, without polling on", async () => {
     const { client } = await teamWithToken();
     const other = await teamWithToken();

@@ -52,9 +52,10 @@ export async function startMetricExport(page: Page, metricName: string): Promise
   await page.getByRole("button", { name: `Export ${metricName}` }).click();
   const dialog = page.getByRole("dialog", { name: "Export to CSV" });
   await expect(dialog).toContainText(`Export all rows of metric “${metricName}”`);
-  const started = page.waitForResponse(isTrpcCall("metrics.export"));
+  // The export center starts every kind through exports.start.
+  const started = page.waitForResponse(isTrpcCall("exports.start"));
   await dialog.getByRole("button", { name: "Start export" }).click();
-  const { job } = await trpcResult<{ job: { id: string } }>(await started, "metrics.export");
+  const { job } = await trpcResult<{ job: { id: string } }>(await started, "exports.start");
   await expect(dialog).toBeHidden();
 
   await expect(page.getByRole("status").filter({ hasText: `Export of “${metricName}” started.` })).toBeVisible();

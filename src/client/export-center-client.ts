@@ -18,10 +18,11 @@ type Inputs = inferRouterInputs<AppRouter>;
 
 export type ExportJob = Outputs["exports"]["get"];
 export type DownloadLink = Outputs["exports"]["downloadUrl"];
-export type VisitTarget =
-  | { teamId: string; documentId: string }
-  | { teamId: string; dataroomId: string }
-  | { teamId: string; dataroomId: string; groupId: string };
+/** Any kind's input with its kind, e.g. `{ kind: "document", documentId }`, as the app's kinds define it. */
+export type ExportTarget = Inputs["exports"]["start"]["target"];
+type WithoutRequestId<T> = T extends unknown ? Omit<T, "requestId"> : never;
+/** What one of the visit procedures takes, without the requestId. */
+export type VisitTarget = WithoutRequestId<Inputs["visits"]["exportDocument"] | Inputs["visits"]["exportDataroom"] | Inputs["visits"]["exportGroup"]>;
 
 export interface ExportCenterClientOptions {
   /** Where the app runs, e.g. `https://exports.example.com`. */
@@ -123,6 +124,14 @@ export function createExportCenterClient(options: ExportCenterClientOptions) {
   return {
     /** The raw tRPC client, typed by the app's router: every procedure the UI uses. */
     trpc,
+
+    /**
+     * Starts an export of any kind; answers at once with the new job (PENDING). A `requestId`
+     * makes a retried call reach the same export.
+     */
+    async startExport(teamId: string, target: ExportTarget, input: Omit<Inputs["exports"]["start"], "teamId" | "target"> = {}) {
+      return (await trpc.exports.start.mutate({ teamId, target, ...input })).job;
+    },
 
     /** Starts a metric's export; answers at once with the new job (PENDING). */
     async exportMetric(teamId: string, metricId: string, input: Omit<Inputs["metrics"]["export"], "teamId" | "metricId"> = {}) {

@@ -5,6 +5,7 @@ export {
   type ExportCenterClientOptions,
   ExportFailedError,
   type ExportJob,
+  type ExportTarget,
   type VisitTarget,
   type WaitOptions,
 } from "./export-center-client";

@@ -5,15 +5,16 @@
 import { getEnv } from "~/env";
 import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
 import { db } from "~/server/db";
-import { JobStore } from "~/server/jobs/job-store";
+import { JobStore } from "~/server/exports/job/job-store";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
 import { type AppRedis, createRedis } from "~/server/redis";
-import { bucketOf, ObjectStorage, OpenUploadIndex, type StorageConfig } from "~/server/storage";
+import { ObjectStorage, OpenUploadIndex, type StorageConfig, storageConfigFromEnv } from "~/server/storage";
 
 const services: {
   redis?: AppRedis;
   jobs?: JobStore;
   storage?: ObjectStorage;
+  stepStorage?: ObjectStorage;
   openUploads?: OpenUploadIndex;
   analytics?: AnalyticsProvider;
   rateLimits?: RateLimits;
@@ -33,28 +34,25 @@ export function getJobStore(): JobStore {
 }
 
 export function storageConfig(): StorageConfig {
-  const env = getEnv();
-  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY) {
-    return { kind: "r2", accountId: env.R2_ACCOUNT_ID, accessKeyId: env.R2_ACCESS_KEY_ID, secretAccessKey: env.R2_SECRET_ACCESS_KEY, bucket: env.R2_BUCKET };
-  }
-  return {
-    kind: "s3",
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    accessKeyId: env.S3_ACCESS_KEY_ID ?? "",
-    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? "",
-    bucket: env.S3_BUCKET ?? env.R2_BUCKET,
-    forcePathStyle: env.S3_FORCE_PATH_STYLE,
-  };
+  return storageConfigFromEnv(getEnv());
 }
 
+/** Storage for calls that only the SDK retries (3 tries a request): a user's request, a clean-up, the sweep. */
 export function getStorage(): ObjectStorage {
   return (services.storage ??= new ObjectStorage(storageConfig(), { openUploads: getOpenUploads() }));
 }
 
+/**
+ * Storage for calls made in an engine step that retries them itself (an export's upload, a
+ * file's deletion after its lifetime): one try a request, so that only the step retries.
+ */
+export function getStepStorage(): ObjectStorage {
+  return (services.stepStorage ??= new ObjectStorage(storageConfig(), { openUploads: getOpenUploads(), maxAttempts: 1 }));
+}
+
 /** The multipart uploads started and not yet finished, for the storage sweep. */
 export function getOpenUploads(): OpenUploadIndex {
-  return (services.openUploads ??= new OpenUploadIndex(getRedis(), bucketOf(storageConfig())));
+  return (services.openUploads ??= new OpenUploadIndex(getRedis(), storageConfig().bucket));
 }
 
 /** Tinybird behind the shared rate limit when TINYBIRD_TOKEN is set, else the local PageView table. */

@@ -10,7 +10,7 @@ import { createContextInner } from "~/server/api/trpc";
 import { createApiToken } from "~/server/auth/api-tokens";
 import type { Caller } from "~/server/auth/caller";
 import { db } from "~/server/db";
-import type { ExportChannel } from "~/server/jobs/export-job";
+import type { ExportChannel } from "~/server/exports/job/export-job";
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 

@@ -1,10 +1,11 @@
 import type { inferRouterOutputs } from "@trpc/server";
 
-import { kindLabels } from "~/components/exports/export-labels";
+import { useExportKinds } from "~/components/exports/export-kinds";
 import { formatBytes, formatDateTime, formatDuration, formatInteger } from "~/components/format";
 import { Badge, type BadgeTone } from "~/components/ui/badge";
 import { Skeleton } from "~/components/ui/states";
 import type { AppRouter } from "~/server/api/root";
+import type { ExportKind } from "~/server/exports/job/export-job";
 
 export type AuditEvent = inferRouterOutputs<AppRouter>["audit"]["list"]["items"][number];
 type Outcome = AuditEvent["outcome"];
@@ -45,6 +46,7 @@ function Figure({ label, children, title }: { label: string; children: React.Rea
 const dash = <span aria-label="none">—</span>;
 
 export function AuditEventRow({ event, onPickUser }: { event: AuditEvent; onPickUser: (user: AuditEvent["user"]) => void }) {
+  const kinds = useExportKinds();
   const who = event.user.name ?? event.user.email;
   const resource = event.resourceName ?? event.resourceId;
   return (
@@ -63,7 +65,7 @@ export function AuditEventRow({ event, onPickUser }: { event: AuditEvent; onPick
         </button>
       </p>
       <div className="col-span-2 min-w-0 lg:col-span-1">
-        <p className="text-xs font-medium text-slate-500">{kindLabels[event.kind as keyof typeof kindLabels] ?? event.kind}</p>
+        <p className="text-xs font-medium text-slate-500">{kinds[event.kind as ExportKind]?.label ?? event.kind}</p>
         <p className="truncate font-medium text-slate-900" title={resource}>
           {resource}
         </p>

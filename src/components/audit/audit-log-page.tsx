@@ -5,11 +5,12 @@ import { useEffect, useState } from "react";
 
 import { type AuditEvent, AuditEventRow, AuditHeader, AuditSkeleton, channelLabels, outcomeLabels } from "~/components/audit/audit-event-row";
 import { errorMessage } from "~/components/errors";
-import { kindLabels } from "~/components/exports/export-labels";
+import { useExportKinds } from "~/components/exports/export-kinds";
 import { useTeam } from "~/components/team-context";
 import { Button, Spinner } from "~/components/ui/button";
 import { Field, inputClass } from "~/components/ui/fields";
 import { EmptyState, ErrorState, InlineError, PageHeader } from "~/components/ui/states";
+import type { ExportKind } from "~/server/exports/job/export-job";
 import { useTRPC } from "~/trpc/react";
 
 const PAGE_SIZE = 50;
@@ -18,7 +19,7 @@ const SEARCH_DEBOUNCE_MS = 300;
 
 type Filters = {
   outcome: AuditEvent["outcome"] | "";
-  kind: keyof typeof kindLabels | "";
+  kind: ExportKind | "";
   channel: AuditEvent["channel"] | "";
   user: AuditEvent["user"] | null;
   /** Calendar days (yyyy-mm-dd) in the browser's time zone, both included. */
@@ -159,6 +160,8 @@ function FilterBar({
   onClear: () => void;
   filtered: boolean;
 }) {
+  const kinds = useExportKinds();
+  const kindOptions = Object.fromEntries(Object.entries(kinds).map(([id, kind]) => [id, kind.label])) as Record<ExportKind, string>;
   return (
     <form role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()} className="mb-6 flex flex-col gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,1.5fr)_repeat(5,minmax(0,1fr))]">
@@ -168,7 +171,7 @@ function FilterBar({
           )}
         </Field>
         <Choice label="Outcome" value={filters.outcome} options={outcomeLabels} onChange={(v) => set("outcome", v)} />
-        <Choice label="Kind" value={filters.kind} options={kindLabels} onChange={(v) => set("kind", v)} />
+        <Choice label="Kind" value={filters.kind} options={kindOptions} onChange={(v) => set("kind", v)} />
         <Choice label="Channel" value={filters.channel} options={channelLabels} onChange={(v) => set("channel", v)} />
         <Field label="From">
           {(p) => <input {...p} type="date" value={filters.fromDay} max={filters.toDay || undefined} onChange={(e) => set("fromDay", e.target.value)} className={inputClass} />}

@@ -3,7 +3,7 @@
 import { replaceEqualDeep, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { useTRPC } from "~/trpc/react";
 
 /**

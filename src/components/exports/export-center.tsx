@@ -7,7 +7,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 
 import { errorMessage } from "~/components/errors";
 import { PAGE_SIZE, preferNewerJobs } from "~/components/exports/export-cache";
-import { fileAvailable, isTerminalStatus, jobName, kindLabels } from "~/components/exports/export-labels";
+import { useExportKinds } from "~/components/exports/export-kinds";
+import { fileAvailable, isTerminalStatus, jobName } from "~/components/exports/export-labels";
 import { ExportRow, rowGrid } from "~/components/exports/export-row";
 import { NewExportDialog } from "~/components/exports/new-export-dialog";
 import { saveFromUrl } from "~/components/exports/download";
@@ -20,7 +21,7 @@ import { Button, buttonClass } from "~/components/ui/button";
 import { EmptyState, ErrorState, PageHeader, Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
 import { durationInWords } from "~/server/durations";
-import type { ExportJob, ExportStatus } from "~/server/jobs/export-job";
+import type { ExportJob, ExportStatus } from "~/server/exports/job/export-job";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 
 const POLL_MS = 3000;
@@ -238,6 +239,7 @@ const statusSentence: Record<ExportStatus, string> = {
 function useWatchJobs(items: ExportJob[] | undefined, userId: string, announce: (message: string) => void) {
   const client = useTRPCClient();
   const toast = useToast();
+  const kinds = useExportKinds();
   const seen = useRef(new Map<string, ExportStatus>());
   const sawRunning = useRef(new Set<string>());
   const downloading = useRef(new Set<string>());
@@ -272,8 +274,8 @@ function useWatchJobs(items: ExportJob[] | undefined, userId: string, announce: 
       }
       if (before && before !== job.status) {
         const detail = job.status === "FAILED" && job.error ? `: ${job.error}` : ".";
-        announce(`${kindLabels[job.type]} export “${jobName(job)}” ${statusSentence[job.status]}${detail}`);
+        announce(`${kinds[job.type].label} export “${jobName(job)}” ${statusSentence[job.status]}${detail}`);
       }
     }
-  }, [items, userId, announce, client, toast]);
+  }, [items, userId, announce, client, toast, kinds]);
 }

@@ -1,4 +1,4 @@
-import type { ExportJob, ExportKind, ExportStatus } from "~/server/jobs/export-job";
+import type { ExportJob, ExportStatus } from "~/server/exports/job/export-job";
 
 /** Mirrors the server's terminalStatuses; the server module itself carries zod, which the bundle does not need. */
 const terminal: ReadonlySet<ExportStatus> = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
@@ -7,20 +7,8 @@ export function isTerminalStatus(status: ExportStatus): boolean {
   return terminal.has(status);
 }
 
-export const kindLabels: Record<ExportKind, string> = {
-  metric: "Metric",
-  document: "Document visits",
-  dataroom: "Dataroom visits",
-  "dataroom-group": "Group visits",
-};
-
 export function jobName(job: Pick<ExportJob, "resourceName" | "resourceId">): string {
   return job.resourceName ?? job.resourceId;
-}
-
-/** Metric exports count rows; visit exports count views, which is what their rows are. */
-export function unitOf(job: Pick<ExportJob, "type">): { one: string; many: string } {
-  return job.type === "metric" ? { one: "row", many: "rows" } : { one: "view", many: "views" };
 }
 
 export const statusLabels: Record<ExportStatus, string> = {

@@ -5,7 +5,8 @@ import { useId, useState } from "react";
 
 import { errorMessage, newRequestId, rateLimitMessage } from "~/components/errors";
 import { useExportCache } from "~/components/exports/export-cache";
-import { downloadBlockedReason, isTerminalStatus, jobName, kindLabels, unitOf } from "~/components/exports/export-labels";
+import { useExportKinds } from "~/components/exports/export-kinds";
+import { downloadBlockedReason, isTerminalStatus, jobName } from "~/components/exports/export-labels";
 import { JobProgress } from "~/components/exports/job-progress";
 import { StatusBadge } from "~/components/exports/status-badge";
 import { useDownloadExport } from "~/components/exports/download";
@@ -18,7 +19,7 @@ import { Skeleton } from "~/components/ui/states";
 import { useToast } from "~/components/ui/toast";
 import { useNow } from "~/components/use-now";
 import { useSingleFlight } from "~/components/use-single-flight";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { type ExportChange, exportChangeRefusal } from "~/server/teams/permissions";
 import { useTRPC } from "~/trpc/react";
 
@@ -38,6 +39,7 @@ type RowProps = {
 };
 
 export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
+  const kind = useExportKinds()[job.type];
   const now = useNow();
   const name = jobName(job);
   const nameId = useId();
@@ -49,7 +51,7 @@ export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
       className={`grid grid-cols-[minmax(0,1fr)_auto] gap-x-4 gap-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:items-center lg:rounded-none lg:border-0 lg:border-b lg:border-slate-100 lg:px-4 lg:py-3 lg:shadow-none lg:last:border-b-0 ${rowGrid}`}
     >
       <div className="min-w-0">
-        <p className="text-xs font-medium text-slate-500">{kindLabels[job.type]}</p>
+        <p className="text-xs font-medium text-slate-500">{kind.label}</p>
         <p id={nameId} className="truncate font-medium text-slate-900" title={name}>
           {name}
         </p>
@@ -77,6 +79,7 @@ export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
 }
 
 function JobResult({ job, now }: { job: ExportJob; now: number | null }) {
+  const unit = useExportKinds()[job.type].unit;
   if (job.status === "FAILED") {
     return (
       <p className="line-clamp-3 text-xs break-words text-red-800" title={job.error}>
@@ -88,13 +91,12 @@ function JobResult({ job, now }: { job: ExportJob; now: number | null }) {
     const done = job.progress?.rows;
     return (
       <p className="text-xs text-slate-600 tabular-nums">
-        Cancelled{done ? ` after ${formatInteger(done)} ${done === 1 ? unitOf(job).one : unitOf(job).many}` : " before it finished"}.
+        Cancelled{done ? ` after ${formatInteger(done)} ${done === 1 ? unit.one : unit.many}` : " before it finished"}.
       </p>
     );
   }
   const file = job.file;
   if (!file) return <p className="text-xs text-slate-600">Completed.</p>;
-  const unit = unitOf(job);
   return (
     <div className="flex h-full flex-col justify-center gap-0.5 text-xs tabular-nums">
       <p className="truncate font-mono text-slate-800" title={file.name}>

@@ -5,9 +5,10 @@ import { useEffect, useState } from "react";
 
 import { errorCode } from "~/components/errors";
 import { useExportCache } from "~/components/exports/export-cache";
-import { isTerminalStatus, unitOf } from "~/components/exports/export-labels";
+import { useExportKinds } from "~/components/exports/export-kinds";
+import { isTerminalStatus } from "~/components/exports/export-labels";
 import { formatBytes, formatDuration, formatInteger } from "~/components/format";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { useTRPC } from "~/trpc/react";
 
 /**
@@ -84,7 +85,7 @@ function useRowRate(job: ExportJob): number | null {
 function ProgressView({ job, interrupted }: { job: ExportJob; interrupted: boolean }) {
   const rate = useRowRate(job);
   const progress = job.progress;
-  const unit = unitOf(job);
+  const unit = useExportKinds()[job.type].unit;
   const total = progress?.totalRows;
   const determinate = progress !== undefined && total !== undefined && total > 0;
   const fraction = determinate ? Math.min(1, progress.rows / total) : 0;

@@ -16,7 +16,7 @@ import { tabIds, Tabs } from "~/components/ui/tabs";
 import { useNow } from "~/components/use-now";
 import { useSingleFlight } from "~/components/use-single-flight";
 import { durationInWords } from "~/server/durations";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { useTRPC } from "~/trpc/react";
 
 type NewExportDialogProps = {

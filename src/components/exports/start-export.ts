@@ -4,15 +4,21 @@ import { useMutation } from "@tanstack/react-query";
 
 import { useExportCache } from "~/components/exports/export-cache";
 import { startedInThisTab } from "~/components/exports/tab-memory";
-import type { ExportJob } from "~/server/jobs/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
+import type { KindInput } from "~/server/exports/kinds";
 import { useTRPCClient } from "~/trpc/react";
 
-/** Something the user can export, with what the confirmation needs to name it. */
-export type ExportTarget =
-  | { kind: "metric"; metricId: string; name: string; dataSource: { name: string; type: string } }
-  | { kind: "document"; documentId: string; name: string; viewCount: number }
-  | { kind: "dataroom"; dataroomId: string; name: string; viewCount: number }
-  | { kind: "dataroom-group"; dataroomId: string; groupId: string; name: string; dataroomName: string; viewCount: number };
+/**
+ * Something the user can export: a kind's input (what `exports.start` takes), with what the
+ * confirmation needs to name it.
+ */
+export type ExportTarget = KindInput &
+  (
+    | { kind: "metric"; name: string; dataSource: { name: string; type: string } }
+    | { kind: "document"; name: string; viewCount: number }
+    | { kind: "dataroom"; name: string; viewCount: number }
+    | { kind: "dataroom-group"; name: string; dataroomName: string; viewCount: number }
+  );
 
 export function targetKey(target: ExportTarget): string {
   switch (target.kind) {
@@ -40,18 +46,8 @@ export function useStartExport(teamId: string, onStarted?: (job: ExportJob, targ
   const client = useTRPCClient();
   const cache = useExportCache(teamId);
   return useMutation({
-    mutationFn: ({ target, requestId }: { target: ExportTarget; requestId: string }) => {
-      switch (target.kind) {
-        case "metric":
-          return client.metrics.export.mutate({ teamId, metricId: target.metricId, requestId });
-        case "document":
-          return client.visits.exportDocument.mutate({ teamId, documentId: target.documentId, requestId });
-        case "dataroom":
-          return client.visits.exportDataroom.mutate({ teamId, dataroomId: target.dataroomId, requestId });
-        case "dataroom-group":
-          return client.visits.exportGroup.mutate({ teamId, dataroomId: target.dataroomId, groupId: target.groupId, requestId });
-      }
-    },
+    // The server's schema for the kind keeps its input and drops the display fields.
+    mutationFn: ({ target, requestId }: { target: ExportTarget; requestId: string }) => client.exports.start.mutate({ teamId, target, requestId }),
     onSuccess: ({ job }, { target }) => {
       startedInThisTab.add(job.id);
       cache.insert(job);

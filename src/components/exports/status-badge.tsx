@@ -1,4 +1,4 @@
-import type { ExportStatus } from "~/server/jobs/export-job";
+import type { ExportStatus } from "~/server/exports/job/export-job";
 
 import { statusLabels } from "~/components/exports/export-labels";
 import { Badge, type BadgeTone } from "~/components/ui/badge";

@@ -39,7 +39,3 @@ export class LocalAnalyticsProvider implements AnalyticsProvider {
     return collectDurations(ids, rows);
   }
 }
-
-export function createLocalAnalyticsProvider(options: LocalAnalyticsProviderOptions): LocalAnalyticsProvider {
-  return new LocalAnalyticsProvider(options);
-}

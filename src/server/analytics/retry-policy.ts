@@ -9,9 +9,9 @@ export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * A Retry-After longer than this is not waited out in-process: the error is thrown (still
-   * retryable, with its retryAfterMs) so that the job runner can reschedule instead of
-   * holding a worker.
+   * A Retry-After longer than this is not waited out: the call fails with Tinybird's 429
+   * (RATE_LIMITED) at once, rather than hold a worker for minutes. Nothing retries it later
+   * either, since the provider is the only layer that retries Tinybird calls.
    */
   maxRetryAfterMs: number;
 }

@@ -1,9 +1,10 @@
 /**
  * How a failed Tinybird call is reported. Every failure is an AppError, so the edges map it
- * like any other; `details.retryable` says whether trying again can help, and the job layer
- * maps `isRetryable(error) === false` to Inngest's NonRetriableError, and `retryAfterMs` to
- * its RetryAfterError. The flags live in `details` (plain data) so that they survive being
- * serialised between steps.
+ * like any other. `details.retryable` says whether trying the call again can help (a 429 or a
+ * 5xx, not a 4xx), which the provider's own retries act on (`isRetryable` in errors.ts). The
+ * provider is the one layer that retries Tinybird calls, so every error it lets out is marked
+ * `retriedByClient`: the export's step records it as the export's failure, with its code,
+ * rather than run the batch, and its retries, again. The flags live in `details` (plain data).
  */
 import { AppError, isAppError, type ErrorCode } from "~/server/errors";
 
@@ -21,7 +22,7 @@ export class TinybirdError extends AppError {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, init: TinybirdErrorInit) {
-    const details: Record<string, unknown> = { upstream: "tinybird", retryable: init.retryable };
+    const details: Record<string, unknown> = { upstream: "tinybird", retryable: init.retryable, retriedByClient: true };
     if (init.status !== undefined) details.status = init.status;
     if (init.retryAfterMs !== undefined) details.retryAfterMs = init.retryAfterMs;
     super(code, message, { details });
@@ -30,24 +31,6 @@ export class TinybirdError extends AppError {
     this.status = init.status;
     this.retryAfterMs = init.retryAfterMs;
   }
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === "AbortError";
-}
-
-/**
- * Whether trying the same work again may succeed. False for AppErrors marked
- * `retryable: false` (a 4xx other than 429, a malformed response) and for cancellations;
- * true for other errors, which are presumed transient, as Inngest presumes.
- */
-export function isRetryable(error: unknown): boolean {
-  if (isAbort(error)) return false;
-  if (isAppError(error)) {
-    const flag = error.details?.retryable;
-    return typeof flag === "boolean" ? flag : true;
-  }
-  return true;
 }
 
 /** The wait Tinybird asked for, if the error carries one. */

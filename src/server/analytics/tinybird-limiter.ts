@@ -324,7 +324,3 @@ export class TinybirdLimiter implements CallLimiter {
     publish({ type: "hold-off", keyPrefix: this.keyPrefix, atMs: Number(atMs), untilMs: Number(untilMs) });
   }
 }
-
-export function createTinybirdLimiter(options: TinybirdLimiterOptions): TinybirdLimiter {
-  return new TinybirdLimiter(options);
-}

@@ -10,12 +10,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startFakeTinybird, type FakeTinybird } from "../../../dev/fake-tinybird";
 import { TEST_REDIS_URL } from "../../../tests/support/test-env";
 import { createRedis } from "~/server/redis";
-import { AppError } from "~/server/errors";
+import { AppError, isRetryable } from "~/server/errors";
 
 import { createAnalyticsProvider } from "./create-analytics-provider";
 import { recordLimiter, type LimiterRecord } from "./__fixtures__/limiter-record";
 import { durationsFor, makeViews, uniquePrefix } from "./__fixtures__/test-views";
-import { isRetryable, retryAfterMs, TinybirdError } from "./tinybird-errors";
+import { retryAfterMs, TinybirdError } from "./tinybird-errors";
 import { TinybirdLimiter } from "./tinybird-limiter";
 import { TinybirdAnalyticsProvider, type TinybirdProviderOptions } from "./tinybird-provider";
 import { parseRetryAfter } from "./retry-policy";

@@ -9,17 +9,20 @@
  *
  * Failures: 429 and 5xx, network errors and timeouts are retried with exponential backoff
  * and jitter, waiting at least the Retry-After; any other 4xx fails at once, marked
- * non-retryable. The token goes only into the Authorization header, never into a URL or a
- * message.
+ * non-retryable. This is the one layer that retries Tinybird calls (3 retries: 4 tries a
+ * call); the export's steps do not try them again (tinybird-errors.ts). The token goes only
+ * into the Authorization header, never into a URL or a message.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { z } from "zod";
 
+import { isRetryable } from "~/server/errors";
+
 import { collectDurations, type AnalyticsProvider, type PageDurationsByView, type PageDurationsOptions, type ViewRef } from "./analytics-provider";
 import { mapConcurrent } from "./map-concurrent";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry-policy";
-import { redactToken, retryAfterMs, isRetryable, TinybirdError } from "./tinybird-errors";
+import { redactToken, retryAfterMs, TinybirdError } from "./tinybird-errors";
 import type { CallLimiter } from "./tinybird-limiter";
 
 export type TinybirdMode = "per-view" | "batched";
@@ -236,8 +239,4 @@ async function errorText(response: Response): Promise<string> {
   }
   message = message.trim().slice(0, 300);
   return message ? `: ${message}` : "";
-}
-
-export function createTinybirdProvider(options: TinybirdProviderOptions): TinybirdAnalyticsProvider {
-  return new TinybirdAnalyticsProvider(options);
 }

@@ -8,7 +8,7 @@ import { z, ZodError } from "zod";
 
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { type AppError, isAppError } from "~/server/errors";
-import type { ExportChannel } from "~/server/jobs/export-job";
+import type { ExportChannel } from "~/server/exports/job/export-job";
 import type { TeamMember } from "~/server/teams/permissions";
 import { idSchema } from "~/server/ids";
 import { getRateLimits } from "~/server/services";

@@ -4,14 +4,14 @@
  * Paging is by keyset on (createdAt, id), not by offset, so that events recorded while someone
  * reads do not shift the pages under them: every event shows up exactly once.
  */
-import type { ExportOutcome, Prisma } from "~/generated/prisma/client";
+import type { ExportChannel, ExportOutcome, Prisma } from "~/generated/prisma/client";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
-import type { ExportChannel, ExportKind } from "~/server/jobs/export-job";
 
 export type AuditFilter = {
   outcome?: ExportOutcome;
-  kind?: ExportKind;
+  /** An export kind's id; the edges check it against the kind registry. */
+  kind?: string;
   channel?: ExportChannel;
   userId?: string;
   /** Inclusive lower and exclusive upper bound on when the export started. */

@@ -10,8 +10,6 @@ import { AppError } from "~/server/errors";
 import { type CsvColumn, isNumericColumnType } from "./column-types";
 import { csvField, textField } from "./csv-field";
 
-export const DEFAULT_MAX_BYTES = 500 * 1024 * 1024;
-export const DEFAULT_MAX_ROWS = 1_000_000;
 const DEFAULT_CHUNK_SIZE = 64 * 1024;
 const BOM = "\uFEFF";
 const QUOTE = 0x22;
@@ -33,6 +31,7 @@ export interface CsvResult {
 }
 
 export interface CsvWriterOptions {
+  /** The caps the writer enforces as it writes; none unless told. An export's come from EXPORT_MAX_BYTES and EXPORT_MAX_ROWS. */
   maxBytes?: number;
   maxRows?: number;
   /** Start the file with a UTF-8 byte-order mark, which Excel needs to read UTF-8. */
@@ -70,8 +69,8 @@ export class CsvWriter {
   constructor(columns: readonly CsvColumn[], options: CsvWriterOptions = {}) {
     this.columns = columns;
     this.options = options;
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+    this.maxBytes = options.maxBytes ?? Infinity;
+    this.maxRows = options.maxRows ?? Infinity;
     const neutralizeFormulas = options.neutralizeFormulas ?? true;
     this.neutralize = columns.map((c) => neutralizeFormulas && !isNumericColumnType(c.type));
   }

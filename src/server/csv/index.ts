@@ -5,7 +5,5 @@ export {
   type CsvRecords,
   type CsvResult,
   type CsvWriterOptions,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_MAX_ROWS,
   type RowBatches,
 } from "./csv-writer";

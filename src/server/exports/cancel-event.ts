@@ -5,15 +5,14 @@
  * steps. It is sent in the background, and sent again with growing pauses while the engine
  * cannot be reached, so that a cancel that has happened never fails because of the engine.
  */
-import { exportCancelRequested } from "~/server/jobs/events";
-import { inngest } from "~/server/jobs/inngest-client";
+import type { ExportQueue } from "~/server/exports/export-queue";
 import { log } from "~/server/log";
 
 /** Pauses before each further attempt: about ten minutes in all, past a typical engine restart. */
 const RETRY_DELAYS_MS = [2_000, 5_000, 15_000, 30_000, 60_000, 120_000, 360_000];
 
-export function sendCancelEventInBackground(exportId: string, attempt = 0): void {
-  inngest.send(exportCancelRequested.create({ exportId })).then(
+export function sendCancelEventInBackground(queue: ExportQueue, exportId: string, attempt = 0): void {
+  queue.cancelRun(exportId).then(
     () => {
       if (attempt > 0) log("info", "export.cancel_event_sent", { exportId, attempt: attempt + 1 });
     },
@@ -25,7 +24,7 @@ export function sendCancelEventInBackground(exportId: string, attempt = 0): void
         return;
       }
       log("warn", "export.cancel_event_failed", { ...fields, retryInMs: delay });
-      setTimeout(() => sendCancelEventInBackground(exportId, attempt + 1), delay).unref();
+      setTimeout(() => sendCancelEventInBackground(queue, exportId, attempt + 1), delay).unref();
     },
   );
 }

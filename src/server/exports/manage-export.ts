@@ -5,12 +5,15 @@
 import { recordExportOutcome } from "~/server/audit/export-audit";
 import { AppError } from "~/server/errors";
 import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
+import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
+import type { ExportQueue } from "~/server/exports/export-queue";
+import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
+import { kindDefinition } from "~/server/exports/kinds";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
-import { type Requester, startMetricExport, startVisitExport } from "~/server/exports/start-export";
-import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
+import { type Requester, startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
-import { getJobStore, getStorage } from "~/server/services";
+import { getJobStore } from "~/server/services";
 import { type ExportChange, exportChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 
 export function getExport(teamId: string, exportId: string): Promise<ExportJob> {
@@ -29,7 +32,7 @@ async function exportToChange(actor: TeamMember, change: ExportChange, exportId:
   return job;
 }
 
-export async function cancelExport(actor: TeamMember, exportId: string): Promise<ExportJob> {
+export async function cancelExport(queue: ExportQueue, actor: TeamMember, exportId: string): Promise<ExportJob> {
   const { teamId } = actor;
   const job = await exportToChange(actor, "cancel", exportId);
   if (isTerminal(job.status)) {
@@ -41,32 +44,29 @@ export async function cancelExport(actor: TeamMember, exportId: string): Promise
   await settleUnfinishedExport(exportId, "CANCELLED", { message: "Cancelled" });
   // The run stops on the CANCELLED status by itself; the event, sent in the background while
   // the engine may be unreachable, stops it sooner.
-  sendCancelEventInBackground(exportId);
+  sendCancelEventInBackground(queue, exportId);
   log("info", "export.cancelled", { exportId, teamId });
   return getExport(teamId, exportId);
 }
 
 /** Deletes the job and its file; a running job is cancelled first. */
-export async function deleteExport(actor: TeamMember, exportId: string): Promise<void> {
+export async function deleteExport(queue: ExportQueue, actor: TeamMember, exportId: string): Promise<void> {
   const { teamId } = actor;
   const job = await exportToChange(actor, "delete", exportId);
-  if (!isTerminal(job.status)) await cancelExport(actor, exportId);
+  if (!isTerminal(job.status)) await cancelExport(queue, actor, exportId);
   const key = job.file?.key ?? (await getJobStore().fileKey(exportId));
-  if (key) await getStorage().deleteObject(key);
+  if (key) await defaultDestination.discard(key);
   await getJobStore().delete(job);
   log("info", "export.deleted", { exportId, teamId });
 }
 
 /** Starts the same export again, for a failed or cancelled one. */
-export async function retryExport(requester: Requester & TeamMember, exportId: string): Promise<ExportJob> {
+export async function retryExport(queue: ExportQueue, requester: Requester & TeamMember, exportId: string): Promise<ExportJob> {
   const job = await exportToChange(requester, "retry", exportId);
   if (job.status !== "FAILED" && job.status !== "CANCELLED") {
     throw new AppError("CONFLICT", `Only a failed or cancelled export can be retried; this one is ${job.status.toLowerCase()}`);
   }
-  if (job.type === "metric") return startMetricExport(requester, job.resourceId);
-  if (job.type === "document") return startVisitExport(requester, { kind: "document", documentId: job.resourceId });
-  if (job.type === "dataroom") return startVisitExport(requester, { kind: "dataroom", dataroomId: job.resourceId });
-  return startVisitExport(requester, { kind: "dataroom-group", dataroomId: job.resourceId, groupId: job.groupId ?? "" });
+  return startExportOf(queue, requester, kindDefinition(job.type), { resourceId: job.resourceId, groupId: job.groupId });
 }
 
 /**
@@ -94,9 +94,16 @@ export async function createDownloadLink(teamId: string, exportId: string) {
   const file = downloadableFile(job, now);
   const fileExpiresAt = Date.parse(file.expiresAt);
   const expiresInSeconds = Math.min(exportLimits().linkTtlSeconds, Math.floor((fileExpiresAt - now) / 1000));
-  const { url, expiresAt } = await getStorage().presignDownload(file.key, { expiresInSeconds, fileName: file.name });
+  const { url, expiresAt } = await defaultDestination.link(file, expiresInSeconds);
   // The presign reads the clock a moment later than the line above; the file's end still bounds it.
   return { url, expiresAt: new Date(Math.min(expiresAt.getTime(), fileExpiresAt)).toISOString(), expiresInSeconds, file };
+}
+
+/** Deletes a finished export's file once its lifetime has passed; the record stays for its TTL, saying so. */
+export async function deleteExpiredFile(exportId: string, key: string): Promise<void> {
+  await defaultDestination.expire(key);
+  await getJobStore().markFileDeleted(exportId);
+  log("info", "export.file_deleted", { exportId });
 }
 
 /** Polls the job until it ends, or until `timeoutMs`; returns the job as last seen. */

@@ -5,11 +5,13 @@
  * can call it: the run itself, onFailure, a cancel, the engine's end of a run, the watchdog.
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
-import { AppError, isAppError } from "~/server/errors";
-import { finishWithinMs, runLimits } from "~/server/exports/export-run-limits";
-import { type ExportJob, isTerminal } from "~/server/jobs/export-job";
+import { isAppError } from "~/server/errors";
+import { defaultDestination } from "~/server/exports/destinations";
+import { finishWithinMs } from "~/server/exports/export-run-limits";
+import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
+import { runLimits } from "~/server/exports/kinds";
 import { log } from "~/server/log";
-import { getJobStore, getStorage } from "~/server/services";
+import { getJobStore } from "~/server/services";
 
 export async function settleUnfinishedExport(
   exportId: string,
@@ -34,10 +36,7 @@ export async function settleUnfinishedExport(
   const key = await store.fileKey(exportId);
   if (!key) return;
   try {
-    // A producer killed mid-upload leaves its multipart upload open; nothing else would end it
-    // before the storage sweep.
-    await getStorage().abortOpenUploads(key);
-    await getStorage().deleteObject(key);
+    await defaultDestination.discard(key);
     if (job?.status === "COMPLETED") await store.markFileDeleted(exportId);
   } catch (error) {
     log("warn", "export.cleanup_failed", { exportId, key, error: error instanceof Error ? error.message : String(error) });
@@ -63,22 +62,11 @@ export async function closeAuditRow(job: ExportJob): Promise<void> {
 export async function settleEndedRun(exportId: string, now: Date = new Date()): Promise<void> {
   const job = await getJobStore().get(exportId);
   if (!job) return;
-  const timedOut = !isTerminal(job.status) && now.getTime() - Date.parse(job.createdAt) >= finishWithinMs(job.type);
+  const timedOut = !isTerminal(job.status) && now.getTime() - Date.parse(job.createdAt) >= finishWithinMs(runLimits[job.type]);
   if (timedOut) {
     const minutes = runLimits[job.type].finishWithinMinutes;
     await settleUnfinishedExport(exportId, "FAILED", { message: `The export did not finish within ${minutes} minutes and was stopped`, code: "TIMEOUT" });
   } else {
     await settleUnfinishedExport(exportId, "CANCELLED", { message: "The export was cancelled" });
   }
-}
-
-/** A readable reason for a failure, without internals such as stack traces. */
-export function failureReason(error: unknown): { message: string; code?: string } {
-  if (isAppError(error)) return { message: error.message, code: error.code };
-  const message = error instanceof Error ? error.message : String(error);
-  return { message: `The export failed: ${message}`.slice(0, 1000), code: "INTERNAL" };
-}
-
-export function cancelledError(): AppError {
-  return new AppError("CONFLICT", "The export was cancelled");
 }

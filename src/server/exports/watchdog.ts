@@ -20,10 +20,10 @@
  * somewhere notices the job's end within a second and aborts its own multipart upload.
  */
 import { listOpenAuditRows, type OpenAuditRow, recordExportOutcome } from "~/server/audit/export-audit";
-import { runLimits } from "~/server/exports/export-run-limits";
 import { closeAuditRow, settleUnfinishedExport } from "~/server/exports/settle-export";
-import { stalledExportError } from "~/server/jobs/export-job";
-import type { JobState } from "~/server/jobs/job-store";
+import { stalledExportError } from "~/server/exports/job/export-job";
+import type { JobState } from "~/server/exports/job/job-store";
+import { runLimits } from "~/server/exports/kinds";
 import { log } from "~/server/log";
 import { getJobStore } from "~/server/services";
 

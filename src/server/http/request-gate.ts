@@ -10,7 +10,7 @@
  */
 import { AppError } from "~/server/errors";
 import { findApiRoute } from "~/server/http/api-routes";
-import { errorResponse, methodNotAllowedResponse } from "~/server/rest/error-response";
+import { errorResponse, methodNotAllowedResponse } from "~/server/http/error-response";
 
 /** The methods Next's route handlers take; any other one cannot even become a fetch Request. */
 const routableMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);

@@ -1,9 +1,18 @@
 /**
- * The events that drive exports, typed once here and shared by the senders (src/server/exports)
- * and the functions (src/server/jobs/functions). Names follow `scope/noun.verb`.
+ * The events that drive exports, typed once here and shared by the queue (export-queue.ts)
+ * and the functions (functions/). Names follow `scope/noun.verb`. The request events' data is
+ * read from the kinds' definitions: the metric's field is its kind's input, and the visit
+ * event's `kind` lists the kinds of the visit run.
  */
 import { eventType } from "inngest";
 import { z } from "zod";
+
+import { AppError } from "~/server/errors";
+import type { RunRequest } from "~/server/exports/export-queue";
+import type { ExportKind } from "~/server/exports/job/export-job";
+import { kindsOfRun } from "~/server/exports/kinds";
+import { metricKind, metricRun } from "~/server/exports/kinds/metric";
+import { visitRun } from "~/server/exports/kinds/visit-kind";
 
 const requester = {
   exportId: z.string(),
@@ -12,13 +21,15 @@ const requester = {
 };
 
 export const metricExportRequested = eventType("export/metric.requested", {
-  schema: z.object({ ...requester, metricId: z.string() }),
+  schema: z.object({ ...requester, ...metricKind.input.shape }),
 });
+
+const visitKinds = kindsOfRun(visitRun).map((kind) => kind.id) as [ExportKind, ...ExportKind[]];
 
 export const visitExportRequested = eventType("export/visits.requested", {
   schema: z.object({
     ...requester,
-    kind: z.enum(["document", "dataroom", "dataroom-group"]),
+    kind: z.enum(visitKinds),
     resourceId: z.string(),
     groupId: z.string().optional(),
   }),
@@ -33,3 +44,16 @@ export const exportCancelRequested = eventType("export/cancel.requested", {
 export const exportFileCreated = eventType("export/file.created", {
   schema: z.object({ exportId: z.string(), key: z.string(), ttlSeconds: z.number().int().positive() }),
 });
+
+/**
+ * The event that starts a new export's run: each run has its own, whose data names the target
+ * its own way. The export id is the event's id too, so that a repeated send starts one run.
+ */
+export function exportRequested({ request, kind, target }: RunRequest) {
+  const options = { id: `export-${request.exportId}` };
+  if (kind.run === metricRun) return metricExportRequested.create({ ...request, metricId: target.resourceId }, options);
+  if (kind.run === visitRun) {
+    return visitExportRequested.create({ ...request, kind: kind.id, resourceId: target.resourceId, groupId: target.groupId }, options);
+  }
+  throw new AppError("INTERNAL", `No event starts a run of ${kind.id} exports`);
+}

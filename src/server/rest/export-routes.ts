@@ -1,14 +1,18 @@
 /**
  * The export-jobs REST API (DESIGN.md): thin handlers over src/server/exports, each behind
- * `teamRoute` for auth, membership and the one error shape.
+ * `teamRoute` for auth, membership and the one error shape. The queue they start and cancel
+ * runs on is the engine's (src/server/jobs).
  */
 import { z } from "zod";
 
+import { AppError } from "~/server/errors";
+import type { ExportKindDefinition } from "~/server/exports/kinds";
 import { createDownloadLink, deleteExport, getExport, listExports } from "~/server/exports/manage-export";
-import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
+import { startExportOf } from "~/server/exports/start-export";
+import { idSchema } from "~/server/ids";
+import { exportQueue } from "~/server/jobs/export-queue";
 import { teamRoute } from "~/server/rest/handler";
 import { readJsonBody } from "~/server/rest/request-body";
-import { idSchema } from "~/server/ids";
 
 // Digits only: coercion would read "" as 0 and "1e2" as 100, and accept both silently.
 const wholeNumber = z.string().regex(/^\d{1,9}$/, "must be a whole number").transform(Number);
@@ -17,16 +21,20 @@ export const listQuery = z.strictObject({
   offset: wholeNumber.default(0),
 });
 export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
-export const visitExportBody = z.strictObject({ requestId: idSchema.optional() });
+export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
 
-/** POST …/export-visits: `{ exportId }`. A JSON body, when sent, may carry a `requestId`. */
-export function visitExportRoute<P extends { teamId: string }>(target: (params: P) => VisitTarget) {
-  return teamRoute<P>(async ({ req, params, caller }) => {
-    const body = await readJsonBody(req, visitExportBody);
-    const job = await startVisitExport(
-      { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId },
-      target(params),
-    );
+/**
+ * POST to a kind's REST endpoint (its `rest`, e.g. …/documents/:id/export-visits): `202 {
+ * exportId }`. The path's parameters fill the kind's input; a JSON body, when sent, may carry
+ * a `requestId`.
+ */
+export function startExportRoute(kind: ExportKindDefinition) {
+  const endpoint = kind.rest;
+  if (!endpoint) throw new AppError("INTERNAL", `Exports of ${kind.id} have no REST endpoint`);
+  return teamRoute<Record<string, string> & { teamId: string }>(async ({ req, params, caller }) => {
+    const body = await readJsonBody(req, startExportBody);
+    const input = kind.input.parse(Object.fromEntries(Object.entries(endpoint.params).map(([param, { field }]) => [field, params[param]])));
+    const job = await startExportOf(exportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, kind.target(input));
     return Response.json({ exportId: job.id }, { status: 202 });
   });
 }
@@ -51,6 +59,6 @@ export const getExportJob = teamRoute<JobParams, z.infer<typeof jobQuery>>(
 );
 
 export const deleteExportJob = teamRoute<JobParams>(async ({ params, caller, role }) => {
-  await deleteExport({ userId: caller.userId, teamId: params.teamId, role }, params.exportId);
+  await deleteExport(exportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);
   return new Response(null, { status: 204 });
 });

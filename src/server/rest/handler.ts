@@ -7,7 +7,7 @@
 import type { Role } from "~/generated/prisma/client";
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { AppError, isAppError } from "~/server/errors";
-import { errorResponse } from "~/server/rest/error-response";
+import { errorResponse } from "~/server/http/error-response";
 import { idSchema } from "~/server/ids";
 import { getRateLimits } from "~/server/services";
 import { requireTeamAccess } from "~/server/teams/membership";

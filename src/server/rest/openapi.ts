@@ -10,8 +10,9 @@ import { durationInWords } from "~/server/durations";
 import { errorCodes } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import { idSchema } from "~/server/ids";
-import { exportJobSchema } from "~/server/jobs/export-job";
-import { jobQuery, listQuery, visitExportBody } from "~/server/rest/export-routes";
+import { exportJobSchema } from "~/server/exports/job/export-job";
+import { allKindDefinitions } from "~/server/exports/kinds";
+import { jobQuery, listQuery, startExportBody } from "~/server/rest/export-routes";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
 type Schema = Record<string, unknown>;
@@ -172,7 +173,7 @@ function visitExport(text: LimitTexts, operationId: string, summary: string, ids
       requestBody: {
         required: false,
         description: `Optional. \`requestId\` makes a retried request reach the same export. At most ${MAX_BODY_BYTES} bytes.`,
-        content: json(jsonSchema(visitExportBody, "input")),
+        content: json(jsonSchema(startExportBody, "input")),
       },
       responses: {
         "202": { description: "The export was started.", content: json(ref("ExportCreated")) },
@@ -207,12 +208,12 @@ export function openApiDocument() {
         get: { ...download.get, operationId: "downloadMetricFileAlias", description: `The original API's path for the same endpoint. ${download.get.description}` },
         head: { ...download.head, operationId: "headMetricFileAlias" },
       },
-      "/api/teams/{teamId}/documents/{id}/export-visits": visitExport(text, "exportDocumentVisits", "Export a document's visits", [pathId("id", "The document's id.")]),
-      "/api/teams/{teamId}/datarooms/{id}/export-visits": visitExport(text, "exportDataroomVisits", "Export a dataroom's visits", [pathId("id", "The dataroom's id.")]),
-      "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits": visitExport(text, "exportGroupVisits", "Export the visits of a dataroom's group", [
-        pathId("id", "The dataroom's id."),
-        pathId("groupId", "The group's id."),
-      ]),
+      // Each kind's own endpoint, as its definition describes it (src/server/exports/kinds).
+      ...Object.fromEntries(
+        allKindDefinitions.flatMap(({ rest }) =>
+          rest ? [[rest.path, visitExport(text, rest.operationId, rest.summary, Object.entries(rest.params).map(([name, param]) => pathId(name, param.description)))]] : [],
+        ),
+      ),
       "/api/teams/{teamId}/export-jobs": {
         get: {
           operationId: "listExportJobs",

@@ -35,6 +35,11 @@ export function safeFileName(name: string, fallback = "export"): string {
   return RESERVED_NAMES.test(stem) ? `_${cleaned}` : cleaned;
 }
 
+/** `exports/<team>/`: where every key of one team's exports starts. */
+export function teamExportsPrefix(teamId: string): string {
+  return `${EXPORTS_PREFIX}${safeFileName(teamId, "team")}/`;
+}
+
 /**
  * `exports/<team>/<lifetime>s/<32 hex>/<file name>`: the 16 random bytes make the key
  * unguessable, the common prefix lets the lifecycle rule find every export, and the lifetime
@@ -47,7 +52,7 @@ export function newExportKey(teamId: string, fileName: string, lifetimeSeconds?:
     throw new AppError("INTERNAL", `A file's lifetime is a whole number of seconds ≥ 1, not ${lifetimeSeconds}`);
   }
   const lifetime = lifetimeSeconds === undefined ? "" : `${lifetimeSeconds}s/`;
-  return `${EXPORTS_PREFIX}${safeFileName(teamId, "team")}/${lifetime}${randomBytes(16).toString("hex")}/${safeFileName(fileName)}`;
+  return `${teamExportsPrefix(teamId)}${lifetime}${randomBytes(16).toString("hex")}/${safeFileName(fileName)}`;
 }
 
 const KEY_LIFETIME = new RegExp(`^${EXPORTS_PREFIX}[^/]+/(\\d{1,10})s/[0-9a-f]{32}/`);

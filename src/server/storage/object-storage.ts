@@ -1,16 +1,14 @@
 /**
  * Object storage for export files. Files stream in through a multipart upload with bounded
- * memory and leave through short-lived presigned links (or streamed through the app). The
- * bucket stays private: nothing here sets an ACL or a bucket policy.
+ * memory and leave through short-lived presigned links. The bucket stays private: nothing
+ * here sets an ACL or a bucket policy.
  */
 import { Readable } from "node:stream";
 
 import {
   AbortMultipartUploadCommand,
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
@@ -23,7 +21,7 @@ import { AppError } from "~/server/errors";
 import { contentDisposition, EXPORTS_PREFIX } from "./file-names";
 import { uploadInParts } from "./multipart-upload";
 import type { OpenUpload, OpenUploadIndex } from "./open-upload-index";
-import { bucketOf, createS3Client, type StorageConfig } from "./storage-config";
+import { createS3Client, type StorageConfig } from "./storage-config";
 
 /** 5 MB parts (S3's smallest), 2 in flight while a third fills: 15 MB of buffers per upload, whatever the file size. */
 export const PART_SIZE = 5 * 1024 * 1024;
@@ -67,10 +65,13 @@ export class ObjectStorage {
   readonly bucket: string;
   private readonly openUploads?: OpenUploadIndex;
 
-  /** With `openUploads`, every multipart upload is recorded there until it completes or is aborted. */
-  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex } = {}) {
-    this.bucket = bucketOf(config);
-    this.client = createS3Client(config);
+  /**
+   * With `openUploads`, every multipart upload is recorded there until it completes or is
+   * aborted. `maxAttempts` is the client's tries per request (storage-config.ts).
+   */
+  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex; maxAttempts?: number } = {}) {
+    this.bucket = config.bucket;
+    this.client = createS3Client(config, options.maxAttempts);
     this.openUploads = options.openUploads;
   }
 
@@ -139,18 +140,6 @@ export class ObjectStorage {
     }
   }
 
-  /** The object as a web stream, to pass through a route handler's Response. NOT_FOUND if absent. */
-  async getObjectStream(key: string, options: { signal?: AbortSignal } = {}): Promise<{ body: ReadableStream<Uint8Array>; size?: number; contentType?: string }> {
-    try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: options.signal });
-      if (!object.Body) throw new AppError("NOT_FOUND", "The file is gone");
-      return { body: object.Body.transformToWebStream() as ReadableStream<Uint8Array>, size: object.ContentLength, contentType: object.ContentType };
-    } catch (error) {
-      if (isNotFound(error)) throw new AppError("NOT_FOUND", "The file is gone");
-      throw error;
-    }
-  }
-
   /** Idempotent: deleting a missing object succeeds. */
   async deleteObject(key: string): Promise<void> {
     try {
@@ -195,22 +184,6 @@ export class ObjectStorage {
       await this.openUploads.remove(upload);
     }
     return aborted;
-  }
-
-  /** For development: creates the bucket if it is missing, private (no ACL, no policy). */
-  async ensureBucket(): Promise<void> {
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-      return;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    try {
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
-    } catch (error) {
-      // Another process made it in between.
-      if ((error as S3ErrorShape).name !== "BucketAlreadyOwnedByYou") throw error;
-    }
   }
 
   /**

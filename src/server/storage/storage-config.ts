@@ -4,17 +4,17 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 
-import { isStorageUnreachable, storageUnavailable } from "./storage-errors";
+import type { Env } from "~/env";
 
-export const DEFAULT_R2_BUCKET = "metric-exports";
+import { isStorageUnreachable, storageUnavailable } from "./storage-errors";
 
 export type R2StorageConfig = {
   kind: "r2";
   accountId: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** Defaults to `metric-exports`, as in the original. */
-  bucket?: string;
+  /** R2_BUCKET, whose default (`metric-exports`, as in the original) env.ts gives. */
+  bucket: string;
 };
 
 export type S3StorageConfig = {
@@ -33,11 +33,28 @@ export type StorageConfig = R2StorageConfig | S3StorageConfig;
 
 export const r2Endpoint = (accountId: string) => `https://${accountId}.r2.cloudflarestorage.com`;
 
-export function bucketOf(config: StorageConfig): string {
-  return config.kind === "r2" ? (config.bucket ?? DEFAULT_R2_BUCKET) : config.bucket;
+/** R2 when its three R2_* settings are there, otherwise the S3_* store (S3_BUCKET, or R2_BUCKET's name). */
+export function storageConfigFromEnv(env: Env): StorageConfig {
+  if (env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY) {
+    return { kind: "r2", accountId: env.R2_ACCOUNT_ID, accessKeyId: env.R2_ACCESS_KEY_ID, secretAccessKey: env.R2_SECRET_ACCESS_KEY, bucket: env.R2_BUCKET };
+  }
+  return {
+    kind: "s3",
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    accessKeyId: env.S3_ACCESS_KEY_ID ?? "",
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? "",
+    bucket: env.S3_BUCKET ?? env.R2_BUCKET,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  };
 }
 
-export function createS3Client(config: StorageConfig): S3Client {
+/**
+ * `maxAttempts`: tries per request, the SDK's standard retries with their jittered back-off
+ * (3 unless told). One for a caller that retries the call itself, so that each call is
+ * retried by exactly one layer.
+ */
+export function createS3Client(config: StorageConfig, maxAttempts = 3): S3Client {
   const credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
   // Since 3.729 the SDK adds CRC32 checksums to every upload by default; R2 and most other
   // S3-compatible stores reject or mishandle them, so checksums go only where S3 requires one.
@@ -47,11 +64,12 @@ export function createS3Client(config: StorageConfig): S3Client {
   // connects within 5 s and answers within 60 s (a 5 MB part at 85 KB/s); a body being
   // downloaded is not limited, since the timer stops at the answer's headers.
   const requestHandler = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
+  const common = { credentials, requestHandler, maxAttempts, ...checksums };
   const client =
     config.kind === "r2"
-      ? new S3Client({ region: "auto", endpoint: r2Endpoint(config.accountId), credentials, requestHandler, ...checksums })
-      : new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle ?? false, credentials, requestHandler, ...checksums });
-  // Outermost, so that it sees a failure only once the SDK's own retries are spent.
+      ? new S3Client({ region: "auto", endpoint: r2Endpoint(config.accountId), ...common })
+      : new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle ?? false, ...common });
+  // Outermost, so that it sees every failure as the caller will.
   client.middlewareStack.add(
     (next, context) => async (args) => {
       try {

@@ -3,9 +3,9 @@
  * (502), whatever broke underneath. The precise reason (refused, reset, timed out, DNS, the
  * store's own 5xx) goes to the server log only, since it names internal hosts and ports.
  *
- * The mapping sits in the S3 client's middleware, outside the SDK's own retries, so that
- * every command (the multipart upload's parts as much as a HEAD) fails the same way once
- * those retries are spent.
+ * The mapping sits in the S3 client's middleware, outside the SDK's own retries (when the
+ * client has any: storage-config.ts), so that every command (the multipart upload's parts as
+ * much as a HEAD) fails the same way once they are spent.
  */
 import { AppError } from "~/server/errors";
 import { log } from "~/server/log";

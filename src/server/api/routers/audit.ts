@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ExportOutcome } from "~/generated/prisma/enums";
 import { createTRPCRouter, teamAdminProcedure } from "~/server/api/trpc";
 import { listAuditEvents } from "~/server/audit/list-audit-events";
-import { exportChannels, exportKinds } from "~/server/jobs/export-job";
+import { exportChannels, exportKinds } from "~/server/exports/job/export-job";
 import { idSchema } from "~/server/ids";
 
 

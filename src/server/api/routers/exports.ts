@@ -2,6 +2,7 @@ import { tracked } from "@trpc/server";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 
+import { startAnyExportProcedure } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamMember, teamProcedure, toTRPCError } from "~/server/api/trpc";
 import { isAppError } from "~/server/errors";
 import {
@@ -12,30 +13,33 @@ import {
   listExports,
   retryExport,
 } from "~/server/exports/manage-export";
-import { isTerminal } from "~/server/jobs/export-job";
+import { isTerminal } from "~/server/exports/job/export-job";
 import { idSchema } from "~/server/ids";
+import { exportQueue } from "~/server/jobs/export-queue";
 
 const exportId = z.object({ exportId: idSchema });
 const PROGRESS_POLL_MS = 500;
 
 export const exportsRouter = createTRPCRouter({
+  start: startAnyExportProcedure,
+
   list: teamProcedure
     .input(z.object({ limit: z.number().int().min(1).max(100).default(20), offset: z.number().int().min(0).default(0) }))
     .query(({ ctx, input }) => listExports(ctx.team.id, { limit: input.limit, offset: input.offset })),
 
   get: teamProcedure.input(exportId).query(({ ctx, input }) => getExport(ctx.team.id, input.exportId)),
 
-  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(teamMember(ctx), input.exportId)),
+  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(exportQueue, teamMember(ctx), input.exportId)),
 
   delete: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {
-    await deleteExport(teamMember(ctx), input.exportId);
+    await deleteExport(exportQueue, teamMember(ctx), input.exportId);
     return { ok: true as const };
   }),
 
   retry: teamProcedure
     .input(exportId.extend({ requestId: idSchema.optional() }))
     .mutation(({ ctx, input }) =>
-      retryExport({ ...teamMember(ctx), channel: ctx.channel, requestId: input.requestId }, input.exportId),
+      retryExport(exportQueue, { ...teamMember(ctx), channel: ctx.channel, requestId: input.requestId }, input.exportId),
     ),
 
   /** A fresh link on every call, never cached: it lives 60 seconds, or less if the file goes sooner. */

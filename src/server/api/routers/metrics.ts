@@ -1,7 +1,8 @@
 import { z } from "zod";
 
+import { requestIdInput, startsExportOf } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
-import { startMetricExport } from "~/server/exports/start-export";
+import { metricKind } from "~/server/exports/kinds/metric";
 import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from "~/server/metrics/metrics";
 import { requireRole } from "~/server/teams/membership";
 import { idSchema } from "~/server/ids";
@@ -28,16 +29,7 @@ export const metricsRouter = createTRPCRouter({
     return updateMetric(ctx.team.id, metricId, changes);
   }),
 
-  /** Starts an export and returns at once; progress arrives through exports.onProgress. */
-  export: teamProcedure
-    .input(z.object({ metricId: idSchema, requestId: idSchema.optional() }))
-    .mutation(async ({ ctx, input }) => {
-      const job = await startMetricExport(
-        { userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId: input.requestId },
-        input.metricId,
-      );
-      return { exportId: job.id, job };
-    }),
+  export: teamProcedure.input(metricKind.input).input(requestIdInput).mutation(startsExportOf(metricKind)),
 
   delete: teamProcedure.input(z.object({ metricId: idSchema })).mutation(async ({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");

@@ -1,36 +1,13 @@
-import { z } from "zod";
-
+import { requestIdInput, startsExportOf } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
-import { startVisitExport, type VisitTarget } from "~/server/exports/start-export";
+import { dataroomKind } from "~/server/exports/kinds/dataroom";
+import { dataroomGroupKind } from "~/server/exports/kinds/dataroom-group";
+import { documentKind } from "~/server/exports/kinds/document";
 import { listVisitResources } from "~/server/exports/visits/visit-resources";
-import type { ExportChannel } from "~/server/jobs/export-job";
-import { idSchema } from "~/server/ids";
-
-const requestId = idSchema.optional();
 
 export const visitsRouter = createTRPCRouter({
   resources: teamProcedure.query(({ ctx }) => listVisitResources(ctx.team.id)),
-
-  exportDocument: teamProcedure
-    .input(z.object({ documentId: idSchema, requestId }))
-    .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "document", documentId: input.documentId })),
-
-  exportDataroom: teamProcedure
-    .input(z.object({ dataroomId: idSchema, requestId }))
-    .mutation(({ ctx, input }) => start(ctx, input.requestId, { kind: "dataroom", dataroomId: input.dataroomId })),
-
-  exportGroup: teamProcedure
-    .input(z.object({ dataroomId: idSchema, groupId: idSchema, requestId }))
-    .mutation(({ ctx, input }) =>
-      start(ctx, input.requestId, { kind: "dataroom-group", dataroomId: input.dataroomId, groupId: input.groupId }),
-    ),
+  exportDocument: teamProcedure.input(documentKind.input).input(requestIdInput).mutation(startsExportOf(documentKind)),
+  exportDataroom: teamProcedure.input(dataroomKind.input).input(requestIdInput).mutation(startsExportOf(dataroomKind)),
+  exportGroup: teamProcedure.input(dataroomGroupKind.input).input(requestIdInput).mutation(startsExportOf(dataroomGroupKind)),
 });
-
-async function start(
-  ctx: { caller: { userId: string }; team: { id: string }; channel: ExportChannel },
-  requestId: string | undefined,
-  target: VisitTarget,
-) {
-  const job = await startVisitExport({ userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId }, target);
-  return { exportId: job.id, job };
-}

@@ -1,12 +1,10 @@
 /**
- * A visit export's CSV: one row per view, with the viewer, the time, the document and its
+ * A visit export's rows: one per view, with the viewer, the time, the document and its
  * version, the time spent, the pages seen out of the document's pages, the link, and each
  * custom field as an extra column. Durations come from the batches fetched beforehand.
  */
 import type { Prisma } from "~/generated/prisma/client";
-import { type CsvColumn, CsvWriter } from "~/server/csv";
-import { exportLimits } from "~/server/exports/export-limits";
-import type { ProduceContext, ProducedFile } from "~/server/jobs/export-function";
+import type { CsvColumn } from "~/server/csv";
 
 import { cursorAfter, type ExportedView, type ViewCursor, viewPage } from "./visit-query";
 
@@ -53,7 +51,8 @@ export function visitRow(view: ExportedView, durations: ViewDurations, customFie
   ];
 }
 
-async function* visitRows(
+/** Every view in scope up to the cut-off, a page at a time, as rows. */
+export async function* visitRows(
   filter: Prisma.ViewWhereInput,
   cutoff: Date,
   durations: ViewDurations,
@@ -68,20 +67,4 @@ async function* visitRows(
     if (page.length < PAGE) return;
     after = cursorAfter(page);
   }
-}
-
-export function produceVisitCsv(
-  filter: Prisma.ViewWhereInput,
-  plan: { cutoff: string; total: number; customFields: string[] },
-  durations: ViewDurations,
-  ctx: ProduceContext,
-): ProducedFile {
-  const limits = exportLimits();
-  const writer = new CsvWriter(visitColumns(plan.customFields), {
-    maxRows: limits.maxRows,
-    maxBytes: limits.maxBytes,
-    onProgress: ({ rows, bytes }) => ctx.progress({ phase: "writing", rows, bytes, totalRows: plan.total }),
-  });
-  const body = writer.stream(visitRows(filter, new Date(plan.cutoff), durations, plan.customFields, ctx.signal));
-  return { body, summary: () => writer.result };
 }

@@ -6,25 +6,8 @@
 import type { Prisma } from "~/generated/prisma/client";
 import { db } from "~/server/db";
 
-export type VisitScope = { kind: "document" | "dataroom" | "dataroom-group"; resourceId: string; groupId?: string };
-
 /** Where a page starts: just after this view, in (viewedAt, id) order. */
 export type ViewCursor = { viewedAt: string; id: string } | null;
-
-export async function scopeFilter(scope: VisitScope): Promise<Prisma.ViewWhereInput> {
-  if (scope.kind === "document") return { documentId: scope.resourceId };
-  if (scope.kind === "dataroom") return { dataroomId: scope.resourceId };
-  // A group's views are those of its members and of its links, within its dataroom.
-  const members = await db.dataroomGroupMember.findMany({ where: { groupId: scope.groupId }, select: { email: true } });
-  return {
-    dataroomId: scope.resourceId,
-    OR: [
-      { groupId: scope.groupId },
-      { link: { groupId: scope.groupId } },
-      ...(members.length ? [{ viewerEmail: { in: members.map((m) => m.email), mode: "insensitive" as const } }] : []),
-    ],
-  };
-}
 
 export const viewSelect = {
   id: true,

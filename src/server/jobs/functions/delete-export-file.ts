@@ -1,7 +1,6 @@
+import { deleteExpiredFile } from "~/server/exports/manage-export";
 import { exportFileCreated } from "~/server/jobs/events";
 import { inngest } from "~/server/jobs/inngest-client";
-import { log } from "~/server/log";
-import { getJobStore, getStorage } from "~/server/services";
 
 /**
  * Deletes an export's file once its lifetime has passed: 60 seconds for a metric export,
@@ -17,11 +16,7 @@ export const deleteExportFile = inngest.createFunction(
   async ({ event, step }) => {
     const { exportId, key, ttlSeconds } = event.data;
     await step.sleep(`wait ${ttlSeconds}s`, `${ttlSeconds}s`);
-    await step.run("delete file", async () => {
-      await getStorage().deleteObject(key);
-      await getJobStore().markFileDeleted(exportId);
-      log("info", "export.file_deleted", { exportId });
-    });
+    await step.run("delete file", () => deleteExpiredFile(exportId, key));
     return { exportId, deleted: key };
   },
 );

@@ -16,9 +16,13 @@ const MAX_UPLOAD_AGE_SECONDS = 30 * 60;
  */
 const GRACE_AFTER_LINK_SECONDS = 5 * 60;
 
-/** Every five minutes, deletes expired export files and aborts abandoned uploads (storage/sweep-export-storage.ts). */
+/**
+ * Every five minutes, deletes expired export files and aborts abandoned uploads
+ * (storage/sweep-export-storage.ts). Its storage calls are retried by the SDK; a sweep that
+ * fails all the same is the next one's to do, so the run is not retried.
+ */
 export const exportStorageSweep = inngest.createFunction(
-  { id: "sweep-export-storage", name: "Sweep export storage", triggers: [{ cron: "*/5 * * * *" }], concurrency: { limit: 1 } },
+  { id: "sweep-export-storage", name: "Sweep export storage", triggers: [{ cron: "*/5 * * * *" }], retries: 0, concurrency: { limit: 1 } },
   async ({ step }) =>
     step.run("sweep storage", () => {
       const limits = exportLimits();

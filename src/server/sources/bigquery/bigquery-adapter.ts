@@ -56,6 +56,9 @@ function createClient(credentials: BigQueryCredentials): BigQuery {
     credentials: { client_email, private_key, ...(universe_domain ? { universe_domain } : {}) },
     ...(credentials.apiEndpoint ? { apiEndpoint: credentials.apiEndpoint } : {}),
     ...(credentials.location ? { location: credentials.location } : {}),
+    // The export's step retries a failed query (its run's `retries`): the client must not
+    // retry each request as well, or one call would be tried up to 4 times per attempt.
+    retryOptions: { autoRetry: false },
   });
   client.authClient.useJWTAccessWithScope = true;
   return client;

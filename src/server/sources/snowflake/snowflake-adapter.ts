@@ -38,7 +38,8 @@ import {
 
 /** Snowflake's "statement reached its statement or warehouse timeout". */
 const STATEMENT_TIMEOUT_CODE = "000630";
-const LOGIN_RETRIES = 2;
+/** The export's step retries a failed connection (its run's `retries`); the SDK must not as well. */
+const LOGIN_RETRIES = 0;
 
 /**
  * The SDK logs at INFO to ./snowflake.log by default, and warns about precision loss for

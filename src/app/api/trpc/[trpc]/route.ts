@@ -5,7 +5,7 @@ import { appRouter } from "~/server/api/root";
 import { createTRPCContext } from "~/server/api/trpc";
 import { isAppError } from "~/server/errors";
 import { limitBody } from "~/server/http/body-limit";
-import { rateLimitHeaders } from "~/server/rest/error-response";
+import { rateLimitHeaders } from "~/server/http/error-response";
 
 /**
  * 1 MB. The largest input of any procedure is a metric's SQL or a data source's credentials,

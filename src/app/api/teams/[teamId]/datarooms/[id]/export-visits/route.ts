@@ -1,3 +1,4 @@
-import { visitExportRoute } from "~/server/rest/export-routes";
+import { dataroomKind } from "~/server/exports/kinds/dataroom";
+import { startExportRoute } from "~/server/rest/export-routes";
 
-export const POST = visitExportRoute<{ teamId: string; id: string }>((p) => ({ kind: "dataroom", dataroomId: p.id }));
+export const POST = startExportRoute(dataroomKind);

@@ -1,3 +1,4 @@
-import { visitExportRoute } from "~/server/rest/export-routes";
+import { documentKind } from "~/server/exports/kinds/document";
+import { startExportRoute } from "~/server/rest/export-routes";
 
-export const POST = visitExportRoute<{ teamId: string; id: string }>((p) => ({ kind: "document", documentId: p.id }));
+export const POST = startExportRoute(documentKind);

@@ -1,7 +1,4 @@
-import { visitExportRoute } from "~/server/rest/export-routes";
+import { dataroomGroupKind } from "~/server/exports/kinds/dataroom-group";
+import { startExportRoute } from "~/server/rest/export-routes";
 
-export const POST = visitExportRoute<{ teamId: string; id: string; groupId: string }>((p) => ({
-  kind: "dataroom-group",
-  dataroomId: p.id,
-  groupId: p.groupId,
-}));
+export const POST = startExportRoute(dataroomGroupKind);

@@ -2,15 +2,15 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { TEST_REDIS_URL } from "../../../tests/support/test-env";
+import { TEST_REDIS_URL } from "../../../../tests/support/test-env";
 import { AppError } from "~/server/errors";
 import { closeRedis, createRedis } from "~/server/redis";
 
 import { type ExportFile, stalledExportError } from "./export-job";
-import { createJobStore, createProgressReporter, jobKey, JobStore, START_WITHIN_MS, teamJobsKey, userJobsKey } from "./job-store";
+import { createProgressReporter, jobKey, JobStore, START_WITHIN_MS, teamJobsKey, userJobsKey } from "./job-store";
 
 const redis = createRedis({ redisUrl: TEST_REDIS_URL });
-const store = createJobStore({ redis, ttlSeconds: 3600 });
+const store = new JobStore(redis, 3600);
 const run = randomUUID();
 const teamId = `team-${run}`;
 const userId = `user-${run}`;

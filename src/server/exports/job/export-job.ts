@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 
+/** What a job can be an export of: each kind is defined in src/server/exports/kinds/, whose registry lists exactly these. */
 export const exportKinds = ["metric", "document", "dataroom", "dataroom-group"] as const;
 export type ExportKind = (typeof exportKinds)[number];
 

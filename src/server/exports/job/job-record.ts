@@ -9,8 +9,6 @@ import { type ExportFile, type ExportJob, exportJobSchema, type ExportProgress }
 
 export type JobFields = Record<string, string | number>;
 
-export const PROGRESS_FIELDS = ["progress_phase", "progress_rows", "progress_totalRows", "progress_bytes"] as const;
-
 export function progressFields(p: ExportProgress): { set: JobFields; unset: string[] } {
   const set: JobFields = { progress_phase: p.phase, progress_rows: p.rows, progress_bytes: p.bytes };
   if (p.totalRows === undefined) return { set, unset: ["progress_totalRows"] };

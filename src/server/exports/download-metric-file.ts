@@ -8,16 +8,18 @@ import type { Caller } from "~/server/auth/caller";
 import { db } from "~/server/db";
 import { AppError, type ErrorCode, errorCodes } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
+import type { ExportQueue } from "~/server/exports/export-queue";
+import { metricKind } from "~/server/exports/kinds/metric";
 import { createDownloadLink, waitForExport } from "~/server/exports/manage-export";
-import { startMetricExport } from "~/server/exports/start-export";
+import { startExport } from "~/server/exports/start-export";
 import { requireTeamAccess } from "~/server/teams/membership";
 
-export async function downloadMetricFile(caller: Caller, metricId: string, signal?: AbortSignal) {
+export async function downloadMetricFile(queue: ExportQueue, caller: Caller, metricId: string, signal?: AbortSignal) {
   const metric = await db.metric.findUnique({ where: { id: metricId }, select: { teamId: true } });
   if (!metric) throw new AppError("NOT_FOUND", "No such metric");
   await requireTeamAccess(caller, metric.teamId);
 
-  const started = await startMetricExport({ userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricId);
+  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId });
   const { restWaitMs } = exportLimits();
   const job = await waitForExport(metric.teamId, started.id, { timeoutMs: restWaitMs, signal });
 

@@ -49,8 +49,6 @@ import {
 
 export { createProgressReporter, type ProgressReporter } from "./job-progress-reporter";
 
-export const DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600;
-
 /**
  * How long a PENDING job may wait for its run to start: long enough for a queue behind the
  * team's concurrency limit, short enough that a lost event does not leave it waiting for days.
@@ -90,7 +88,6 @@ export type LeaseStatus =
   /** The job is no longer PROCESSING (`status`), or its record is gone (null). */
   | { state: "ended"; status: ExportStatus | null };
 
-
 export type JobScope = { teamId: string } | { userId: string };
 export type JobPage = { items: ExportJob[]; total: number; nextOffset: number | null };
 
@@ -102,9 +99,10 @@ const MAX_PAGE = 200;
 export class JobStore {
   private readonly scripts;
 
+  /** `ttlSeconds`: how long a record lives after its creation (EXPORT_JOB_TTL_SECONDS). */
   constructor(
     private readonly redis: Redis,
-    readonly ttlSeconds: number = DEFAULT_JOB_TTL_SECONDS,
+    readonly ttlSeconds: number,
   ) {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new AppError("INTERNAL", `The job TTL must be a positive whole number of seconds, not ${ttlSeconds}`);
     // EVALSHA first, EVAL on NOSCRIPT: the scripts' text crosses the wire once per server.
@@ -326,8 +324,4 @@ function leaseStatus(reply: string | null | undefined): LeaseStatus {
   const status = text.slice("REFUSED:".length) as ExportStatus;
   if (!exportStatuses.includes(status)) throw new AppError("INTERNAL", `Unexpected lease reply from Redis: ${text.slice(0, 40)}`);
   return { state: "ended", status };
-}
-
-export function createJobStore(options: { redis: Redis; ttlSeconds?: number }): JobStore {
-  return new JobStore(options.redis, options.ttlSeconds ?? DEFAULT_JOB_TTL_SECONDS);
 }

@@ -13,7 +13,6 @@
 import { randomUUID } from "node:crypto";
 
 import { AppError } from "~/server/errors";
-import { cancelledError } from "~/server/exports/settle-export";
 import { log } from "~/server/log";
 
 import type { ExportStatus } from "./export-job";
@@ -37,13 +36,17 @@ export type LeaseOptions = {
   maxStandDownMs?: number;
 };
 
-export function supersededError(): AppError {
-  return new AppError("CONFLICT", "A newer attempt took over this export");
+/** Why an attempt stops when a newer one took over: the export is the newer one's now, to finish or to settle. */
+export class AttemptSupersededError extends AppError {
+  constructor() {
+    super("CONFLICT", "A newer attempt took over this export");
+    this.name = "AttemptSupersededError";
+  }
 }
 
 /** Why a producer must stop when its job is no longer PROCESSING. */
 export function endedError(status: ExportStatus | null): AppError {
-  if (status === "CANCELLED") return cancelledError();
+  if (status === "CANCELLED") return new AppError("CONFLICT", "The export was cancelled");
   return new AppError("CONFLICT", status ? `The export is already ${status.toLowerCase()}` : "The export no longer exists");
 }
 
@@ -62,7 +65,7 @@ export async function takeProducerLease(store: JobStore, exportId: string, contr
   const act = (status: LeaseStatus) => {
     if (status.state === "lost") {
       superseded = true;
-      controller.abort(supersededError());
+      controller.abort(new AttemptSupersededError());
     } else if (status.state === "ended") {
       controller.abort(endedError(status.status));
     }

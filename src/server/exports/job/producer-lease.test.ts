@@ -7,14 +7,14 @@ import { randomUUID } from "node:crypto";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { TEST_REDIS_URL } from "../../../tests/support/test-env";
+import { TEST_REDIS_URL } from "../../../../tests/support/test-env";
 import { closeRedis, createRedis } from "~/server/redis";
 
-import { createJobStore, jobKey, teamJobsKey, userJobsKey } from "./job-store";
+import { jobKey, JobStore, teamJobsKey, userJobsKey } from "./job-store";
 import { takeProducerLease } from "./producer-lease";
 
 const redis = createRedis({ redisUrl: TEST_REDIS_URL });
-const store = createJobStore({ redis, ttlSeconds: 600 });
+const store = new JobStore(redis, 600);
 const teamId = `team-${randomUUID()}`;
 const userId = `user-${randomUUID()}`;
 const jobIds: string[] = [];

@@ -4,7 +4,7 @@
  *   { "error": { "code": "not_found", "message": "…", …safe details } }
  *
  * It depends on nothing but the error type, so the layer in front of Next's router
- * (src/server/http/request-gate.ts) answers in the same shape as the route handlers.
+ * (request-gate.ts), the REST routes and the tRPC route all answer in the same shape.
  */
 import { AppError } from "~/server/errors";
 
