@@ -142,8 +142,8 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     expect(response.status).toBe(504);
     const body = (await response.json()) as { error: { exportId: string; statusUrl: string; message: string } };
     expect(body.error.statusUrl).toBe(`/api/teams/${team.id}/export-jobs/${body.error.exportId}`);
-    // EXPORT_REST_WAIT_MS is 3 s here: the message says the wait this deployment configures.
-    expect(body.error.message).toBe("The export is still running after 3 seconds. Fetch it later with its export id.");
+    // EXPORT_REST_WAIT_MS is 10 s here: the message says the wait this deployment configures.
+    expect(body.error.message).toBe("The export is still running after 10 seconds. Fetch it later with its export id.");
     await app.waitFor(async () => {
       const status = await call(routes.job.GET, body.error.statusUrl, { teamId: team.id, exportId: body.error.exportId }, bearer(token));
       return ((await status.json()) as { status: string }).status === "COMPLETED";
