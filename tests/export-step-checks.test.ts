@@ -8,6 +8,8 @@
  * /api/inngest (helper 1's part) keeps forged requests out; these checks are what is left
  * when one gets through.
  */
+import { Readable } from "node:stream";
+
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { InngestTestEngine } from "@inngest/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -124,6 +126,33 @@ describe("export steps check the job record themselves", () => {
     expect(job).toMatchObject({ status: "FAILED", errorCode: "FORBIDDEN" });
     expect(job?.file).toBeUndefined();
     expect(await objectText(victimKey)).toBe(victimCsv);
+  });
+
+  it("leaves another team's finished export and its file alone when a forged run fails, onFailure included", async () => {
+    const { victim, victimCsv, attacker, attackerMetric } = await victimAndAttacker();
+    const { getJobStore, getStorage } = await import("~/server/services");
+    const { newExportKey } = await import("~/server/storage");
+    // A finished export of the victim's that no run has claimed yet (the engine keeps each
+    // export id to one run), with its file in storage.
+    const exportId = crypto.randomUUID();
+    const key = newExportKey(victim.id, "victim.csv", 600);
+    await getJobStore().create({ id: exportId, type: "metric", resourceId: "victim-metric", teamId: victim.id, userId: victim.user.id });
+    await getJobStore().transition(exportId, "PROCESSING", { fileKey: key });
+    await getStorage().uploadStream({ key, body: Readable.from([victimCsv]) });
+    const file = { key, name: "victim.csv", size: victimCsv.length, rowCount: 3, truncated: false, expiresAt: new Date(Date.now() + 600_000).toISOString() };
+    await getJobStore().transition(exportId, "COMPLETED", { file });
+
+    // The engine runs the forged event for real: its load step refuses the record, the run
+    // fails, and the engine calls onFailure with the same event.
+    const { inngest } = await import("~/server/jobs/inngest-client");
+    await inngest.send({ name: "export/metric.requested", data: { exportId, teamId: attacker.id, userId: attacker.user.id, metricId: attackerMetric.id } });
+    const failedEvent = (data: Record<string, unknown>) => (data.event as { data?: { exportId?: string } } | undefined)?.data;
+    const onFailure = () => harness.executor.runs().find((r) => r.functionId.endsWith("export-metric-data-failure") && failedEvent(r.event.data)?.exportId === exportId);
+    await app.waitFor(async () => onFailure()?.status === "Completed", 30_000);
+
+    expect(await getJobStore().getForTeam(victim.id, exportId)).toMatchObject({ status: "COMPLETED", file: { key } });
+    expect((await getJobStore().get(exportId))?.file?.deletedAt).toBeUndefined();
+    expect(await objectText(key)).toBe(victimCsv);
   });
 
   it("leaves alone, and reads nothing for, an event that names another team's export", async () => {

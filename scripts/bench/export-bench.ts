@@ -30,7 +30,7 @@ async function main() {
   const { sealJson } = await import("~/server/vault");
   const { startExport } = await import("~/server/exports/start-export");
   const { metricKind } = await import("~/server/exports/kinds/metric");
-  const { exportQueue } = await import("~/server/jobs/export-queue");
+  const { inngestExportQueue } = await import("~/server/jobs/inngest-export-queue");
   const { waitForExport } = await import("~/server/exports/manage-export");
   const source = await db.dataSource.create({
     data: { teamId: runtime.team.id, name: "bench", type: "POSTGRES", encryptedCredentials: sealJson({ url: runtime.sourceDatabaseUrl }, runtime.env.VAULT_KEY!) },
@@ -45,7 +45,7 @@ async function main() {
     const worker = await runtime.startWorker();
 
     const started = process.hrtime.bigint();
-    const job = await startExport(exportQueue, { userId: runtime.user.id, teamId: runtime.team.id, channel: "CLIENT" }, metricKind, { metricId: metric.id });
+    const job = await startExport(inngestExportQueue, { userId: runtime.user.id, teamId: runtime.team.id, channel: "CLIENT" }, metricKind, { metricId: metric.id });
     const done = await waitForExport(runtime.team.id, job.id, { timeoutMs: 10 * 60_000, pollMs: 50 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (done.status !== "COMPLETED" || !done.file) throw new Error(`export ${done.status}: ${done.error}`);

@@ -21,7 +21,7 @@ async function main() {
   const { db } = await import("~/server/db");
   const { startExport } = await import("~/server/exports/start-export");
   const { dataroomKind } = await import("~/server/exports/kinds/dataroom");
-  const { exportQueue } = await import("~/server/jobs/export-queue");
+  const { inngestExportQueue } = await import("~/server/jobs/inngest-export-queue");
   const { waitForExport } = await import("~/server/exports/manage-export");
 
   for (const { mode, views } of modes) {
@@ -40,7 +40,7 @@ async function main() {
 
     const worker = await runtime.startWorker({ TINYBIRD_MODE: mode });
     const started = process.hrtime.bigint();
-    const job = await startExport(exportQueue, { userId: runtime.user.id, teamId: runtime.team.id, channel: "CLIENT" }, dataroomKind, { dataroomId: dataroom.id });
+    const job = await startExport(inngestExportQueue, { userId: runtime.user.id, teamId: runtime.team.id, channel: "CLIENT" }, dataroomKind, { dataroomId: dataroom.id });
     const done = await waitForExport(runtime.team.id, job.id, { timeoutMs: 20 * 60_000, pollMs: 50 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (done.status !== "COMPLETED") throw new Error(`export ${done.status}: ${done.error}`);

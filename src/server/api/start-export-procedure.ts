@@ -11,7 +11,7 @@ import type { ExportChannel } from "~/server/exports/job/export-job";
 import { type ExportKindDefinition, kindDefinition, kindInputSchema } from "~/server/exports/kinds";
 import { startExportOf } from "~/server/exports/start-export";
 import { idSchema } from "~/server/ids";
-import { exportQueue } from "~/server/jobs/export-queue";
+import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
 
 /** What every start procedure takes besides the kind's input. */
 export const requestIdInput = z.object({ requestId: idSchema.optional() });
@@ -20,7 +20,7 @@ type StartContext = { caller: { userId: string }; team: { id: string }; channel:
 
 async function start(ctx: StartContext, requestId: string | undefined, kind: ExportKindDefinition, input: Record<string, unknown>) {
   const requester = { userId: ctx.caller.userId, teamId: ctx.team.id, channel: ctx.channel, requestId };
-  const job = await startExportOf(exportQueue, requester, kind, kind.target(input));
+  const job = await startExportOf(inngestExportQueue, requester, kind, kind.target(input));
   return { exportId: job.id, job };
 }
 

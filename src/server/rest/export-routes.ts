@@ -10,7 +10,7 @@ import type { ExportKindDefinition } from "~/server/exports/kinds";
 import { createDownloadLink, deleteExport, getExport, listExports } from "~/server/exports/manage-export";
 import { startExportOf } from "~/server/exports/start-export";
 import { idSchema } from "~/server/ids";
-import { exportQueue } from "~/server/jobs/export-queue";
+import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
 import { teamRoute } from "~/server/rest/handler";
 import { readJsonBody } from "~/server/rest/request-body";
 
@@ -34,7 +34,7 @@ export function startExportRoute(kind: ExportKindDefinition) {
   return teamRoute<Record<string, string> & { teamId: string }>(async ({ req, params, caller }) => {
     const body = await readJsonBody(req, startExportBody);
     const input = kind.input.parse(Object.fromEntries(Object.entries(endpoint.params).map(([param, { field }]) => [field, params[param]])));
-    const job = await startExportOf(exportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, kind.target(input));
+    const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, kind.target(input));
     return Response.json({ exportId: job.id }, { status: 202 });
   });
 }
@@ -59,6 +59,6 @@ export const getExportJob = teamRoute<JobParams, z.infer<typeof jobQuery>>(
 );
 
 export const deleteExportJob = teamRoute<JobParams>(async ({ params, caller, role }) => {
-  await deleteExport(exportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);
+  await deleteExport(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);
   return new Response(null, { status: 204 });
 });

@@ -15,7 +15,7 @@ import {
 } from "~/server/exports/manage-export";
 import { isTerminal } from "~/server/exports/job/export-job";
 import { idSchema } from "~/server/ids";
-import { exportQueue } from "~/server/jobs/export-queue";
+import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
 
 const exportId = z.object({ exportId: idSchema });
 const PROGRESS_POLL_MS = 500;
@@ -29,17 +29,17 @@ export const exportsRouter = createTRPCRouter({
 
   get: teamProcedure.input(exportId).query(({ ctx, input }) => getExport(ctx.team.id, input.exportId)),
 
-  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(exportQueue, teamMember(ctx), input.exportId)),
+  cancel: teamProcedure.input(exportId).mutation(({ ctx, input }) => cancelExport(inngestExportQueue, teamMember(ctx), input.exportId)),
 
   delete: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {
-    await deleteExport(exportQueue, teamMember(ctx), input.exportId);
+    await deleteExport(inngestExportQueue, teamMember(ctx), input.exportId);
     return { ok: true as const };
   }),
 
   retry: teamProcedure
     .input(exportId.extend({ requestId: idSchema.optional() }))
     .mutation(({ ctx, input }) =>
-      retryExport(exportQueue, { ...teamMember(ctx), channel: ctx.channel, requestId: input.requestId }, input.exportId),
+      retryExport(inngestExportQueue, { ...teamMember(ctx), channel: ctx.channel, requestId: input.requestId }, input.exportId),
     ),
 
   /** A fresh link on every call, never cached: it lives 60 seconds, or less if the file goes sooner. */

@@ -1,6 +1,6 @@
 import { downloadMetricFile } from "~/server/exports/download-metric-file";
 import { methodNotAllowed } from "~/server/http/error-response";
-import { exportQueue } from "~/server/jobs/export-queue";
+import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
 import { authedRoute } from "~/server/rest/handler";
 
 // The export may take up to two minutes before this answers.
@@ -11,5 +11,5 @@ export const dynamic = "force-dynamic";
 export const HEAD = methodNotAllowed(["GET"]);
 
 export const GET = authedRoute<{ id: string }>(async ({ req, params, caller }) =>
-  Response.json(await downloadMetricFile(exportQueue, caller, params.id, req.signal)),
+  Response.json(await downloadMetricFile(inngestExportQueue, caller, params.id, req.signal)),
 );

@@ -3,7 +3,7 @@ import type { ExportQueue } from "~/server/exports/export-queue";
 import { exportCancelRequested, exportRequested } from "~/server/jobs/events";
 import { inngest } from "~/server/jobs/inngest-client";
 
-export const exportQueue: ExportQueue = {
+export const inngestExportQueue: ExportQueue = {
   async startRun(run) {
     await inngest.send(exportRequested(run));
   },
