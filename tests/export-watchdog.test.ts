@@ -64,6 +64,24 @@ async function exportWithoutRun(team: { id: string; user: { id: string } }, metr
   return { job, event: { name: "export/metric.requested", data: { exportId, teamId: team.id, userId: team.user.id, metricId } } };
 }
 
+/** The export's steps in a worker process of their own (tests/support/run-export-in-child.ts), to be killed. */
+function startWorker(event: unknown) {
+  const child = spawn(process.execPath, ["--import", "tsx", "tests/support/run-export-in-child.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, EXPORT_EVENT: JSON.stringify(event) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  return child;
+}
+
+/** SIGKILL, as a crash: nothing in the worker gets to clean up. */
+async function killWorker(child: ReturnType<typeof spawn>) {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
 describe("the watchdog settles every export that stopped moving", () => {
   it("settles an export whose executor was down past its finish timeout: FAILED, file deleted, audit closed; the resumed run changes nothing", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
@@ -133,17 +151,10 @@ describe("the watchdog settles every export that stopped moving", () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT g FROM generate_series(1, 3) g, (SELECT pg_sleep(10)) AS pause");
     const { job, event } = await exportWithoutRun(team, metric.id);
-    const child = spawn(process.execPath, ["--import", "tsx", "tests/support/run-export-in-child.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, EXPORT_EVENT: JSON.stringify(event) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
+    const child = startWorker(event);
     // Killed while its query runs, before any part is uploaded (the next test kills one mid-upload).
     await app.waitFor(async () => (await state(job.id))?.heartbeatAt != null, 30_000);
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    await killWorker(child);
     const left = (await state(job.id))!;
     expect(left.job.status).toBe("PROCESSING");
     const lastBeat = left.heartbeatAt!;
@@ -163,19 +174,12 @@ describe("the watchdog settles every export that stopped moving", () => {
     // Over 5 MB at once (so parts are uploaded), then a pause that keeps the upload open.
     const metric = await team.metric("SELECT repeat('x', 1000) AS filler FROM generate_series(1, 12000) UNION ALL SELECT pg_sleep(30)::text");
     const { job, event } = await exportWithoutRun(team, metric.id);
-    const child = spawn(process.execPath, ["--import", "tsx", "tests/support/run-export-in-child.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, EXPORT_EVENT: JSON.stringify(event) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
+    const child = startWorker(event);
     // Killed once the app has recorded the upload (a process killed between the store's answer and
     // that record leaves it to the bucket's AbortIncompleteMultipartUpload rule).
     const { getOpenUploads } = await import("~/server/services");
     await app.waitFor(async () => harness.pendingUploads().length === 1 && (await getOpenUploads().startedBefore(new Date(Date.now() + 60_000), 1000)).some((u) => u.key.startsWith(`exports/${team.id}/`)), 30_000);
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    await killWorker(child);
     const lastBeat = (await state(job.id))!.heartbeatAt!;
 
     const { runLimits } = await import("~/server/exports/kinds");
