@@ -20,8 +20,11 @@ async function sessionCookie(page: Page): Promise<string> {
   return cookies.map((c) => `${c.name}=${c.value}`).join("; ");
 }
 
+/** A REST error body's code and message; `error` must repeat the message (what Papermark shows). */
 function errorBody(body: string) {
-  return JSON.parse(body) as { error: { code: string; message: string } };
+  const parsed = JSON.parse(body) as { code: string; message: string; error: string };
+  expect(parsed.error).toBe(parsed.message);
+  return { code: parsed.code, message: parsed.message };
 }
 
 test("a malformed percent-escape in any path is a 400 in the error shape, not Next's plain-text 500", async () => {
@@ -37,7 +40,7 @@ test("a malformed percent-escape in any path is a 400 in the error shape, not Ne
     const answer = await rawRequest("GET", path);
     expect(answer.status, path).toBe(400);
     expect(answer.headers["content-type"], path).toContain("application/json");
-    expect(errorBody(answer.body).error, path).toEqual({ code: "bad_request", message: expect.stringContaining("percent-escape") as unknown });
+    expect(errorBody(answer.body), path).toEqual({ code: "bad_request", message: expect.stringContaining("percent-escape") as unknown });
   }
   for (const path of ["/%ZZ", "/signin%FF", `/${DEMO_TEAM_ID}/exports/%C0%AF`, "/_next/static/%"]) {
     const answer = await rawRequest("GET", path);
@@ -71,7 +74,7 @@ test("TRACE, CONNECT, WebDAV and unknown methods get 405 with Allow on every RES
       const what = `${method} ${route.path}`;
       expect(answer.status, what).toBe(405);
       expect(answer.headers.allow, what).toBe(route.allow);
-      expect(errorBody(answer.body).error, what).toEqual({ code: "method_not_allowed", message: `${method} is not allowed here; use ${route.allow.replace(", ", " or ")}` });
+      expect(errorBody(answer.body), what).toEqual({ code: "method_not_allowed", message: `${method} is not allowed here; use ${route.allow.replace(", ", " or ")}` });
     }
   }
   // Pages are refused too, with a page; what they serve still works.
@@ -98,7 +101,7 @@ test("a '.' or '..' segment in any spelling is refused before routing, and nothi
   for (const path of dotted) {
     const answer = await rawRequest("POST", path, { headers: { Cookie: cookie, "Content-Type": "application/json" }, body: "{}" });
     expect(answer.status, path).toBe(400);
-    expect(errorBody(answer.body).error, path).toEqual({ code: "bad_request", message: expect.stringContaining("'.' or '..' segment") as unknown });
+    expect(errorBody(answer.body), path).toEqual({ code: "bad_request", message: expect.stringContaining("'.' or '..' segment") as unknown });
   }
   expect(await jobCount(DEMO_TEAM_ID)).toBe(before.jobs);
   expect(await auditCount()).toBe(before.audit);

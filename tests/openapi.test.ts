@@ -143,8 +143,8 @@ describe("real answers match it", () => {
       expect((await call(apiPath, "HEAD", { id: good.id }, bearer(token))).status).toBe(405);
     }
     const broken = await team.metric("SELECT * FROM no_such_table_for_openapi");
-    expect((await call(METRIC, "GET", { id: broken.id }, bearer(token))).body).toMatchObject({ error: { code: "query_failed" } });
-    expect((await call(METRIC, "GET", { id: "not/an id" }, bearer(token))).body).toMatchObject({ error: { code: "bad_request" } });
+    expect((await call(METRIC, "GET", { id: broken.id }, bearer(token))).body).toMatchObject({ code: "query_failed" });
+    expect((await call(METRIC, "GET", { id: "not/an id" }, bearer(token))).body).toMatchObject({ code: "bad_request" });
     expect((await call(METRIC, "GET", { id: good.id })).status).toBe(401);
     const stranger = await fixtures.createTeamWithUser("OWNER");
     expect((await call(METRIC, "GET", { id: good.id }, bearer(await fixtures.tokenFor(stranger.user.id, stranger.team.id)))).status).toBe(403);
@@ -153,7 +153,7 @@ describe("real answers match it", () => {
     const slow = await team.metric("SELECT pg_sleep(3), 1 AS done");
     const timedOut = await call(METRIC, "GET", { id: slow.id }, bearer(token));
     expect(timedOut.status).toBe(504);
-    const { exportId } = (timedOut.body as { error: { exportId: string } }).error;
+    const { exportId } = timedOut.body as { exportId: string };
     // Still running: its file cannot be downloaded yet.
     expect((await call(JOB, "GET", { teamId: team.id, exportId }, bearer(token))).status).toBe(200);
     expect((await call(JOB, "GET", { teamId: team.id, exportId }, { ...bearer(token), query: "?download=true" })).status).toBe(409);
@@ -169,7 +169,7 @@ describe("real answers match it", () => {
     expect((await call(GROUP, "POST", { teamId, id: seeded.dataroom.id, groupId: seeded.investors.id }, post())).status).toBe(202);
 
     const unknownField = await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, post('{"format":"xlsx"}'));
-    expect(unknownField.body).toMatchObject({ error: { code: "bad_request", issues: [{ path: "format" }] } });
+    expect(unknownField.body).toMatchObject({ code: "bad_request", issues: [{ path: "format" }] });
     expect((await call(GROUP, "POST", { teamId, id: seeded.dataroom.id, groupId: "bad id" }, post())).status).toBe(400);
     expect((await call(DOCUMENT, "POST", { teamId, id: seeded.document.id })).status).toBe(401);
     const stranger = await fixtures.createTeamWithUser("OWNER");
@@ -177,7 +177,7 @@ describe("real answers match it", () => {
     expect((await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, bearer(strangerToken))).status).toBe(403);
     expect((await call(DOCUMENT, "POST", { teamId, id: "no-such-document" }, post())).status).toBe(404);
     const oversized = await call(DOCUMENT, "POST", { teamId, id: seeded.document.id }, post(JSON.stringify({ requestId: "x".repeat(20_000) })));
-    expect(oversized.body).toMatchObject({ error: { code: "payload_too_large" } });
+    expect(oversized.body).toMatchObject({ code: "payload_too_large" });
   });
 
   it("export jobs: list, status, 302 download, delete, and their errors", async () => {
@@ -214,7 +214,7 @@ describe("real answers match it", () => {
     let last = await call(JOBS, "GET", { teamId: team.id }, bearer(token));
     for (let i = 0; i < REST_CALLS_PER_MINUTE && last.status === 200; i++) last = await call(JOBS, "GET", { teamId: team.id }, bearer(token));
     expect(last.status).toBe(429);
-    expect(last.body).toMatchObject({ error: { code: "rate_limited" } });
+    expect(last.body).toMatchObject({ code: "rate_limited" });
     expect(Number(last.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 

@@ -117,9 +117,10 @@ describe("refuseBeforeRouting", () => {
       expect(answer?.headers.get("content-type")).toBe("text/html; charset=utf-8");
       expect(await answer?.text()).toContain(`<h1>${expected.status}:`);
     } else {
-      const body = (await answer?.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe(expected.code);
-      expect(body.error.message).toEqual(expect.any(String));
+      const body = (await answer?.json()) as { code: string; message: string; error: string };
+      expect(body.code).toBe(expected.code);
+      expect(body.message).toEqual(expect.any(String));
+      expect(body.error).toBe(body.message);
     }
   });
 });

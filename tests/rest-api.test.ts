@@ -109,7 +109,7 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     const strangerToken = await fixtures.tokenFor(stranger.user.id, stranger.team.id);
     const foreign = await call(routes.download.GET, "/x", { id: metric.id }, bearer(strangerToken));
     expect(foreign.status).toBe(403);
-    expect(await foreign.json()).toEqual({ error: { code: "forbidden", message: expect.any(String) } });
+    expect(await foreign.json()).toEqual({ code: "forbidden", message: expect.any(String), error: expect.any(String) });
     const missing = await call(routes.download.GET, "/x", { id: "no-such-metric" }, bearer(strangerToken));
     expect(missing.status).toBe(404);
     expect((await call(routes.download.GET, "/x", { id: metric.id })).status).toBe(401);
@@ -131,7 +131,7 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     const token = await fixtures.tokenFor(team.user.id, team.id);
     const response = await call(routes.download.GET, "/x", { id: metric.id }, bearer(token));
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { code: "query_failed", message: expect.stringContaining("syntax error"), exportId: expect.any(String) } });
+    expect(await response.json()).toMatchObject({ code: "query_failed", message: expect.stringContaining("syntax error"), exportId: expect.any(String) });
   });
 
   it("answers 504 with the export id when the export outlasts the wait, and the export is not lost", async () => {
@@ -140,12 +140,12 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     const token = await fixtures.tokenFor(team.user.id, team.id);
     const response = await call(routes.download.GET, "/x", { id: metric.id }, bearer(token));
     expect(response.status).toBe(504);
-    const body = (await response.json()) as { error: { exportId: string; statusUrl: string; message: string } };
-    expect(body.error.statusUrl).toBe(`/api/teams/${team.id}/export-jobs/${body.error.exportId}`);
+    const body = (await response.json()) as { exportId: string; statusUrl: string; message: string };
+    expect(body.statusUrl).toBe(`/api/teams/${team.id}/export-jobs/${body.exportId}`);
     // EXPORT_REST_WAIT_MS is 10 s here: the message says the wait this deployment configures.
-    expect(body.error.message).toBe("The export is still running after 10 seconds. Fetch it later with its export id.");
+    expect(body.message).toBe("The export is still running after 10 seconds. Fetch it later with its export id.");
     await app.waitFor(async () => {
-      const status = await call(routes.job.GET, body.error.statusUrl, { teamId: team.id, exportId: body.error.exportId }, bearer(token));
+      const status = await call(routes.job.GET, body.statusUrl, { teamId: team.id, exportId: body.exportId }, bearer(token));
       return ((await status.json()) as { status: string }).status === "COMPLETED";
     }, 30_000);
   });
@@ -156,10 +156,10 @@ describe("GET /api/v2/metric_files/:id/download", () => {
     const token = await fixtures.tokenFor(team.user.id, team.id);
     const response = await call(routes.download.GET, "/x", { id: metric.id }, bearer(token));
     expect(response.status).toBe(502);
-    const body = (await response.json()) as { error: { code: string; message: string; exportId: string } };
-    expect(body.error).toMatchObject({ code: "upstream_unavailable", message: CONNECTION_FAILED_MESSAGE });
+    const body = (await response.json()) as { code: string; message: string; exportId: string };
+    expect(body).toMatchObject({ code: "upstream_unavailable", message: CONNECTION_FAILED_MESSAGE, error: CONNECTION_FAILED_MESSAGE });
     expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
-    const job = await team.trpc.exports.get({ teamId: team.id, exportId: body.error.exportId });
+    const job = await team.trpc.exports.get({ teamId: team.id, exportId: body.exportId });
     expect(job).toMatchObject({ status: "FAILED", errorCode: "UPSTREAM_UNAVAILABLE" });
   });
 
@@ -200,7 +200,7 @@ describe("visit export and export-jobs REST API", () => {
     const early = await call(routes.job.GET, "/x?download=true", { teamId: seeded.team.id, exportId }, bearer(token));
     if (early.status !== 302) {
       expect(early.status).toBe(409);
-      expect(await early.json()).toMatchObject({ error: { code: "conflict", status: expect.stringMatching(/PENDING|PROCESSING/) } });
+      expect(await early.json()).toMatchObject({ code: "conflict", status: expect.stringMatching(/PENDING|PROCESSING/) });
     }
 
     await app.waitFor(async () => {

@@ -265,14 +265,16 @@ describe("bad input on every REST endpoint", () => {
       const text = await response.text();
       expect(response.status, `${c.name}: ${text.slice(0, 300)}`).toBe(c.status);
       expect(response.headers.get("content-type"), c.name).toMatch(/^application\/json/);
-      const parsed = JSON.parse(text) as { error: { code: string; message: string; issues?: { path: string; message: string }[] } };
-      expect(parsed, c.name).toMatchObject({ error: { code: c.code, message: expect.any(String) } });
-      expect(parsed.error.message.length, c.name).toBeGreaterThan(0);
+      const parsed = JSON.parse(text) as { code: string; message: string; error: string; issues?: { path: string; message: string }[] };
+      expect(parsed, c.name).toMatchObject({ code: c.code, message: expect.any(String) });
+      expect(parsed.message.length, c.name).toBeGreaterThan(0);
+      // What Papermark's modal shows: `error`, the same text.
+      expect(parsed.error, c.name).toBe(parsed.message);
       // A 10 KB id or token is never echoed back.
       expect(text.length, c.name).toBeLessThan(2000);
       if (c.issuePath !== undefined) {
-        expect(parsed.error.issues?.map((i) => i.path), c.name).toContain(c.issuePath);
-        expect(parsed.error.message, c.name).toMatch(new RegExp(`^${c.issuePath}: `));
+        expect(parsed.issues?.map((i) => i.path), c.name).toContain(c.issuePath);
+        expect(parsed.message, c.name).toMatch(new RegExp(`^${c.issuePath}: `));
       }
     }
     await expectNothingCreated();
@@ -292,7 +294,7 @@ describe("bad input on every REST endpoint", () => {
     });
     const response = await send(document, { body: stream });
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ error: { code: "payload_too_large", message: expect.any(String), limitBytes: body.MAX_BODY_BYTES } });
+    expect(await response.json()).toEqual({ code: "payload_too_large", message: expect.any(String), limitBytes: body.MAX_BODY_BYTES, error: expect.any(String) });
     expect(pulled).toBeLessThanOrEqual(body.MAX_BODY_BYTES + 3 * chunk.byteLength);
     await expectNothingCreated();
   });
@@ -362,7 +364,7 @@ describe("HTTP methods", () => {
       const response = route.HEAD();
       expect(response.status).toBe(405);
       expect(response.headers.get("allow")).toBe("GET");
-      expect(await response.json()).toEqual({ error: { code: "method_not_allowed", message: "Use GET on this endpoint" } });
+      expect(await response.json()).toEqual({ code: "method_not_allowed", message: "Use GET on this endpoint", error: "Use GET on this endpoint" });
     }
   });
 });

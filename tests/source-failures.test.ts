@@ -34,7 +34,7 @@ afterAll(async () => {
 async function restDownload(team: Awaited<ReturnType<typeof app.teamWithSource>>, metricId: string) {
   const token = await fixtures.tokenFor(team.user.id, team.id);
   const response = await download(new Request("http://test/x", { headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({ id: metricId }) });
-  return { status: response.status, body: (await response.json()) as { error: { code: string; message: string; exportId: string } } };
+  return { status: response.status, body: (await response.json()) as { code: string; message: string; exportId: string } };
 }
 
 describe("a statement that runs past the timeout", () => {
@@ -54,7 +54,7 @@ describe("a statement that runs past the timeout", () => {
 
       const rest = await restDownload(team, metric.id);
       expect(rest.status).toBe(504);
-      expect(rest.body.error).toMatchObject({ code: "timeout", message: job.error, exportId: expect.any(String) });
+      expect(rest.body).toMatchObject({ code: "timeout", message: job.error, exportId: expect.any(String) });
     });
   }
 });
@@ -73,6 +73,6 @@ describe("a stored source that is the app's own database", () => {
     expect(job).toMatchObject({ status: "FAILED", errorCode: "BAD_REQUEST", error: expect.stringMatching(/^This data source points at Export Center's own database/) });
     const rest = await restDownload(team, metric.id);
     expect(rest.status).toBe(400);
-    expect(rest.body.error.code).toBe("bad_request");
+    expect(rest.body.code).toBe("bad_request");
   });
 });

@@ -133,7 +133,7 @@ describe("storage outages", () => {
       ]) {
         expect(response.status).toBe(502);
         const body = await response.text();
-        expect(JSON.parse(body)).toEqual({ error: { code: "storage_unavailable", message: PLAIN } });
+        expect(JSON.parse(body)).toEqual({ code: "storage_unavailable", message: PLAIN, error: PLAIN });
         expectPlain(body);
       }
       // The job's status needs no storage, and the failed delete left the job in place.
@@ -148,7 +148,7 @@ describe("storage outages", () => {
       const download = await call(routes.download.GET, `/api/v2/metric_files/${metric.id}/download`, { id: metric.id }, bearer(metricToken));
       expect(download.status).toBe(502);
       const body = await download.text();
-      expect(JSON.parse(body)).toMatchObject({ error: { code: "storage_unavailable", message: PLAIN, exportId: expect.any(String) } });
+      expect(JSON.parse(body)).toMatchObject({ code: "storage_unavailable", message: PLAIN, exportId: expect.any(String) });
       expectPlain(body);
     } finally {
       await harness.startStorage();

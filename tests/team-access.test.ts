@@ -87,7 +87,7 @@ describe("team access", () => {
     const token = await tokenFor(a.user.id, a.team.id);
     const response = await call(b.team.id, { authorization: `Bearer ${token}` });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ error: { code: "forbidden", message: expect.any(String) } });
+    expect(await response.json()).toEqual({ code: "forbidden", message: expect.any(String), error: expect.any(String) });
   });
 
   it("REST: bad, revoked and expired tokens get 401 'Invalid token' and nothing more", async () => {
@@ -100,7 +100,7 @@ describe("team access", () => {
     for (const header of ["Bearer ec_not-a-real-token", `Bearer ${revoked}`, `Bearer ${expired}`, "Bearer", "Basic abc"]) {
       const response = await call(a.team.id, { authorization: header });
       expect(response.status, header).toBe(401);
-      expect(await response.json()).toEqual({ error: { code: "unauthorized", message: "Invalid token" } });
+      expect(await response.json()).toEqual({ code: "unauthorized", message: "Invalid token", error: "Invalid token" });
     }
   });
 

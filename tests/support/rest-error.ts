@@ -3,7 +3,6 @@
  * that assert what a client would show.
  */
 export function restError(body: unknown): { code: string; message: string } {
-  const answer = body as { code?: string; message?: string; error?: string | { code: string; message: string } };
-  if (answer.error && typeof answer.error === "object") return { code: answer.error.code, message: answer.error.message };
-  return { code: String(answer.code), message: String(answer.message) };
+  const { code, message } = body as { code: string; message: string };
+  return { code, message };
 }

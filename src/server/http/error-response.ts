@@ -1,7 +1,11 @@
 /**
  * The API's one error shape, as an HTTP answer:
  *
- *   { "error": { "code": "not_found", "message": "…", …safe details } }
+ *   { "code": "not_found", "message": "…", "error": "…", …safe details }
+ *
+ * Flat, so that the originals' own frontends show the real reason unchanged: Papermark's
+ * modal toasts `error` as a string, Buster's reads `message`; programs branch on `code`.
+ * `error` and `message` are the same text.
  *
  * It depends on nothing but the error type, so the layer in front of Next's router
  * (request-gate.ts), the REST routes and the tRPC route all answer in the same shape.
@@ -10,7 +14,7 @@ import { AppError } from "~/server/errors";
 
 export function errorResponse(error: AppError): Response {
   return Response.json(
-    { error: { code: error.code.toLowerCase(), message: error.message, ...error.details } },
+    { ...error.details, code: error.code.toLowerCase(), message: error.message, error: error.message },
     { status: error.httpStatus, headers: error.code === "RATE_LIMITED" ? rateLimitHeaders(error.details) : undefined },
   );
 }

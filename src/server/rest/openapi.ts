@@ -73,28 +73,23 @@ const schemas = (text: LimitTexts): Record<string, Schema> => ({
   },
   Error: {
     type: "object",
-    required: ["error"],
+    required: ["code", "message", "error"],
     properties: {
-      error: {
-        type: "object",
-        required: ["code", "message"],
-        properties: {
-          code: { type: "string", enum: Object.keys(errorCodes).map((code) => code.toLowerCase()) },
-          message: { type: "string", description: "For a failed query, the database's own message (never credentials)." },
-          issues: {
-            type: "array",
-            description: "For invalid input: each problem, with the path of the field it concerns.",
-            items: { type: "object", required: ["path", "message"], properties: { path: { type: "string" }, message: { type: "string" } } },
-          },
-          exportId: { type: "string", description: "The export concerned, e.g. on a 504 it can be fetched later." },
-          status: { type: "string", description: "The job's status, when it explains the error." },
-          statusUrl: { type: "string", description: "Where to follow an export that outlasted the wait." },
-          limitBytes: { type: "integer", description: "The body size limit, on a 413." },
-          retryAfterSeconds: { type: "integer", description: "On a 429: when to try again." },
-        },
-        additionalProperties: true,
+      code: { type: "string", enum: Object.keys(errorCodes).map((code) => code.toLowerCase()) },
+      message: { type: "string", description: "What went wrong, for people. For a failed query, the database's own message (never credentials)." },
+      error: { type: "string", description: "The same text as `message`, for clients that read `error` (Papermark's)." },
+      issues: {
+        type: "array",
+        description: "For invalid input: each problem, with the path of the field it concerns.",
+        items: { type: "object", required: ["path", "message"], properties: { path: { type: "string" }, message: { type: "string" } } },
       },
+      exportId: { type: "string", description: "The export concerned, e.g. on a 504 it can be fetched later." },
+      status: { type: "string", description: "The job's status, when it explains the error." },
+      statusUrl: { type: "string", description: "Where to follow an export that outlasted the wait." },
+      limitBytes: { type: "integer", description: "The body size limit, on a 413." },
+      retryAfterSeconds: { type: "integer", description: "On a 429: when to try again." },
     },
+    additionalProperties: true,
   },
 });
 
@@ -197,7 +192,7 @@ export function openApiDocument() {
       version: "2",
       description:
         "Export metrics and visit analytics to CSV. Authenticate with an API token: `Authorization: Bearer ec_…`. " +
-        "Every error has the same shape: `{ error: { code, message, … } }`.",
+        "Every error has the same shape: `{ code, message, error, … }`, where `error` repeats `message` for clients that read it.",
     },
     servers: [{ url: "/" }],
     security: [{ apiToken: [] }],
