@@ -20,6 +20,8 @@ import { parseArgs } from "node:util";
 
 import S3rver from "s3rver";
 
+import { DEFAULT_BUCKET } from "../src/env";
+
 export type EmbeddedS3 = {
   endpoint: string;
   port: number;
@@ -89,7 +91,7 @@ export async function startS3rver(options: { port?: number; directory: string; b
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const { values } = parseArgs({
-    options: { port: { type: "string", default: "4569" }, dir: { type: "string", default: ".local/s3" }, bucket: { type: "string", default: "metric-exports" } },
+    options: { port: { type: "string", default: "4569" }, dir: { type: "string", default: ".local/s3" }, bucket: { type: "string", default: DEFAULT_BUCKET } },
   });
   const s3 = await startS3rver({ port: Number(values.port), directory: path.resolve(values.dir), bucket: values.bucket });
   console.log(`s3rver on ${s3.endpoint}, bucket ${values.bucket}, files in ${values.dir}`);

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { newEventKey, newSigningKey } from "../dev/local-inngest/signature";
+import { DEFAULT_BUCKET } from "../src/env";
 
 export const LOCAL_DIR = path.resolve(process.env.EXPORT_CENTER_LOCAL_DIR ?? ".local");
 
@@ -71,7 +72,7 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
 
   if (!source.R2_ACCOUNT_ID && !source.S3_ENDPOINT) {
     const s3Port = Number(source.S3RVER_PORT ?? 4569);
-    plan.s3rver = { port: s3Port, directory: path.join(LOCAL_DIR, "s3"), bucket: source.S3_BUCKET ?? "metric-exports" };
+    plan.s3rver = { port: s3Port, directory: path.join(LOCAL_DIR, "s3"), bucket: source.S3_BUCKET ?? DEFAULT_BUCKET };
     Object.assign(env, {
       S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
       S3_ACCESS_KEY_ID: "S3RVER",

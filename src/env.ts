@@ -12,6 +12,9 @@ const bool = z
   .optional()
   .transform((v) => v === "true" || v === "1");
 
+/** The bucket when none is named: the original's R2_BUCKET default, which `npm start`'s s3rver also creates. */
+export const DEFAULT_BUCKET = "metric-exports";
+
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const schema = z
@@ -44,7 +47,7 @@ const schema = z
     R2_ACCOUNT_ID: z.string().optional(),
     R2_ACCESS_KEY_ID: z.string().optional(),
     R2_SECRET_ACCESS_KEY: z.string().optional(),
-    R2_BUCKET: z.string().default("metric-exports"),
+    R2_BUCKET: z.string().default(DEFAULT_BUCKET),
     S3_ENDPOINT: z.url().optional(),
     S3_REGION: z.string().default("us-east-1"),
     S3_ACCESS_KEY_ID: z.string().optional(),

@@ -120,7 +120,7 @@ export function ExportCenter({ page }: { page: number }) {
         title="Exports"
         description={
           limits
-            ? `Your team's exports, newest first. Metric files are deleted ${durationInWords(limits.metricFileTtlSeconds)} after they are ready, so download them promptly.`
+            ? `Your team's exports, newest first. Metric files are deleted ${durationInWords(limits.fileLifetimeSeconds.metric)} after they are ready, so download them promptly.`
             : "Your team's exports, newest first."
         }
         action={newExportButton}

@@ -370,13 +370,13 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
           limits && (
             <>
               <li>Files stop at {formatInteger(limits.maxRows)} rows and are marked Truncated when they do.</li>
-              <li>The file is deleted {durationInWords(limits.metricFileTtlSeconds)} after it is ready, so download it promptly.</li>
+              <li>The file is deleted {durationInWords(limits.fileLifetimeSeconds.metric)} after it is ready, so download it promptly.</li>
             </>
           )
         ) : (
           <>
             <li>Time spent on each page comes from the analytics service, so large visit exports take a while.</li>
-            {limits && <li>The file is kept for {durationInWords(limits.visitFileTtlSeconds)}: its row under Exports says until when.</li>}
+            {limits && <li>The file is kept for {durationInWords(limits.fileLifetimeSeconds[target.kind])}: its row under Exports says until when.</li>}
           </>
         )}
       </ul>

@@ -1,5 +1,7 @@
 import { createTRPCRouter, protectedProcedure } from "~/server/api/trpc";
 import { exportLimits } from "~/server/exports/export-limits";
+import { allKindDefinitions } from "~/server/exports/kinds";
+import type { ExportKind } from "~/server/exports/job/export-job";
 
 export const configRouter = createTRPCRouter({
   /**
@@ -10,10 +12,8 @@ export const configRouter = createTRPCRouter({
     const limits = exportLimits();
     return {
       maxRows: limits.maxRows,
-      /** A metric export's file is deleted this long after it is ready. */
-      metricFileTtlSeconds: limits.metricFileTtlSeconds,
-      /** A visit export's file is kept as long as its job record. */
-      visitFileTtlSeconds: limits.jobTtlSeconds,
+      /** How long each kind's file is kept once it is ready, as its run deletes it. */
+      fileLifetimeSeconds: Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, kind.run.limits.fileTtlSeconds()])) as Record<ExportKind, number>,
     };
   }),
 });
