@@ -3,7 +3,7 @@
  * delete, retry, get a fresh download link, and wait for it to end.
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
-import { AppError, isAppError } from "~/server/errors";
+import { AppError, failureOf, isAppError } from "~/server/errors";
 import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
@@ -131,13 +131,20 @@ async function fileVanished(job: ExportJob): Promise<AppError> {
  * Whether the job's file can be downloaded now: its record first (status, lifetime, a recorded
  * deletion), then, only when that says yes, one HEAD to storage, since a lifecycle rule or an
  * operator may have removed the file without the record knowing. A file found missing is
- * recorded as deleted, so it costs that HEAD once.
+ * recorded as deleted, so it costs that HEAD once. While storage cannot be reached the answer
+ * is no, and the job's status still answers: a client polling for it waits until storage is back.
  */
 export async function isDownloadable(job: ExportJob): Promise<boolean> {
   if (fileRefusal(job, Date.now())) return false;
-  if (await defaultDestination.exists(job.file!.key)) return true;
-  await fileVanished(job);
-  return false;
+  let present: boolean;
+  try {
+    present = await defaultDestination.exists(job.file!.key);
+  } catch (error) {
+    log("warn", "export.file_check_failed", { exportId: job.id, error: failureOf(error).message });
+    return false;
+  }
+  if (!present) await fileVanished(job);
+  return present;
 }
 
 /**

@@ -193,7 +193,6 @@ function visitExport(text: LimitTexts, operationId: string, summary: string, ids
         "400": errorRef("BadRequest"),
         ...common,
         "404": errorRef("NotFound"),
-        "502": errorRef("StorageUnavailable"),
       },
     },
     post: {
