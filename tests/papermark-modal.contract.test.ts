@@ -294,7 +294,7 @@ describe("Papermark's document modal, signed in with its session cookie", () => 
     expect(restError(again.body)).toEqual({ code: "conflict", message: "The export is already cancelled" });
     // Its link has nothing to give, and says so on a page.
     const page = await expectGonePage((await modal.download(exportId)).response);
-    expect(page).toContain("The export cancelled without a file");
+    expect(page).toContain("The export was cancelled, so it has no file; start it again");
   }, 60_000);
 
   it("stops polling on FAILED with `error` as a string, leaves the failed export out of the list, and its link answers 410", async () => {
@@ -313,7 +313,7 @@ describe("Papermark's document modal, signed in with its session cookie", () => 
 
     expect(await modal.open()).toEqual([]);
     const page = await expectGonePage((await modal.download(exportId)).response);
-    expect(page).toContain("The export failed without a file");
+    expect(page).toMatch(/The export failed \(.*Tinybird.*\), so it has no file; start it again/i);
   }, 120_000);
 });
 

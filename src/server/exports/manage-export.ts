@@ -104,8 +104,8 @@ function fileRefusal(job: ExportJob, now: number): AppError | null {
     return new AppError("CONFLICT", `The export is not finished: it is ${job.status.toLowerCase()}`, { details: { status: job.status } });
   }
   if (job.status !== "COMPLETED" || !job.file) {
-    const reason = job.error ? `: ${job.error}` : "";
-    return new AppError("GONE", `The export ${job.status.toLowerCase()} without a file${reason}`, { details: { status: job.status } });
+    const ended = job.status === "CANCELLED" ? "was cancelled" : `failed${job.error ? ` (${job.error})` : ""}`;
+    return new AppError("GONE", `The export ${ended}, so it has no file; start it again`, { details: { status: job.status } });
   }
   if (job.file.deletedAt || Date.parse(job.file.expiresAt) - now < 1000) {
     return new AppError("GONE", "The file has expired and was deleted; start the export again", { details: { status: job.status } });
