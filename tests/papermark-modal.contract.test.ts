@@ -346,7 +346,11 @@ describe("Papermark's dataroom and group modals, with a Bearer token", () => {
     );
     const { response, file } = await group.download(groupExport);
     expect(response.status).toBe(302);
-    expect(((parse(await file!.text(), { bom: true }) as string[][]).length)).toBe(inGroup.length + 1);
+    expect((parse(await file!.text(), { bom: true }) as string[][]).length).toBe(inGroup.length + 1);
+    // Cancel with the token: a finished export is refused in words, as with the cookie.
+    const late = await group.cancel(groupExport);
+    expect(late.status).toBe(409);
+    expect(restError(late.body).message).toBe("The export is already completed");
   }, 120_000);
 
   it("lists at most 10, newest first", async () => {
