@@ -57,11 +57,13 @@ const routes = [
   { path: "/api/trpc/exports.list", allow: "GET, POST" },
   { path: "/api/v2/metric_files/m1/download", allow: "GET" },
   { path: "/api/v2/metrics/m1/download", allow: "GET" },
-  { path: `/api/teams/${DEMO_TEAM_ID}/documents/d1/export-visits`, allow: "POST" },
-  { path: `/api/teams/${DEMO_TEAM_ID}/datarooms/${DATAROOM}/export-visits`, allow: "POST" },
-  { path: `/api/teams/${DEMO_TEAM_ID}/datarooms/${DATAROOM}/groups/${GROUP}/export-visits`, allow: "POST" },
+  { path: `/api/teams/${DEMO_TEAM_ID}/documents/d1/export-visits`, allow: "GET, POST" },
+  { path: `/api/teams/${DEMO_TEAM_ID}/documents/d1/views-count`, allow: "GET" },
+  { path: `/api/teams/${DEMO_TEAM_ID}/datarooms/${DATAROOM}/export-visits`, allow: "GET, POST" },
+  { path: `/api/teams/${DEMO_TEAM_ID}/datarooms/${DATAROOM}/views-count`, allow: "GET" },
+  { path: `/api/teams/${DEMO_TEAM_ID}/datarooms/${DATAROOM}/groups/${GROUP}/export-visits`, allow: "GET, POST" },
   { path: `/api/teams/${DEMO_TEAM_ID}/export-jobs`, allow: "GET" },
-  { path: `/api/teams/${DEMO_TEAM_ID}/export-jobs/${EXPORT_ID}`, allow: "GET, DELETE" },
+  { path: `/api/teams/${DEMO_TEAM_ID}/export-jobs/${EXPORT_ID}`, allow: "GET, PATCH, DELETE" },
 ];
 
 test("TRACE, CONNECT, WebDAV and unknown methods get 405 with Allow on every REST route and on /api/trpc", async () => {
@@ -74,7 +76,7 @@ test("TRACE, CONNECT, WebDAV and unknown methods get 405 with Allow on every RES
       const what = `${method} ${route.path}`;
       expect(answer.status, what).toBe(405);
       expect(answer.headers.allow, what).toBe(route.allow);
-      expect(errorBody(answer.body), what).toEqual({ code: "method_not_allowed", message: `${method} is not allowed here; use ${route.allow.replace(", ", " or ")}` });
+      expect(errorBody(answer.body), what).toEqual({ code: "method_not_allowed", message: `${method} is not allowed here; use ${route.allow.replaceAll(", ", " or ")}` });
     }
   }
   // Pages are refused too, with a page; what they serve still works.

@@ -4,6 +4,7 @@
  * real (the export harness: local executor, s3rver, PostgreSQL, Redis), each answer checked
  * against the schema and headers the document gives for its status.
  */
+import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 
@@ -84,6 +85,8 @@ const ALIAS = "/api/v2/metrics/{id}/download";
 const DOCUMENT = "/api/teams/{teamId}/documents/{id}/export-visits";
 const DATAROOM = "/api/teams/{teamId}/datarooms/{id}/export-visits";
 const GROUP = "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits";
+const DOCUMENT_COUNT = "/api/teams/{teamId}/documents/{id}/views-count";
+const DATAROOM_COUNT = "/api/teams/{teamId}/datarooms/{id}/views-count";
 const JOBS = "/api/teams/{teamId}/export-jobs";
 const JOB = "/api/teams/{teamId}/export-jobs/{exportId}";
 
@@ -208,6 +211,33 @@ describe("real answers match it", () => {
     expect((await call(JOB, "GET", { teamId, exportId })).status).toBe(401);
   });
 
+  it("Papermark's modal: resource lists, views counts, cancel (200, 409) and a file that is gone (410)", async () => {
+    const seeded = await visits.seedVisits({ views: 3 });
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const teamId = seeded.team.id;
+    const room = { teamId, id: seeded.dataroom.id };
+    expect((await call(DOCUMENT_COUNT, "GET", { teamId, id: seeded.document.id }, bearer(token))).body).toEqual({ count: 3 });
+    expect((await call(DATAROOM_COUNT, "GET", room, { ...bearer(token), query: `?groupId=${seeded.investors.id}` })).status).toBe(200);
+    expect((await call(DATAROOM_COUNT, "GET", room, { ...bearer(token), query: "?groupId=a%20b" })).status).toBe(400);
+    expect((await call(DOCUMENT_COUNT, "GET", { teamId, id: "no-such-document" }, bearer(token))).status).toBe(404);
+
+    // A job still waiting for its run (one that was never queued, so that no run can finish it first): cancelled, 200; again, 409.
+    const { getJobStore } = await import("~/server/services");
+    const exportId = randomUUID();
+    await getJobStore().create({ id: exportId, type: "document", resourceId: seeded.document.id, resourceName: seeded.document.name, userId: seeded.user.id, teamId });
+    expect((await call(JOB, "PATCH", { teamId, exportId }, bearer(token))).status).toBe(200);
+    expect((await call(JOB, "PATCH", { teamId, exportId }, bearer(token))).status).toBe(409);
+    expect((await call(JOB, "PATCH", { teamId, exportId: "no-such-export" }, bearer(token))).status).toBe(404);
+    expect((await call(JOB, "GET", { teamId, exportId }, { ...bearer(token), query: "?download=true" })).status).toBe(410);
+
+    const finished = (await call(GROUP, "POST", { ...room, groupId: seeded.investors.id }, bearer(token))).body.exportId as string;
+    await app.waitFor(async () => (await call(JOB, "GET", { teamId, exportId: finished }, bearer(token))).body.isReady === true, 30_000);
+    expect((await call(GROUP, "GET", { ...room, groupId: seeded.investors.id }, bearer(token))).body).toMatchObject([{ id: finished, result: expect.any(String) }]);
+    expect((await call(DATAROOM, "GET", room, bearer(token))).body).toEqual([]);
+    expect((await call(DOCUMENT, "GET", { teamId, id: seeded.document.id }, bearer(token))).body).toMatchObject([{ id: exportId, status: "CANCELLED" }]);
+    expect((await call(DOCUMENT, "GET", { teamId, id: "no-such-document" }, bearer(token))).status).toBe(404);
+  });
+
   it("answers 429 with the documented rate-limit headers once a token is over its limit", async () => {
     const { team, user } = await fixtures.createTeamWithUser("OWNER");
     const token = await fixtures.tokenFor(user.id, team.id);
@@ -226,7 +256,7 @@ describe("real answers match it", () => {
       }
     }
     // Every status a documented response can be reached with in these tests was.
-    for (const key of ["GET /api/v2/metric_files/{id}/download 504", "GET /api/teams/{teamId}/export-jobs/{exportId} 302", "POST /api/teams/{teamId}/documents/{id}/export-visits 413", "GET /api/teams/{teamId}/export-jobs 429"]) {
+    for (const key of ["GET /api/v2/metric_files/{id}/download 504", "GET /api/teams/{teamId}/export-jobs/{exportId} 302", "POST /api/teams/{teamId}/documents/{id}/export-visits 413", "GET /api/teams/{teamId}/export-jobs 429", "GET /api/teams/{teamId}/export-jobs/{exportId} 410", "PATCH /api/teams/{teamId}/export-jobs/{exportId} 409"]) {
       expect(exercised).toContain(key);
     }
   });

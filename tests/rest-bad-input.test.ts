@@ -327,11 +327,13 @@ describe("HTTP methods", () => {
     // HEAD is refused explicitly there (see the test below).
     ["/api/v2/metric_files/[id]/download", () => import("~/app/api/v2/metric_files/[id]/download/route"), ["GET", "HEAD"]],
     ["/api/v2/metrics/[id]/download", () => import("~/app/api/v2/metrics/[id]/download/route"), ["GET", "HEAD"]],
-    ["/api/teams/[teamId]/documents/[id]/export-visits", () => import("~/app/api/teams/[teamId]/documents/[id]/export-visits/route"), ["POST"]],
-    ["/api/teams/[teamId]/datarooms/[id]/export-visits", () => import("~/app/api/teams/[teamId]/datarooms/[id]/export-visits/route"), ["POST"]],
-    ["/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits", () => import("~/app/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits/route"), ["POST"]],
+    ["/api/teams/[teamId]/documents/[id]/export-visits", () => import("~/app/api/teams/[teamId]/documents/[id]/export-visits/route"), ["GET", "POST"]],
+    ["/api/teams/[teamId]/documents/[id]/views-count", () => import("~/app/api/teams/[teamId]/documents/[id]/views-count/route"), ["GET"]],
+    ["/api/teams/[teamId]/datarooms/[id]/export-visits", () => import("~/app/api/teams/[teamId]/datarooms/[id]/export-visits/route"), ["GET", "POST"]],
+    ["/api/teams/[teamId]/datarooms/[id]/views-count", () => import("~/app/api/teams/[teamId]/datarooms/[id]/views-count/route"), ["GET"]],
+    ["/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits", () => import("~/app/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits/route"), ["GET", "POST"]],
     ["/api/teams/[teamId]/export-jobs", () => import("~/app/api/teams/[teamId]/export-jobs/route"), ["GET"]],
-    ["/api/teams/[teamId]/export-jobs/[exportId]", () => import("~/app/api/teams/[teamId]/export-jobs/[exportId]/route"), ["DELETE", "GET"]],
+    ["/api/teams/[teamId]/export-jobs/[exportId]", () => import("~/app/api/teams/[teamId]/export-jobs/[exportId]/route"), ["DELETE", "GET", "PATCH"]],
   ];
   const httpMethods = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "PATCH"];
 

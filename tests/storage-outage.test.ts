@@ -136,10 +136,10 @@ describe("storage outages", () => {
         expect(JSON.parse(body)).toEqual({ code: "storage_unavailable", message: PLAIN, error: PLAIN });
         expectPlain(body);
       }
-      // The job's status needs no storage, and the failed delete left the job in place.
+      // The job's status still answers, its file not ready while storage is away, and the failed delete left the job in place.
       const status = await call(routes.job.GET, jobUrl, params, bearer(token));
       expect(status.status).toBe(200);
-      expect(await status.json()).toMatchObject({ id: exportId, status: "COMPLETED" });
+      expect(await status.json()).toMatchObject({ id: exportId, status: "COMPLETED", isReady: false });
 
       // Starting works; the export's upload fails for good, and the job says why, plainly.
       const started = await metricTeam.exportAndWait(metric.id);
@@ -155,6 +155,7 @@ describe("storage outages", () => {
     }
 
     // Storage is back: the same calls succeed, and deleting leaves nothing.
+    expect(await (await call(routes.job.GET, jobUrl, params, bearer(token))).json()).toMatchObject({ isReady: true });
     expect((await fetch((await trpc.exports.downloadUrl(params)).url)).status).toBe(200);
     expect((await call(routes.job.DELETE, jobUrl, params, bearer(token, "DELETE"))).status).toBe(204);
     await expectNothingLeft(seeded.team.id);

@@ -17,6 +17,8 @@ export const errorCodes = {
   NOT_FOUND: { http: 404, trpc: "NOT_FOUND", retryable: false },
   METHOD_NOT_ALLOWED: { http: 405, trpc: "METHOD_NOT_SUPPORTED", retryable: false },
   CONFLICT: { http: 409, trpc: "CONFLICT", retryable: false },
+  /** What existed and never will again: an export's file past its lifetime, deleted, or never made. */
+  GONE: { http: 410, trpc: "NOT_FOUND", retryable: false },
   FILE_TOO_LARGE: { http: 413, trpc: "PAYLOAD_TOO_LARGE", retryable: false },
   PAYLOAD_TOO_LARGE: { http: 413, trpc: "PAYLOAD_TOO_LARGE", retryable: false },
   UNPROCESSABLE: { http: 422, trpc: "UNPROCESSABLE_CONTENT", retryable: false },

@@ -3,13 +3,14 @@
  * delete, retry, get a fresh download link, and wait for it to end.
  */
 import { recordExportOutcome } from "~/server/audit/export-audit";
-import { AppError } from "~/server/errors";
+import { AppError, failureOf, isAppError } from "~/server/errors";
 import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
-import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
-import { kindDefinition } from "~/server/exports/kinds";
+import { type ExportFile, type ExportJob, type ExportKind, isTerminal } from "~/server/exports/job/export-job";
+import type { JobPage } from "~/server/exports/job/job-store";
+import { type ExportTarget, kindDefinition } from "~/server/exports/kinds";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
@@ -22,6 +23,29 @@ export function getExport(teamId: string, exportId: string): Promise<ExportJob> 
 
 export function listExports(teamId: string, page: { limit: number; offset?: number }) {
   return getJobStore().list({ teamId }, page);
+}
+
+/** Ids read from the team's index per round while looking for one resource's exports. */
+const RESOURCE_SCAN_PAGE = 100;
+
+/**
+ * The latest exports of one resource (for a group, of that group only), newest first, FAILED
+ * ones left out, as Papermark's export modal lists them. Read from the team's own index, page
+ * by page, until `limit` are found or the index ends; the index holds only the jobs of the
+ * record's lifetime, so the walk is bounded by what the team started in that time.
+ */
+export async function listResourceExports(teamId: string, kind: ExportKind, target: ExportTarget, limit: number): Promise<ExportJob[]> {
+  const found: ExportJob[] = [];
+  let offset: number | null = 0;
+  while (offset !== null && found.length < limit) {
+    const page: JobPage = await getJobStore().list({ teamId }, { limit: RESOURCE_SCAN_PAGE, offset });
+    for (const job of page.items) {
+      const same = job.type === kind && job.resourceId === target.resourceId && job.groupId === target.groupId;
+      if (same && job.status !== "FAILED" && found.length < limit) found.push(job);
+    }
+    offset = page.nextOffset;
+  }
+  return found;
 }
 
 /** The job, if `actor` may make this change to it; FORBIDDEN, with the reason, if not. */
@@ -70,17 +94,57 @@ export async function retryExport(queue: ExportQueue, requester: Requester & Tea
 }
 
 /**
- * A job's file, or a CONFLICT that says why there is none to download. A file with less than
- * a second left counts as gone: a link's life is whole seconds, and none would outlive it.
+ * Why a job's file cannot be downloaded, as its record tells, or null when it can: CONFLICT
+ * while the export runs, GONE once it ended without a file or the file's lifetime is over. A
+ * file with less than a second left counts as gone: a link's life is whole seconds, and none
+ * would outlive it.
  */
-export function downloadableFile(job: ExportJob, now = Date.now()) {
+function fileRefusal(job: ExportJob, now: number): AppError | null {
+  if (!isTerminal(job.status)) {
+    return new AppError("CONFLICT", `The export is not finished: it is ${job.status.toLowerCase()}`, { details: { status: job.status } });
+  }
   if (job.status !== "COMPLETED" || !job.file) {
-    throw new AppError("CONFLICT", `The export is not finished: it is ${job.status.toLowerCase()}`, { details: { status: job.status } });
+    const ended = job.status === "CANCELLED" ? "was cancelled" : `failed${job.error ? ` (${job.error})` : ""}`;
+    return new AppError("GONE", `The export ${ended}, so it has no file; start it again`, { details: { status: job.status } });
   }
   if (job.file.deletedAt || Date.parse(job.file.expiresAt) - now < 1000) {
-    throw new AppError("NOT_FOUND", "The file has expired and was deleted; start the export again");
+    return new AppError("GONE", "The file has expired and was deleted; start the export again", { details: { status: job.status } });
   }
-  return job.file;
+  return null;
+}
+
+/** A job's file, or the reason there is none to download (fileRefusal). */
+export function downloadableFile(job: ExportJob, now = Date.now()): ExportFile {
+  const refusal = fileRefusal(job, now);
+  if (refusal) throw refusal;
+  return job.file!;
+}
+
+/** Records that storage no longer holds the file, so that later reads need not ask it again. */
+async function fileVanished(job: ExportJob): Promise<AppError> {
+  await getJobStore().markFileDeleted(job.id);
+  log("warn", "export.file_missing", { exportId: job.id });
+  return new AppError("GONE", "The file is no longer in storage; start the export again", { details: { status: job.status } });
+}
+
+/**
+ * Whether the job's file can be downloaded now: its record first (status, lifetime, a recorded
+ * deletion), then, only when that says yes, one HEAD to storage, since a lifecycle rule or an
+ * operator may have removed the file without the record knowing. A file found missing is
+ * recorded as deleted, so it costs that HEAD once. While storage cannot be reached the answer
+ * is no, and the job's status still answers: a client polling for it waits until storage is back.
+ */
+export async function isDownloadable(job: ExportJob): Promise<boolean> {
+  if (fileRefusal(job, Date.now())) return false;
+  let present: boolean;
+  try {
+    present = await defaultDestination.exists(job.file!.key);
+  } catch (error) {
+    log("warn", "export.file_check_failed", { exportId: job.id, error: failureOf(error).message });
+    return false;
+  }
+  if (!present) await fileVanished(job);
+  return present;
 }
 
 /**
@@ -94,7 +158,9 @@ export async function createDownloadLink(teamId: string, exportId: string) {
   const file = downloadableFile(job, now);
   const fileExpiresAt = Date.parse(file.expiresAt);
   const expiresInSeconds = Math.min(exportLimits().linkTtlSeconds, Math.floor((fileExpiresAt - now) / 1000));
-  const { url, expiresAt } = await defaultDestination.link(file, expiresInSeconds);
+  const { url, expiresAt } = await defaultDestination.link(file, expiresInSeconds).catch(async (error: unknown) => {
+    throw isAppError(error) && error.code === "NOT_FOUND" ? await fileVanished(job) : error;
+  });
   // The presign reads the clock a moment later than the line above; the file's end still bounds it.
   return { url, expiresAt: new Date(Math.min(expiresAt.getTime(), fileExpiresAt)).toISOString(), expiresInSeconds, file };
 }

@@ -10,6 +10,7 @@
  */
 import { AppError } from "~/server/errors";
 import { findApiRoute } from "~/server/http/api-routes";
+import { errorPage } from "~/server/http/error-page";
 import { errorResponse, methodNotAllowedResponse } from "~/server/http/error-response";
 
 /** The methods Next's route handlers take; any other one cannot even become a fetch Request. */
@@ -33,12 +34,7 @@ function decodeSegment(segment: string): string | null {
 }
 
 function pageRefusal(status: 400 | 405, message: string, allow?: readonly string[]): Response {
-  const title = status === 400 ? "400: Bad request" : "405: Method not allowed";
-  const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${message}</p><p><a href="/">Go to Export Center</a></p></body></html>`;
-  return new Response(html, {
-    status,
-    headers: { "Content-Type": "text/html; charset=utf-8", ...(allow ? { Allow: allow.join(", ") } : {}) },
-  });
+  return errorPage(status, message, allow ? { Allow: allow.join(", ") } : {});
 }
 
 /** The answer to a request that must not reach the router, or null to let it through. */

@@ -6,11 +6,14 @@
 import { z } from "zod";
 
 import { AppError } from "~/server/errors";
-import type { ExportKindDefinition } from "~/server/exports/kinds";
-import { createDownloadLink, deleteExport, getExport, listExports } from "~/server/exports/manage-export";
+import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds";
+import { cancelExport, createDownloadLink, deleteExport, getExport, listExports, listResourceExports } from "~/server/exports/manage-export";
 import { startExportOf } from "~/server/exports/start-export";
+import { countVisits } from "~/server/exports/visit-count";
+import { wantsPage } from "~/server/http/error-page";
 import { idSchema } from "~/server/ids";
 import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
+import { exportJobAnswer } from "~/server/rest/export-job-answer";
 import { teamRoute } from "~/server/rest/handler";
 import { readJsonBody } from "~/server/rest/request-body";
 
@@ -23,20 +26,66 @@ export const listQuery = z.strictObject({
 export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
 export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
 
+/** Papermark's export modal lists this many of a resource's exports. */
+const RESOURCE_EXPORTS_LIMIT = 10;
+
+type KindPathParams = Record<string, string> & { teamId: string };
+
+/** How a kind's REST path names its target: the path's parameters fill the kind's input. */
+function pathTarget(kind: ExportKindDefinition): (params: Record<string, string>) => ExportTarget {
+  const endpoint = kind.rest;
+  if (!endpoint) throw new AppError("INTERNAL", `Exports of ${kind.id} have no REST endpoint`);
+  return (params) => kind.target(kind.input.parse(Object.fromEntries(Object.entries(endpoint.params).map(([param, { field }]) => [field, params[param]]))));
+}
+
 /**
  * POST to a kind's REST endpoint (its `rest`, e.g. …/documents/:id/export-visits): `202 {
  * exportId }`. The path's parameters fill the kind's input; a JSON body, when sent, may carry
  * a `requestId`.
  */
 export function startExportRoute(kind: ExportKindDefinition) {
-  const endpoint = kind.rest;
-  if (!endpoint) throw new AppError("INTERNAL", `Exports of ${kind.id} have no REST endpoint`);
-  return teamRoute<Record<string, string> & { teamId: string }>(async ({ req, params, caller }) => {
+  const targetOf = pathTarget(kind);
+  return teamRoute<KindPathParams>(async ({ req, params, caller }) => {
     const body = await readJsonBody(req, startExportBody);
-    const input = kind.input.parse(Object.fromEntries(Object.entries(endpoint.params).map(([param, { field }]) => [field, params[param]])));
-    const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, kind.target(input));
+    const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, targetOf(params));
     return Response.json({ exportId: job.id }, { status: 202 });
   });
+}
+
+/**
+ * GET on a kind's REST endpoint: the resource's latest exports, as Papermark's export modal
+ * lists them on opening, a bare array, newest first, FAILED ones left out. The resource is
+ * looked up as when starting an export, so another team's is a 404.
+ */
+export function resourceExportsRoute(kind: ExportKindDefinition) {
+  const targetOf = pathTarget(kind);
+  return teamRoute<KindPathParams>(async ({ params }) => {
+    const target = targetOf(params);
+    await kind.findResource(params.teamId, target);
+    const jobs = await listResourceExports(params.teamId, kind.id, target, RESOURCE_EXPORTS_LIMIT);
+    return Response.json(await Promise.all(jobs.map(exportJobAnswer)));
+  });
+}
+
+export const viewsCountQuery = z.strictObject({ groupId: idSchema.optional() });
+
+/**
+ * GET …/views-count: `{ count }`, the views an export of `kind` would cover now. With
+ * `groupKind`, Papermark's `?groupId=` counts that group's views instead.
+ */
+export function viewsCountRoute(kind: ExportKindDefinition, groupKind?: ExportKindDefinition) {
+  const targetOf = pathTarget(kind);
+  const group = groupKind && { kind: groupKind, targetOf: pathTarget(groupKind) };
+  return teamRoute<KindPathParams, z.infer<typeof viewsCountQuery>>(
+    async ({ params, query }) => {
+      const count =
+        query.groupId && group
+          ? await countVisits(params.teamId, group.kind, group.targetOf({ ...params, groupId: query.groupId }))
+          : await countVisits(params.teamId, kind, targetOf(params));
+      return Response.json({ count });
+    },
+    { query: group ? viewsCountQuery : viewsCountQuery.pick({}) },
+  );
 }
 
 export const listExportJobs = teamRoute<{ teamId: string }, z.infer<typeof listQuery>>(
@@ -49,14 +98,26 @@ export const listExportJobs = teamRoute<{ teamId: string }, z.infer<typeof listQ
 
 type JobParams = { teamId: string; exportId: string };
 
+/** A browser that follows a download link is shown why there is no file, rather than saving the error as one. */
+const isDownloadNavigation = (req: Request) => new URL(req.url).searchParams.get("download") === "true" && wantsPage(req.headers);
+
 export const getExportJob = teamRoute<JobParams, z.infer<typeof jobQuery>>(
   async ({ params, query }) => {
-    if (query.download !== "true") return Response.json(await getExport(params.teamId, params.exportId));
+    if (query.download !== "true") return Response.json(await exportJobAnswer(await getExport(params.teamId, params.exportId)));
     const link = await createDownloadLink(params.teamId, params.exportId);
     return new Response(null, { status: 302, headers: { Location: link.url, "Cache-Control": "no-store" } });
   },
-  { query: jobQuery },
+  { query: jobQuery, errorPageFor: isDownloadNavigation },
 );
+
+export const cancelExportBody = z.strictObject({});
+
+/** PATCH: cancels a PENDING or PROCESSING export, as Papermark's Cancel button asks; 409 for any other. */
+export const cancelExportJob = teamRoute<JobParams>(async ({ req, params, caller, role }) => {
+  await readJsonBody(req, cancelExportBody);
+  const job = await cancelExport(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);
+  return Response.json({ message: "The export was cancelled", job: await exportJobAnswer(job) });
+});
 
 export const deleteExportJob = teamRoute<JobParams>(async ({ params, caller, role }) => {
   await deleteExport(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);

@@ -3,10 +3,13 @@
  * cookie), checks team membership, and maps every error, once, to the same JSON shape:
  *
  *   { "error": { "code": "not_found", "message": "…", …safe details } }
+ *
+ * A route may answer a browser's navigation (an `<a download>` link) with a page instead.
  */
 import type { Role } from "~/generated/prisma/client";
 import { type Caller, resolveCaller } from "~/server/auth/caller";
 import { AppError, isAppError } from "~/server/errors";
+import { errorPage } from "~/server/http/error-page";
 import { errorResponse } from "~/server/http/error-response";
 import { idSchema } from "~/server/ids";
 import { getRateLimits } from "~/server/services";
@@ -41,7 +44,11 @@ const pathParams = z.record(z.string(), idSchema);
 /** A route without query parameters refuses any, rather than ignoring a misspelt one. */
 const noQuery = z.strictObject({});
 
-type RouteOptions<Q> = { query?: z.ZodType<Q> };
+type RouteOptions<Q> = {
+  query?: z.ZodType<Q>;
+  /** Requests whose errors are answered as an HTML page (http/error-page.ts) rather than in the error shape. */
+  errorPageFor?: (req: Request) => boolean;
+};
 
 /**
  * A route for any signed-in caller. The caller is checked first, so a stranger learns
@@ -60,7 +67,8 @@ export function authedRoute<P, Q = Record<string, never>>(handler: (ctx: AuthedR
       const query = querySchema.parse(Object.fromEntries(new URL(req.url).searchParams));
       return await handler({ req, params, query, caller });
     } catch (error) {
-      return errorResponse(toAppError(error));
+      const appError = toAppError(error);
+      return options.errorPageFor?.(req) ? errorPage(appError.httpStatus, appError.message) : errorResponse(appError);
     }
   };
 }

@@ -12,7 +12,8 @@ import { exportLimits } from "~/server/exports/export-limits";
 import { idSchema } from "~/server/ids";
 import { exportJobSchema } from "~/server/exports/job/export-job";
 import { allKindDefinitions } from "~/server/exports/kinds";
-import { jobQuery, listQuery, startExportBody } from "~/server/rest/export-routes";
+import { exportJobAnswerSchema } from "~/server/rest/export-job-answer";
+import { cancelExportBody, jobQuery, listQuery, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
 type Schema = Record<string, unknown>;
@@ -43,6 +44,17 @@ type LimitTexts = ReturnType<typeof limitTexts>;
 
 const schemas = (text: LimitTexts): Record<string, Schema> => ({
   ExportJob: jsonSchema(exportJobSchema, "output"),
+  ExportJobStatus: jsonSchema(exportJobAnswerSchema, "output"),
+  ExportJobCancelled: {
+    type: "object",
+    required: ["message", "job"],
+    properties: { message: { type: "string" }, job: ref("ExportJobStatus") },
+  },
+  ViewsCount: {
+    type: "object",
+    required: ["count"],
+    properties: { count: { type: "integer", minimum: 0, description: "The views an export started now would cover." } },
+  },
   ExportJobList: {
     type: "object",
     required: ["jobs", "total", "nextOffset"],
@@ -109,6 +121,12 @@ const responses = (text: LimitTexts): Record<string, Schema> => ({
   NotFound: errorResponse("No such resource in this team."),
   MethodNotAllowed: errorResponse("Refused method.", { Allow: { schema: { type: "string" } } }),
   Conflict: errorResponse("The export is not in a state that allows this (e.g. its file is not ready, or it was cancelled)."),
+  Gone: {
+    description:
+      "The export has no file and never will again: it failed or was cancelled, or its file expired or left storage (`gone`). " +
+      "A browser's navigation (`Accept: text/html`, as an `<a download>` link sends) gets the reason as an HTML page.",
+    content: { ...json(ref("Error")), "text/html": { schema: { type: "string" } } },
+  },
   PayloadTooLarge: errorResponse(`The request body is over ${MAX_BODY_BYTES} bytes (\`payload_too_large\`), or the export's file over its size cap (\`file_too_large\`).`),
   RateLimited: errorResponse("Too many calls: per token on the whole API, and per user and per team when starting exports.", rateLimitHeaders),
   Internal: errorResponse("Something failed on the server's side; nothing was left half-done."),
@@ -159,6 +177,19 @@ const metricDownload = (text: LimitTexts) => ({
 
 function visitExport(text: LimitTexts, operationId: string, summary: string, ids: Schema[]) {
   return {
+    get: {
+      operationId: `list${operationId[0]!.toUpperCase()}${operationId.slice(1)}`,
+      summary: "The resource's latest exports (Papermark's export modal)",
+      description: "A bare array of at most 10 of this resource's exports, newest first, without the failed ones. `result` is set once the file can be downloaded.",
+      tags: ["Visit exports"],
+      parameters: [teamId, ...ids],
+      responses: {
+        "200": { description: "The exports.", content: json({ type: "array", items: ref("ExportJobStatus") }) },
+        "400": errorRef("BadRequest"),
+        ...common,
+        "404": errorRef("NotFound"),
+      },
+    },
     post: {
       operationId,
       summary,
@@ -177,6 +208,19 @@ function visitExport(text: LimitTexts, operationId: string, summary: string, ids
         "404": errorRef("NotFound"),
         "413": errorRef("PayloadTooLarge"),
       },
+    },
+  };
+}
+
+function viewsCount(operationId: string, summary: string, query: Schema[]) {
+  return {
+    get: {
+      operationId,
+      summary,
+      description: "Papermark's modal asks this before an export, to offer email for a large one.",
+      tags: ["Visit exports"],
+      parameters: [teamId, pathId("id", "The resource's id."), ...query],
+      responses: { "200": { description: "The count.", content: json(ref("ViewsCount")) }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound") },
     },
   };
 }
@@ -209,6 +253,12 @@ export function openApiDocument() {
           rest ? [[rest.path, visitExport(text, rest.operationId, rest.summary, Object.entries(rest.params).map(([name, param]) => pathId(name, param.description)))]] : [],
         ),
       ),
+      "/api/teams/{teamId}/documents/{id}/views-count": viewsCount("countDocumentViews", "The views an export of this document would cover", []),
+      "/api/teams/{teamId}/datarooms/{id}/views-count": viewsCount(
+        "countDataroomViews",
+        "The views an export of this dataroom, or of one of its groups, would cover",
+        queryParameters(viewsCountQuery, { groupId: "A group of the dataroom: count the views an export of that group would cover." }),
+      ),
       "/api/teams/{teamId}/export-jobs": {
         get: {
           operationId: "listExportJobs",
@@ -222,12 +272,31 @@ export function openApiDocument() {
         get: {
           operationId: "getExportJob",
           summary: "An export job's status, or its file",
-          description: `With \`download=true\`, answers 302 to a link presigned for ${text.linkLifetime}, or less when the file is deleted sooner (409 while the export is not finished).`,
+          description:
+            `With \`download=true\`, answers 302 to a link presigned for ${text.linkLifetime}, or less when the file is deleted sooner (409 while the export is not finished, 410 when it has no file). ` +
+            "Then a browser's navigation (`Accept: text/html`) gets any error as an HTML page.",
           tags: ["Export jobs"],
           parameters: [teamId, pathId("exportId", "The export's id."), ...queryParameters(jobQuery, { download: "`true` to be redirected to the file." })],
           responses: {
-            "200": { description: "The job.", content: json(ref("ExportJob")) },
+            "200": { description: "The job.", content: json(ref("ExportJobStatus")) },
             "302": { description: `The file, at a link presigned for ${text.linkLifetime} or until the file is deleted, whichever is sooner.`, headers: { Location: { schema: { type: "string", format: "uri" } } } },
+            "400": errorRef("BadRequest"),
+            ...common,
+            "404": errorRef("NotFound"),
+            "409": errorRef("Conflict"),
+            "410": errorRef("Gone"),
+            "502": errorRef("StorageUnavailable"),
+          },
+        },
+        patch: {
+          operationId: "cancelExportJob",
+          summary: "Cancel a pending or running export (Papermark's Cancel)",
+          description: "Takes no body. The job ends CANCELLED and whatever was written of its file is deleted.",
+          tags: ["Export jobs"],
+          parameters: [teamId, pathId("exportId", "The export's id.")],
+          requestBody: { required: false, description: "None; an empty JSON object is accepted.", content: json(jsonSchema(cancelExportBody, "input")) },
+          responses: {
+            "200": { description: "Cancelled.", content: json(ref("ExportJobCancelled")) },
             "400": errorRef("BadRequest"),
             ...common,
             "404": errorRef("NotFound"),

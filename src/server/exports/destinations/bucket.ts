@@ -23,5 +23,6 @@ export const bucketDestination: ExportDestination = {
     await getStorage().abortOpenUploads(key);
     await getStorage().deleteObject(key);
   },
+  exists: async (key) => (await getStorage().headObject(key)) !== null,
   link: (file, expiresInSeconds) => getStorage().presignDownload(file.key, { expiresInSeconds, fileName: file.name }),
 };

@@ -27,6 +27,8 @@ export interface ExportDestination {
   expire(key: string): Promise<void>;
   /** Removes whatever a failed, cancelled or deleted export left at `key`, whole or in part. Idempotent. */
   discard(key: string): Promise<void>;
+  /** Whether the delivered file is still there: one cheap lookup, no bytes read. */
+  exists(key: string): Promise<boolean>;
   /** A link to the delivered file valid for `expiresInSeconds`; NOT_FOUND once the file is gone. */
   link(file: { key: string; name: string }, expiresInSeconds: number): Promise<{ url: string; expiresAt: Date }>;
 }

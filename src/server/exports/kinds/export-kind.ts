@@ -106,6 +106,8 @@ export interface ExportKindDefinition<
   target(input: z.infer<Input>): ExportTarget;
   /** The team's resource, by the same lookup when an export starts and when it loads; NOT_FOUND if it is not the team's. */
   findResource(teamId: string, target: ExportTarget): Promise<{ name: string }>;
+  /** For kinds that export views: how many an export started now would cover, by the filter the export reads (Papermark's views-count). */
+  viewCount?(target: ExportTarget): Promise<number>;
   /** What the run fixes when it starts: a plan that every later step (and replay) works from, and the file's name without its extension. */
   load(request: ExportRequest, target: ExportTarget, resource: { name: string }): Promise<{ plan: Plan; fileStem: string }>;
   /** Optional checkpointed work between loading and producing (a visit export fetches durations in batches). */

@@ -44,6 +44,8 @@ export function defineVisitKind<Id extends ExportKind, Input extends ExportKindD
     unit: { one: "view", many: "views" },
     run: visitRun,
 
+    viewCount: async (target) => countViews(await spec.viewFilter(target), new Date()),
+
     async load(_request, target, resource) {
       const filter = await spec.viewFilter(target);
       const cutoff = new Date();

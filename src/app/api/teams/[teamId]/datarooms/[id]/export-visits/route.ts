@@ -1,4 +1,6 @@
 import { dataroomKind } from "~/server/exports/kinds/dataroom";
-import { startExportRoute } from "~/server/rest/export-routes";
+import { resourceExportsRoute, startExportRoute } from "~/server/rest/export-routes";
 
+export const dynamic = "force-dynamic";
+export const GET = resourceExportsRoute(dataroomKind);
 export const POST = startExportRoute(dataroomKind);

@@ -1,4 +1,6 @@
 import { documentKind } from "~/server/exports/kinds/document";
-import { startExportRoute } from "~/server/rest/export-routes";
+import { resourceExportsRoute, startExportRoute } from "~/server/rest/export-routes";
 
+export const dynamic = "force-dynamic";
+export const GET = resourceExportsRoute(documentKind);
 export const POST = startExportRoute(documentKind);

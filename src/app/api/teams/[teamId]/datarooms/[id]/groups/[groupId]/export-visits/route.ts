@@ -1,4 +1,6 @@
 import { dataroomGroupKind } from "~/server/exports/kinds/dataroom-group";
-import { startExportRoute } from "~/server/rest/export-routes";
+import { resourceExportsRoute, startExportRoute } from "~/server/rest/export-routes";
 
+export const dynamic = "force-dynamic";
+export const GET = resourceExportsRoute(dataroomGroupKind);
 export const POST = startExportRoute(dataroomGroupKind);
