@@ -19,9 +19,10 @@ import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds"
 import { log } from "~/server/log";
 import { getJobStore, getRateLimits } from "~/server/services";
 
-export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string };
+export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string; fileTtlSeconds?: number };
 
-function exportIdFor(requester: Requester): string {
+/** The export id a request gets: random, or derived from its requestId. */
+export function exportIdFor(requester: Pick<Requester, "teamId" | "userId" | "requestId">): string {
   if (!requester.requestId) return randomUUID();
   const digest = createHash("sha256").update(`${requester.teamId}:${requester.userId}:${requester.requestId}`).digest("hex");
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
@@ -59,7 +60,8 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     channel: requester.channel,
   });
   try {
-    await queue.startRun({ request: { exportId: id, teamId: requester.teamId, userId: requester.userId }, kind, target });
+    const request = { exportId: id, teamId: requester.teamId, userId: requester.userId, fileTtlSeconds: requester.fileTtlSeconds };
+    await queue.startRun({ request, kind, target });
   } catch (error) {
     // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.
     const reason = "The export could not be queued; please try again";

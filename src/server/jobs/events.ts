@@ -18,6 +18,7 @@ const requester = {
   exportId: z.string(),
   teamId: z.string(),
   userId: z.string(),
+  fileTtlSeconds: z.number().int().positive().optional(),
 };
 
 export const metricExportRequested = eventType("export/metric.requested", {
