@@ -10,13 +10,16 @@ import type { Prisma } from "~/generated/prisma/client";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
+import type { ExportQueue } from "~/server/exports/export-queue";
 import { type KindInput, kindDefinition } from "~/server/exports/kinds";
 import { scheduleChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 import { sealJson } from "~/server/vault";
 
 import { type DestinationInput, destinationOf } from "./destinations";
 import { nextRunAfter, timingProblem } from "./next-run";
+import { beginScheduledRun } from "./run-schedule";
 import type { CreateScheduleInput, UpdateScheduleInput } from "./schedule-input";
+import type { ScheduleQueue } from "./schedule-queue";
 import { runSelect, runView, scheduleSelect, scheduleView, type StoredDestination } from "./schedule-view";
 
 /** A bad field, as the edges name one: `field: reason`, with the issue in the details. */
@@ -165,4 +168,24 @@ export async function listScheduleRuns(teamId: string, scheduleId: string, page:
   ]);
   const nextOffset = page.offset + rows.length < total ? page.offset + rows.length : null;
   return { runs: rows.map(runView), total, nextOffset };
+}
+
+/**
+ * Runs a schedule now, for any member but a viewer: the run starts here, so that the answer
+ * carries its export id (and a refusal its reason), and the engine takes it from there.
+ */
+export async function runScheduleNow(queues: { exports: ExportQueue; schedules: ScheduleQueue }, member: TeamMember, scheduleId: string): Promise<{ exportId: string; runId: string }> {
+  const refusal = scheduleChangeRefusal(member, "run");
+  if (refusal) throw new AppError("FORBIDDEN", refusal);
+  const schedule = await db.schedule.findFirst({ where: { id: scheduleId, teamId: member.teamId }, select: { id: true } });
+  if (!schedule) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  const dueAt = new Date();
+  const begun = await beginScheduledRun(queues.exports, scheduleId, dueAt);
+  if (!begun) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  await queues.schedules.runDue([{ scheduleId, dueAt: dueAt.toISOString() }]);
+  if (!begun.exportId) {
+    const run = await db.scheduleRun.findUniqueOrThrow({ where: { id: begun.runId }, select: { error: true } });
+    throw new AppError("UNPROCESSABLE", `The schedule could not run: ${run.error ?? "its export did not start"}`, { details: { runId: begun.runId } });
+  }
+  return { exportId: begun.exportId, runId: begun.runId };
 }
