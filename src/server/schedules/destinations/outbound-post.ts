@@ -7,6 +7,7 @@
 import type { LookupAddress } from "node:dns";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 
 import { type NetworkPolicy, resolvePermittedAddresses } from "~/server/sources/network-policy";
 
@@ -28,7 +29,9 @@ function guardedLookup(policy: NetworkPolicy) {
   };
 }
 
-function postOnce(url: URL, body: string, headers: Record<string, string>, policy: NetworkPolicy, signal: AbortSignal): Promise<PostAnswer & { location?: string }> {
+async function postOnce(url: URL, body: string, headers: Record<string, string>, policy: NetworkPolicy, signal: AbortSignal): Promise<PostAnswer & { location?: string }> {
+  // Node connects to an IP literal without calling `lookup`: such a host is checked here.
+  if (isIP(url.hostname.replace(/^\[(.*)\]$/, "$1"))) await resolvePermittedAddresses(url.hostname, policy);
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, {
