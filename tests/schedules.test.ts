@@ -220,6 +220,30 @@ describe("runs that go wrong", () => {
   }, 200_000);
 });
 
+describe("testDestination", () => {
+  it("delivers a sample report signed with the schedule's secret, and says what a failing destination answered", async () => {
+    const seeded = await visits.seedVisits({ views: 1 });
+    const owner = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const schedule = await owner.schedules.create({
+      teamId: seeded.team.id,
+      schedule: { name: "Tested", export: { kind: "document", documentId: seeded.document.id }, format: "csv", cron: "0 9 * * *", timezone: "UTC", enabled: false, destinations: [{ type: "webhook", url: receiver.url }] },
+    });
+    const before = receiver.received.length;
+    const answer = await owner.schedules.testDestination({ teamId: seeded.team.id, scheduleId: schedule.id, destination: { type: "webhook", url: receiver.url } });
+    expect(answer).toEqual({ delivered: true, reason: null });
+    const sample = receiver.received[before]!;
+    expect(sample.headers["x-export-center-signature"]).toBe(`sha256=${createHmac("sha256", schedule.signingSecret!).update(sample.body).digest("hex")}`);
+    expect(JSON.parse(sample.body)).toMatchObject({ event: "export.completed", scheduleId: schedule.id, teamId: seeded.team.id });
+
+    const down = await startReceiver();
+    down.state.status = 410;
+    expect(await owner.schedules.testDestination({ teamId: seeded.team.id, destination: { type: "webhook", url: down.url } })).toEqual({ delivered: false, reason: "The webhook answered HTTP 410" });
+    await down.close();
+    const member = fixtures.trpcAs(fixtures.sessionCaller((await fixtures.addMember(seeded.team.id, "MEMBER")).id));
+    expect(await refusal(member.schedules.testDestination({ teamId: seeded.team.id, destination: { type: "webhook", url: receiver.url } }))).toMatchObject({ code: "FORBIDDEN" });
+  });
+});
+
 describe("bad input", () => {
   it("is a 400 naming the field, a member cannot create, a foreign resource is not found, and nothing is created", async () => {
     const seeded = await visits.seedVisits({ views: 1 });

@@ -77,6 +77,7 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
   const [webhookUrl, setWebhookUrl] = useState("");
   const [retentionDays, setRetentionDays] = useState("7");
   const formId = useId();
+  const test = useMutation(trpc.schedules.testDestination.mutationOptions());
   const create = useMutation(
     trpc.schedules.create.mutationOptions({
       onSuccess: (schedule) => {
@@ -149,6 +150,15 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
         <Field label="Keep files (days)">
           {(props) => <input {...props} type="number" min={1} className={inputClass} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} required />}
         </Field>
+      </div>
+      <div className="flex items-center gap-3 text-sm">
+        <Button size="sm" onClick={() => test.mutate({ teamId, destination: { type: "webhook", url: webhookUrl } })} disabled={!webhookUrl || test.isPending}>
+          Test webhook
+        </Button>
+        <span role="status">
+          {test.isError && <span className="text-red-700">{errorMessage(test.error)}</span>}
+          {test.data && (test.data.delivered ? <span className="text-green-800">Delivered a sample report.</span> : <span className="text-red-700">{test.data.reason}</span>)}
+        </span>
       </div>
       {create.isError && <InlineError>{errorMessage(create.error)}</InlineError>}
       <DialogActions>

@@ -13,7 +13,9 @@ import {
   runScheduleNow,
   updateSchedule,
 } from "~/server/schedules/manage-schedules";
+import { destinationInput } from "~/server/schedules/destinations";
 import { createScheduleInput, scheduleRunsQuery, updateScheduleInput } from "~/server/schedules/schedule-input";
+import { testDestination } from "~/server/schedules/test-destination";
 
 const scheduleId = z.object({ scheduleId: idSchema });
 
@@ -32,5 +34,9 @@ export const schedulesRouter = createTRPCRouter({
   runNow: teamProcedure
     .input(scheduleId)
     .mutation(({ ctx, input }) => runScheduleNow({ exports: inngestExportQueue, schedules: inngestScheduleQueue }, teamMember(ctx), input.scheduleId)),
+  /** Delivers a sample report to a destination as the form holds it; the destination's own answer, nothing stored. */
+  testDestination: teamProcedure
+    .input(z.object({ destination: destinationInput, scheduleId: idSchema.optional() }))
+    .mutation(({ ctx, input }) => testDestination(teamMember(ctx), input)),
   runs: teamProcedure.input(scheduleId.extend(scheduleRunsQuery.shape)).query(({ ctx, input }) => listScheduleRuns(ctx.team.id, input.scheduleId, input)),
 });
