@@ -21,8 +21,7 @@ import { getJobStore, getRateLimits } from "~/server/services";
 
 export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string; fileTtlSeconds?: number };
 
-/** The export id a request gets: random, or derived from its requestId. */
-export function exportIdFor(requester: Pick<Requester, "teamId" | "userId" | "requestId">): string {
+function exportIdFor(requester: Requester): string {
   if (!requester.requestId) return randomUUID();
   const digest = createHash("sha256").update(`${requester.teamId}:${requester.userId}:${requester.requestId}`).digest("hex");
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;

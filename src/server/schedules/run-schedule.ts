@@ -26,7 +26,7 @@ import { destinationOf, type RunReport } from "./destinations";
 import { storedDestinations } from "./schedule-view";
 
 /** Failed runs in a row after which a schedule pauses itself. */
-export const PAUSE_AFTER_FAILURES = 5;
+const PAUSE_AFTER_FAILURES = 5;
 
 export type BegunRun = { runId: string; exportId: string | null };
 

@@ -48,7 +48,6 @@ export function scheduleView(row: ScheduleRow) {
   };
 }
 
-export type ScheduleView = ReturnType<typeof scheduleView>;
 
 export const runSelect = {
   id: true,

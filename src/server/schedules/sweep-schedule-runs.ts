@@ -1,7 +1,7 @@
 /** The run history's lifetime: at least 90 days, then the scheduler deletes it (with its deliveries). */
 import { db } from "~/server/db";
 
-export const RUN_HISTORY_DAYS = 90;
+const RUN_HISTORY_DAYS = 90;
 
 /** Deletes the runs that started more than 90 days before `now`; how many. */
 export async function sweepScheduleRuns(now: Date): Promise<number> {

@@ -7,11 +7,9 @@ import { z } from "zod";
 import type { ScheduleDestination } from "./schedule-destination";
 import { webhookDestination, webhookInput } from "./webhook";
 
-export type { DeliveryContext, RunReport, ScheduleDestination } from "./schedule-destination";
+export type { RunReport, ScheduleDestination } from "./schedule-destination";
 
-export const scheduleDestinations = { webhook: webhookDestination } satisfies Record<string, ScheduleDestination>;
-
-export type DestinationType = keyof typeof scheduleDestinations;
+const scheduleDestinations = { webhook: webhookDestination } satisfies Record<string, ScheduleDestination>;
 
 export function destinationOf(type: string): ScheduleDestination | undefined {
   return (scheduleDestinations as Record<string, ScheduleDestination | undefined>)[type];

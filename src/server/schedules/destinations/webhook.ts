@@ -12,9 +12,9 @@ import { getEnv } from "~/env";
 import { postJson } from "./outbound-post";
 import type { ScheduleDestination } from "./schedule-destination";
 
-export const SIGNATURE_HEADER = "X-Export-Center-Signature";
+const SIGNATURE_HEADER = "X-Export-Center-Signature";
 
-export function signatureOf(body: string, secret: string): string {
+function signatureOf(body: string, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
