@@ -64,6 +64,8 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
     AUTH_DEV_LOGIN: "true",
     AUTH_TRUST_HOST: "true",
     DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
+    DESTINATIONS_ALLOW_PRIVATE_NETWORKS: "true",
+    APP_URL: `http://127.0.0.1:${port}`,
     ...appSecrets,
   };
   const plan: EmbeddedPlan = { env, inngestDevMode: isInngestDevMode(source.INNGEST_DEV) };

@@ -78,6 +78,13 @@ const schema = z
     /** Lets data sources reach loopback and private addresses in production (src/server/sources/network-policy.ts). */
     DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: bool,
 
+    /** The closest two runs of a schedule may be; a cron that fires more often is refused. */
+    SCHEDULE_MIN_INTERVAL_MINUTES: int(1),
+    /** Lets schedule destinations (webhooks) reach loopback and private addresses in production (network-policy.ts). */
+    DESTINATIONS_ALLOW_PRIVATE_NETWORKS: bool,
+    /** The app's public address, from which the links in delivered messages are built. */
+    APP_URL: z.url({ message: "must be the app's public URL, e.g. https://exports.example.com" }).default("http://localhost:3000"),
+
     RATE_LIMIT_EXPORTS_PER_USER_PER_MINUTE: int(10),
     RATE_LIMIT_EXPORTS_PER_TEAM_PER_HOUR: int(100),
     RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE: int(300),

@@ -13,6 +13,7 @@ import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { restError } from "./support/rest-error";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
 const REST_CALLS_PER_MINUTE = 40;
@@ -89,6 +90,10 @@ const DOCUMENT_COUNT = "/api/teams/{teamId}/documents/{id}/views-count";
 const DATAROOM_COUNT = "/api/teams/{teamId}/datarooms/{id}/views-count";
 const JOBS = "/api/teams/{teamId}/export-jobs";
 const JOB = "/api/teams/{teamId}/export-jobs/{exportId}";
+const SCHEDULES = "/api/teams/{teamId}/schedules";
+const SCHEDULE = "/api/teams/{teamId}/schedules/{scheduleId}";
+const SCHEDULE_RUN = "/api/teams/{teamId}/schedules/{scheduleId}/run";
+const SCHEDULE_RUNS = "/api/teams/{teamId}/schedules/{scheduleId}/runs";
 
 beforeAll(async () => {
   harness = await startExportHarness({
@@ -236,6 +241,52 @@ describe("real answers match it", () => {
     expect((await call(DATAROOM, "GET", room, bearer(token))).body).toEqual([]);
     expect((await call(DOCUMENT, "GET", { teamId, id: seeded.document.id }, bearer(token))).body).toMatchObject([{ id: exportId, status: "CANCELLED" }]);
     expect((await call(DOCUMENT, "GET", { teamId, id: "no-such-document" }, bearer(token))).status).toBe(404);
+  });
+
+  it("schedules: create 201 with signingSecret, list, get, change, run 202, runs, delete, and their errors", async () => {
+    const seeded = await visits.seedVisits({ views: 1 });
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const teamId = seeded.team.id;
+    const send = (body: unknown, as = token) => bearer(as, { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const schedule = {
+      name: "Weekly",
+      export: { kind: "document", documentId: seeded.document.id },
+      format: "csv",
+      cron: "0 9 * * 1",
+      timezone: "Europe/Paris",
+      enabled: true,
+      destinations: [{ type: "webhook", url: "http://127.0.0.1:9/hook" }],
+    };
+    const created = await call(SCHEDULES, "POST", { teamId }, send(schedule));
+    expect(created.status).toBe(201);
+    expect(created.body.signingSecret).toMatch(/^whsec_/);
+    const scheduleId = created.body.id as string;
+    const badCron = await call(SCHEDULES, "POST", { teamId }, send({ ...schedule, cron: "61 * * * *" }));
+    expect(badCron.status).toBe(400);
+    expect(restError(badCron.body).message).toMatch(/^cron: /);
+    const member = await fixtures.addMember(teamId, "MEMBER");
+    const memberToken = await fixtures.tokenFor(member.id, teamId);
+    expect((await call(SCHEDULES, "POST", { teamId }, send(schedule, memberToken))).status).toBe(403);
+    expect((await call(SCHEDULES, "POST", { teamId }, send({ ...schedule, export: { kind: "document", documentId: "no-such-document" } }))).status).toBe(404);
+    expect((await call(SCHEDULES, "GET", { teamId })).status).toBe(401);
+
+    const list = await call(SCHEDULES, "GET", { teamId }, bearer(memberToken));
+    expect(list.body.schedules).toMatchObject([{ id: scheduleId, destinations: [{ type: "webhook", url: "http://127.0.0.1:9/hook" }] }]);
+    expect(JSON.stringify(list.body)).not.toContain(created.body.signingSecret as string);
+    expect((await call(SCHEDULE, "GET", { teamId, scheduleId }, bearer(token))).body).toMatchObject({ id: scheduleId, name: "Weekly" });
+    expect((await call(SCHEDULE, "GET", { teamId, scheduleId: "no-such-schedule" }, bearer(token))).status).toBe(404);
+    const changed = await call(SCHEDULE, "PATCH", { teamId, scheduleId }, send({ name: "Monday mornings", enabled: false }));
+    expect(changed.body).toMatchObject({ name: "Monday mornings", enabled: false, nextRunAt: null });
+
+    const run = await call(SCHEDULE_RUN, "POST", { teamId, scheduleId }, bearer(memberToken));
+    expect(run.status).toBe(202);
+    const runs = await call(SCHEDULE_RUNS, "GET", { teamId, scheduleId }, { ...bearer(token), query: "?limit=5" });
+    expect(runs.body).toMatchObject({ runs: [{ exportId: run.body.exportId }], total: 1, nextOffset: null });
+    expect((await call(SCHEDULE_RUNS, "GET", { teamId, scheduleId }, { ...bearer(token), query: "?limit=500" })).status).toBe(400);
+
+    expect((await call(SCHEDULE, "DELETE", { teamId, scheduleId }, bearer(memberToken))).status).toBe(403);
+    expect((await call(SCHEDULE, "DELETE", { teamId, scheduleId }, bearer(token))).status).toBe(204);
+    expect((await call(SCHEDULE_RUN, "POST", { teamId, scheduleId }, bearer(token))).status).toBe(404);
   });
 
   it("answers 429 with the documented rate-limit headers once a token is over its limit", async () => {

@@ -12,6 +12,7 @@ const sections = [
   { id: "exports", label: "Exports", short: "Exports", adminOnly: false },
   { id: "metrics", label: "Metrics", short: "Metrics", adminOnly: false },
   { id: "data-sources", label: "Data sources", short: "Sources", adminOnly: true },
+  { id: "schedules", label: "Schedules", short: "Schedules", adminOnly: false },
   { id: "tokens", label: "API tokens", short: "Tokens", adminOnly: false },
   { id: "audit", label: "Audit log", short: "Audit", adminOnly: true },
 ] as const;

@@ -75,6 +75,8 @@ function defaultExpression(field: PrismaField, where: string, enumNames: Set<str
   if (value === "now()") return "CURRENT_TIMESTAMP";
   if (CLIENT_DEFAULTS.test(value)) return undefined;
   if (field.type === "Boolean" && (value === "true" || value === "false")) return value;
+  // PostgreSQL shows an integer default as its digits, with no cast.
+  if (field.type === "Int" && /^-?\d+$/.test(value)) return value;
   if (enumNames.has(field.type) && /^\w+$/.test(value)) return `'${value}'::${quoteIdent(field.type)}`;
   throw new UnsupportedSchemaError(where, `@default(${value})`);
 }

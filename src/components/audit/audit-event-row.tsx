@@ -31,7 +31,7 @@ const outcomeTones: Record<Outcome, BadgeTone> = {
   LOST: "neutral",
 };
 
-export const channelLabels: Record<AuditEvent["channel"], string> = { UI: "Browser", CLIENT: "Typed client", REST: "REST API" };
+export const channelLabels: Record<AuditEvent["channel"], string> = { UI: "Browser", CLIENT: "Typed client", REST: "REST API", SCHEDULE: "Schedule" };
 
 /** A figure with its label spoken and, on a card, shown; in the table the column header names it. */
 function Figure({ label, children, title }: { label: string; children: React.ReactNode; title?: string }) {

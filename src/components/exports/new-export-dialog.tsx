@@ -81,7 +81,8 @@ function ExportFlow({ teamId, initialTarget, onCancel, onStarted }: { teamId: st
 
 type TabId = "metrics" | "visits";
 
-function Picker({ teamId, onPick, focusKey }: { teamId: string; onPick: (target: ExportTarget) => void; focusKey: string | null }) {
+/** The resource picker of the new export, also the Schedules form's. */
+export function Picker({ teamId, onPick, focusKey }: { teamId: string; onPick: (target: ExportTarget) => void; focusKey: string | null }) {
   const [tab, setTab] = useState<TabId>(focusKey && !focusKey.startsWith("metric:") ? "visits" : "metrics");
   const [filter, setFilter] = useState("");
   const prefix = useId();

@@ -4,6 +4,7 @@ import { configRouter } from "~/server/api/routers/config";
 import { exportsRouter } from "~/server/api/routers/exports";
 import { dataSourcesRouter } from "~/server/api/routers/data-sources";
 import { metricsRouter } from "~/server/api/routers/metrics";
+import { schedulesRouter } from "~/server/api/routers/schedules";
 import { teamsRouter } from "~/server/api/routers/teams";
 import { visitsRouter } from "~/server/api/routers/visits";
 import { createCallerFactory, createTRPCRouter } from "~/server/api/trpc";
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   exports: exportsRouter,
   visits: visitsRouter,
   audit: auditRouter,
+  schedules: schedulesRouter,
   config: configRouter,
 });
 

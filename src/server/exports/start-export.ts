@@ -19,7 +19,7 @@ import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds"
 import { log } from "~/server/log";
 import { getJobStore, getRateLimits } from "~/server/services";
 
-export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string };
+export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string; fileTtlSeconds?: number };
 
 function exportIdFor(requester: Requester): string {
   if (!requester.requestId) return randomUUID();
@@ -59,7 +59,8 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     channel: requester.channel,
   });
   try {
-    await queue.startRun({ request: { exportId: id, teamId: requester.teamId, userId: requester.userId }, kind, target });
+    const request = { exportId: id, teamId: requester.teamId, userId: requester.userId, fileTtlSeconds: requester.fileTtlSeconds };
+    await queue.startRun({ request, kind, target });
   } catch (error) {
     // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.
     const reason = "The export could not be queued; please try again";

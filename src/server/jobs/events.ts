@@ -13,11 +13,13 @@ import type { ExportKind } from "~/server/exports/job/export-job";
 import { kindsOfRun } from "~/server/exports/kinds";
 import { metricKind, metricRun } from "~/server/exports/kinds/metric";
 import { visitRun } from "~/server/exports/kinds/visit-kind";
+import type { DueSlot } from "~/server/schedules/schedule-queue";
 
 const requester = {
   exportId: z.string(),
   teamId: z.string(),
   userId: z.string(),
+  fileTtlSeconds: z.number().int().positive().optional(),
 };
 
 export const metricExportRequested = eventType("export/metric.requested", {
@@ -44,6 +46,16 @@ export const exportCancelRequested = eventType("export/cancel.requested", {
 export const exportFileCreated = eventType("export/file.created", {
   schema: z.object({ exportId: z.string(), key: z.string(), ttlSeconds: z.number().int().positive() }),
 });
+
+/** A schedule's slot has come (or a member asked to run it now); sent by the scheduler. */
+export const scheduleDue = eventType("export/schedule.due", {
+  schema: z.object({ scheduleId: z.string(), dueAt: z.iso.datetime() }),
+});
+
+/** The slot's event, with the schedule id and slot as its id: a slot runs once, however often it is sent. */
+export function scheduleDueEvent(slot: DueSlot) {
+  return scheduleDue.create(slot, { id: `schedule-${slot.scheduleId}-${slot.dueAt}` });
+}
 
 /**
  * The event that starts a new export's run: each run has its own, whose data names the target

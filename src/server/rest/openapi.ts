@@ -14,6 +14,7 @@ import { exportJobSchema } from "~/server/exports/job/export-job";
 import { allKindDefinitions } from "~/server/exports/kinds";
 import { exportJobAnswerSchema } from "~/server/rest/export-job-answer";
 import { cancelExportBody, jobQuery, listQuery, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
+import { createScheduleInput, updateScheduleInput } from "~/server/schedules/schedule-input";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
 type Schema = Record<string, unknown>;
@@ -82,6 +83,66 @@ const schemas = (text: LimitTexts): Record<string, Schema> => ({
       exportId: { type: "string" },
       message: { type: "string" },
     },
+  },
+  Schedule: {
+    type: "object",
+    required: ["id", "teamId", "ownerId", "name", "export", "format", "cron", "timezone", "enabled", "retentionDays", "destinations", "nextRunAt", "consecutiveFailures", "pausedAt", "pauseReason"],
+    properties: {
+      id: { type: "string" },
+      teamId: { type: "string" },
+      ownerId: { type: "string", description: "The member whose name the runs' exports are started in." },
+      name: { type: "string" },
+      export: { type: "object", description: "The export's kind and its input, as given." },
+      format: { type: "string" },
+      compression: { type: ["string", "null"] },
+      cron: { type: "string", description: "Five fields, read in `timezone`." },
+      timezone: { type: "string" },
+      enabled: { type: "boolean" },
+      retentionDays: { type: "integer", description: "How long each run's file is kept." },
+      destinations: { type: "array", items: { type: "object", required: ["type"], properties: { type: { type: "string" } } }, description: "Never with a secret." },
+      nextRunAt: { type: ["string", "null"], format: "date-time", description: "Null while disabled or paused." },
+      consecutiveFailures: { type: "integer", minimum: 0 },
+      pausedAt: { type: ["string", "null"], format: "date-time", description: "Set when the schedule paused itself after 5 failed runs in a row." },
+      pauseReason: { type: ["string", "null"] },
+      lastRun: { type: ["object", "null"] },
+      signingSecret: { type: "string", description: "Only in the answer that created the schedule's webhook: the key of `X-Export-Center-Signature: sha256=<hex HMAC-SHA256 of the raw body>`." },
+    },
+  },
+  ScheduleList: { type: "object", required: ["schedules"], properties: { schedules: { type: "array", items: ref("Schedule"), description: "Newest first." } } },
+  ScheduleRunList: {
+    type: "object",
+    required: ["runs", "total", "nextOffset"],
+    properties: {
+      runs: {
+        type: "array",
+        description: "Newest first.",
+        items: {
+          type: "object",
+          required: ["id", "dueAt", "startedAt", "exportId", "status", "rows", "bytes", "truncated", "error", "finishedAt", "deliveries", "delivery"],
+          properties: {
+            id: { type: "string" },
+            dueAt: { type: "string", format: "date-time", description: "The slot the run was for." },
+            startedAt: { type: "string", format: "date-time" },
+            exportId: { type: ["string", "null"], description: "Its file: /api/teams/{teamId}/export-jobs/{exportId}?download=true" },
+            status: { type: "string", enum: ["RUNNING", "COMPLETED", "FAILED"] },
+            rows: { type: ["integer", "null"] },
+            bytes: { type: ["integer", "null"] },
+            truncated: { type: "boolean" },
+            error: { type: ["string", "null"] },
+            finishedAt: { type: ["string", "null"], format: "date-time" },
+            deliveries: { type: "array", items: { type: "object", required: ["destinationIndex", "destination", "status", "reason", "tries"] } },
+            delivery: { type: ["string", "null"], description: "e.g. \"delivered to 2 of 3\"." },
+          },
+        },
+      },
+      total: { type: "integer", minimum: 0 },
+      nextOffset: { type: ["integer", "null"] },
+    },
+  },
+  ScheduleRunStarted: {
+    type: "object",
+    required: ["exportId", "runId"],
+    properties: { exportId: { type: "string", description: "Poll /api/teams/{teamId}/export-jobs/{exportId} for its status." }, runId: { type: "string" } },
   },
   Error: {
     type: "object",
@@ -225,6 +286,86 @@ function viewsCount(operationId: string, summary: string, query: Schema[]) {
   };
 }
 
+const scheduleId = pathId("scheduleId", "The schedule's id.");
+const scheduleBody = (schema: z.ZodType, description: string) => ({ required: true, description: `${description} At most ${MAX_BODY_BYTES} bytes.`, content: json(jsonSchema(schema, "input")) });
+const scheduleAnswer = (status: string, description: string) => ({ [status]: { description, content: json(ref("Schedule")) } });
+const managers = "Owners and admins only (403 for others).";
+
+function schedulePaths() {
+  const tags = ["Schedules"];
+  return {
+    "/api/teams/{teamId}/schedules": {
+      get: {
+        operationId: "listSchedules",
+        summary: "List the team's schedules",
+        tags,
+        parameters: [teamId],
+        responses: { "200": { description: "The schedules.", content: json(ref("ScheduleList")) }, "400": errorRef("BadRequest"), ...common },
+      },
+      post: {
+        operationId: "createSchedule",
+        summary: "Create a schedule",
+        description: `${managers} A bad cron, an unknown time zone, a cron that fires more often than the minimum interval, or a bad destination is a 400 naming the field.`,
+        tags,
+        parameters: [teamId],
+        requestBody: scheduleBody(createScheduleInput, "The schedule."),
+        responses: { ...scheduleAnswer("201", "Created; `signingSecret` is in this answer only."), "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "413": errorRef("PayloadTooLarge") },
+      },
+    },
+    "/api/teams/{teamId}/schedules/{scheduleId}": {
+      get: {
+        operationId: "getSchedule",
+        summary: "A schedule",
+        tags,
+        parameters: [teamId, scheduleId],
+        responses: { ...scheduleAnswer("200", "The schedule."), "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound") },
+      },
+      patch: {
+        operationId: "updateSchedule",
+        summary: "Change a schedule, or resume one that paused itself (`paused: false`)",
+        description: managers,
+        tags,
+        parameters: [teamId, scheduleId],
+        requestBody: scheduleBody(updateScheduleInput, "The fields to change."),
+        responses: { ...scheduleAnswer("200", "The schedule as changed."), "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "413": errorRef("PayloadTooLarge") },
+      },
+      delete: {
+        operationId: "deleteSchedule",
+        summary: "Delete a schedule and its run history",
+        description: managers,
+        tags,
+        parameters: [teamId, scheduleId],
+        responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound") },
+      },
+    },
+    "/api/teams/{teamId}/schedules/{scheduleId}/run": {
+      post: {
+        operationId: "runSchedule",
+        summary: "Run a schedule now",
+        description: "Any member but a viewer. The export starts in the name of the schedule's owner, and is delivered like a scheduled run.",
+        tags,
+        parameters: [teamId, scheduleId],
+        responses: {
+          "202": { description: "The run has started.", content: json(ref("ScheduleRunStarted")) },
+          "400": errorRef("BadRequest"),
+          ...common,
+          "404": errorRef("NotFound"),
+          "422": errorResponse("The schedule's export could not start (its resource is gone, its owner left the team); the run is recorded as failed."),
+        },
+      },
+    },
+    "/api/teams/{teamId}/schedules/{scheduleId}/runs": {
+      get: {
+        operationId: "listScheduleRuns",
+        summary: "A schedule's runs, newest first, with each destination's outcome",
+        tags,
+        parameters: [teamId, scheduleId, ...queryParameters(listQuery, { limit: "Runs per page, 1 to 100 (20).", offset: "Runs to skip (0)." })],
+        responses: { "200": { description: "A page of runs.", content: json(ref("ScheduleRunList")) }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound") },
+      },
+    },
+  };
+}
+
 /** Built for each request, so that it states the limits as this deployment configures them. */
 export function openApiDocument() {
   const text = limitTexts();
@@ -240,7 +381,7 @@ export function openApiDocument() {
     },
     servers: [{ url: "/" }],
     security: [{ apiToken: [] }],
-    tags: [{ name: "Metric exports" }, { name: "Visit exports" }, { name: "Export jobs" }],
+    tags: [{ name: "Metric exports" }, { name: "Visit exports" }, { name: "Export jobs" }, { name: "Schedules" }],
     paths: {
       "/api/v2/metric_files/{id}/download": download,
       "/api/v2/metrics/{id}/download": {
@@ -312,6 +453,7 @@ export function openApiDocument() {
           responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "502": errorRef("StorageUnavailable") },
         },
       },
+      ...schedulePaths(),
     },
     components: {
       securitySchemes: { apiToken: { type: "http", scheme: "bearer", description: "An API token (`ec_…`) from the API tokens page or `npm run admin -- create-token`." } },

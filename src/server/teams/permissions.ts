@@ -33,3 +33,13 @@ export function tokenRevocationRefusal(actor: Pick<TeamMember, "userId" | "role"
   if (actor.role === "ADMIN") return token.holderRole === "OWNER" ? "Only an owner can revoke an owner's token" : null;
   return "Only owners and admins can revoke another person's token";
 }
+
+/**
+ * Schedules: owners and admins create, change and delete them; every member sees them and may
+ * run one now; viewers only see them.
+ */
+export function scheduleChangeRefusal(actor: Pick<TeamMember, "role">, change: "manage" | "run"): string | null {
+  if (actor.role === "OWNER" || actor.role === "ADMIN") return null;
+  if (change === "run" && actor.role === "MEMBER") return null;
+  return change === "run" ? "Viewers cannot run schedules; ask a member, an admin or an owner of the team" : "Only owners and admins can create, change or delete schedules";
+}

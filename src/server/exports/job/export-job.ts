@@ -13,8 +13,8 @@ export type ExportStatus = (typeof exportStatuses)[number];
 
 export const terminalStatuses: readonly ExportStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
 
-export const exportChannels = ["UI", "CLIENT", "REST"] as const;
-/** Where an export was started from: the browser, a typed client, or REST. */
+export const exportChannels = ["UI", "CLIENT", "REST", "SCHEDULE"] as const;
+/** Where an export was started from: the browser, a typed client, REST, or a schedule. */
 export type ExportChannel = (typeof exportChannels)[number];
 
 export const exportJobSchema = z.object({

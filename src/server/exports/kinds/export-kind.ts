@@ -15,8 +15,11 @@ import type { CsvRecordsResult, CsvRules, QueryResult } from "~/server/sources";
 /** What an export is of, as its job record names it: the resource, and for a group its group. */
 export type ExportTarget = { resourceId: string; groupId?: string };
 
-/** Who asked for an export: the event's claims, which every step checks against the job record. */
-export type ExportRequest = { exportId: string; teamId: string; userId: string };
+/**
+ * Who asked for an export: the event's claims, which every step checks against the job record.
+ * `fileTtlSeconds`, when set, is the file's lifetime instead of the kind's (a schedule's retention).
+ */
+export type ExportRequest = { exportId: string; teamId: string; userId: string; fileTtlSeconds?: number };
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 /** Step results travel as JSON, and come back as such on a replay. */

@@ -37,6 +37,11 @@ export type LoadedExport = { plan: JsonObject; key: string; fileName: string };
 const format = defaultFormat;
 const destination = defaultDestination;
 
+/** How long the run's file lives: what its request says (a schedule's retention), else its kind's lifetime. */
+function fileLifetimeSeconds({ request, kind }: RunExport): number {
+  return request.fileTtlSeconds ?? kind.run.limits.fileTtlSeconds();
+}
+
 function requireOwn({ request, kind, target }: RunExport): Promise<ExportJob> {
   return requireOwnJob(request, kind.id, target);
 }
@@ -56,7 +61,7 @@ export async function loadExport(run: RunExport): Promise<LoadedExport> {
   // deadline that the first attempt recorded.
   const recordedKey = job.status === "PROCESSING" ? await getJobStore().fileKey(request.exportId) : null;
   if (recordedKey) return { plan, key: recordedKey, fileName };
-  const key = destination.newKey(request.teamId, fileName, kind.run.limits.fileTtlSeconds());
+  const key = destination.newKey(request.teamId, fileName, fileLifetimeSeconds(run));
   const deadlineAt = finishDeadline(kind.run.limits, new Date()).toISOString();
   await getJobStore().transition(request.exportId, "PROCESSING", { resourceName: resource.name, fileKey: key, deadlineAt });
   return { plan, key, fileName };
@@ -121,7 +126,7 @@ export async function produceExport(run: RunExport, loaded: LoadedExport, collec
 export async function completeExport(run: RunExport, loaded: LoadedExport, produced: EncodedSummary): Promise<void> {
   const { request, kind } = run;
   await requireOwnFile(run, loaded.key);
-  const expiresAt = new Date(Date.now() + kind.run.limits.fileTtlSeconds() * 1000).toISOString();
+  const expiresAt = new Date(Date.now() + fileLifetimeSeconds(run) * 1000).toISOString();
   const file = { key: loaded.key, name: loaded.fileName, size: produced.bytes, rowCount: produced.rows, truncated: produced.truncated, expiresAt };
   try {
     await getJobStore().transition(request.exportId, "COMPLETED", { file });
@@ -143,5 +148,5 @@ export async function completeExport(run: RunExport, loaded: LoadedExport, produ
 export async function fileToDelete(run: RunExport, loaded: LoadedExport): Promise<{ key: string; ttlSeconds: number }> {
   const job = await requireOwn(run);
   if (job.file?.key !== loaded.key) throw new ForeignExportError("The export's file is not the one this run wrote");
-  return { key: loaded.key, ttlSeconds: run.kind.run.limits.fileTtlSeconds() };
+  return { key: loaded.key, ttlSeconds: fileLifetimeSeconds(run) };
 }

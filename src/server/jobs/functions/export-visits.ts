@@ -10,7 +10,7 @@ export const exportVisits = defineExportFunction({
   trigger: { event: visitExportRequested.name },
   run: visitRun,
   exportOf(data) {
-    const { exportId, teamId, userId, kind, resourceId, groupId } = visitExportRequested.schema.parse(data);
-    return { request: { exportId, teamId, userId }, kind: kindDefinition(kind), target: { resourceId, groupId } };
+    const { exportId, teamId, userId, fileTtlSeconds, kind, resourceId, groupId } = visitExportRequested.schema.parse(data);
+    return { request: { exportId, teamId, userId, fileTtlSeconds }, kind: kindDefinition(kind), target: { resourceId, groupId } };
   },
 });

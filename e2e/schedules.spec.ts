@@ -1,0 +1,67 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { expect, test } from "@playwright/test";
+import { parse } from "csv-parse/sync";
+
+import { query } from "./support/services";
+import { DEMO_TEAM_ID, signInAsDemo } from "./support/session";
+
+// Seeded in prisma/demo/visits.ts.
+const DATAROOM = "Series A Dataroom";
+
+let receiver: Server;
+let hookUrl: string;
+const deliveries: string[] = [];
+
+// The webhook the schedule tells: a local receiver, which the embedded app may reach
+// (`npm start` sets DESTINATIONS_ALLOW_PRIVATE_NETWORKS).
+test.beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      deliveries.push(Buffer.concat(chunks).toString("utf8"));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+});
+
+test.afterAll(() => new Promise((r) => receiver.close(r)));
+
+test("a schedule created in the UI runs now, and its run is in the history with a working link", async ({ page }) => {
+  const name = `Nightly ${DATAROOM} ${Date.now()}`;
+  await signInAsDemo(page);
+  await page.getByRole("link", { name: "Schedules" }).first().click();
+  await expect(page.getByRole("heading", { name: "Schedules" })).toBeVisible();
+
+  await page.getByRole("button", { name: "New schedule" }).click();
+  await page.getByRole("tab", { name: "Visits" }).click();
+  await page.getByRole("button", { name: new RegExp(`^${DATAROOM} Whole dataroom`) }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Daily at 09:00" }).click();
+  await page.getByLabel("Time zone").fill("Europe/Paris");
+  await expect(page.getByText("Every day at 09:00, Europe/Paris time.")).toBeVisible();
+  await page.getByLabel("Webhook URL").fill(hookUrl);
+  await page.getByRole("button", { name: "Create schedule" }).click();
+
+  await expect(page.getByTestId("signing-secret")).toHaveText(/^whsec_[0-9a-f]{64}$/);
+  await page.getByRole("button", { name: "Done" }).click();
+
+  const row = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name }) });
+  await expect(row).toContainText("Next run:");
+  await row.getByRole("button", { name: "Run now" }).click();
+  const history = row.getByRole("list", { name: "Run history" });
+  await expect(history.getByText("Completed")).toBeVisible({ timeout: 60_000 });
+  await expect(history).toContainText("delivered to 1 of 1", { timeout: 30_000 });
+
+  const href = await history.getByRole("link", { name: "Download" }).getAttribute("href");
+  expect(href).toMatch(new RegExp(`^/api/teams/${DEMO_TEAM_ID}/export-jobs/[^/]+\\?download=true$`));
+  const file = await page.request.get(href!);
+  expect(file.status()).toBe(200);
+  const [{ count }] = (await query<{ count: string }>(`SELECT count(*) FROM "View" v JOIN "Dataroom" d ON d.id = v."dataroomId" WHERE d.name = $1`, [DATAROOM])) as [{ count: string }];
+  expect(parse(await file.text(), { columns: true, bom: true })).toHaveLength(Number(count));
+  expect(deliveries.map((d) => JSON.parse(d) as { event: string }).some((d) => d.event === "export.completed")).toBe(true);
+});

@@ -1,0 +1,21 @@
+/**
+ * Every destination a schedule can deliver to, by type. A new one is a file beside webhook.ts
+ * and a line here; the schedule's input schema and the delivery step read this registry.
+ */
+import { z } from "zod";
+
+import type { ScheduleDestination } from "./schedule-destination";
+import { webhookDestination, webhookInput } from "./webhook";
+
+export type { RunReport, ScheduleDestination } from "./schedule-destination";
+
+const scheduleDestinations = { webhook: webhookDestination } satisfies Record<string, ScheduleDestination>;
+
+export function destinationOf(type: string): ScheduleDestination | undefined {
+  return (scheduleDestinations as Record<string, ScheduleDestination | undefined>)[type];
+}
+
+/** One destination as the API takes it; an unknown type or a missing field is an issue at its own path. */
+export const destinationInput = z.discriminatedUnion("type", [webhookInput]);
+
+export type DestinationInput = z.infer<typeof destinationInput>;

@@ -1,0 +1,48 @@
+/**
+ * What a schedule's destination is: where a finished run is announced or delivered (a webhook
+ * today; email, Slack and the customer's bucket to come). One file per destination beside
+ * this one, and a line in the registry (index.ts).
+ *
+ * These live with the schedules rather than in exports/destinations/: an export's destination
+ * receives the file's bytes while the run writes them, to a key it owns; a schedule's
+ * destination acts after the export has ended, on its outcome, with the schedule's own
+ * settings and secrets.
+ */
+import type { z } from "zod";
+
+import type { JsonObject } from "~/server/exports/kinds";
+
+/** What a destination is told about a finished run: the webhook payload of issue 14. */
+export type RunReport = {
+  event: "export.completed" | "export.failed";
+  scheduleId: string;
+  exportId: string | null;
+  teamId: string;
+  status: "COMPLETED" | "FAILED";
+  fileName: string | null;
+  format: string;
+  rowCount: number | null;
+  fileSize: number | null;
+  truncated: boolean;
+  /** The app's own link, which mints a fresh presigned link on each click. */
+  downloadUrl: string | null;
+  error: string | null;
+};
+
+/** What a delivery gets: the destination's stored settings, and the schedule's signing secret. */
+export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; signal: AbortSignal };
+
+/** Methods rather than function-valued fields, so that a destination with its own input type fits the registry. */
+export interface ScheduleDestination<Input extends { type: string } = { type: string }> {
+  type: Input["type"];
+  /** The destination as the API takes it, `type` included. */
+  input: z.ZodType<Input>;
+  /** Whether the schedule needs a signing secret for it (shown once, as `signingSecret`). */
+  signed: boolean;
+  /** What is stored of the input; a destination with credentials seals them first. */
+  settings(input: Input): JsonObject;
+  /** What the API shows of the stored settings: never a secret. */
+  view(settings: JsonObject): JsonObject;
+  /** Delivers, or throws with the reason fit to record; the engine retries a throw with backoff. */
+  deliver(context: DeliveryContext): Promise<void>;
+}

@@ -1,0 +1,281 @@
+/**
+ * Scheduled exports for real: the local executor fires the `scheduler` cron each minute, which
+ * sends `export/schedule.due`; the run starts an ordinary export (PostgreSQL, Redis, s3rver),
+ * watches it end, records the outcome, and POSTs the signed report to a local webhook receiver.
+ */
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZodError } from "zod";
+
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
+
+type Received = { headers: IncomingMessage["headers"]; body: string };
+
+/** A webhook receiver on a free port: it records each POST and answers `status`. */
+async function startReceiver() {
+  const received: Received[] = [];
+  const state = { status: 200 };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(state.status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    state,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/** What a refused tRPC call says: its code, and the field its message or zod issue names. */
+async function refusal(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    // Zod names the field under the procedure's `schedule` input; the domain names it in its message.
+    const field = error.cause instanceof ZodError ? error.cause.issues[0]!.path.join(".").replace(/^schedule\./, "") : error.message.split(":")[0];
+    return { code: error.code, field, message: error.message };
+  }
+  throw new Error("expected the call to be refused");
+}
+
+let harness: ExportHarness;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let fixtures: typeof import("./support/fixtures");
+let visits: typeof import("./support/visit-fixtures");
+let app: typeof import("./support/export-app");
+let db: typeof import("~/server/db").db;
+
+beforeAll(async () => {
+  harness = await startExportHarness({ env: { APP_URL: "https://exports.example.test" } });
+  receiver = await startReceiver();
+  fixtures = await import("./support/fixtures");
+  visits = await import("./support/visit-fixtures");
+  app = await import("./support/export-app");
+  ({ db } = await import("~/server/db"));
+}, 120_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await harness?.close();
+});
+
+const runsOf = (scheduleId: string) => db.scheduleRun.findMany({ where: { scheduleId }, orderBy: { startedAt: "asc" }, include: { deliveries: true } });
+
+describe("a schedule every minute", () => {
+  it("runs twice on the executor's cron, each run an export in the owner's name, delivered and signed", async () => {
+    const seeded = await visits.seedVisits({ views: 3 });
+    const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const created = await trpc.schedules.create({
+      teamId: seeded.team.id,
+      schedule: {
+        name: "Every minute",
+        export: { kind: "document", documentId: seeded.document.id },
+        format: "csv",
+        cron: "* * * * *",
+        timezone: "Europe/Paris",
+        enabled: true,
+        retentionDays: 2,
+        destinations: [{ type: "webhook", url: receiver.url }],
+      },
+    });
+    expect(created.signingSecret).toMatch(/^whsec_[0-9a-f]{64}$/);
+    expect(JSON.stringify(await trpc.schedules.get({ teamId: seeded.team.id, scheduleId: created.id }))).not.toContain(created.signingSecret!);
+
+    await app.waitFor(async () => (await runsOf(created.id)).filter((r) => r.deliveries.length === 1).length >= 2, 150_000, 1_000);
+    const runs = (await runsOf(created.id)).slice(0, 2);
+    expect(runs.map((r) => r.status)).toEqual(["COMPLETED", "COMPLETED"]);
+    // Two consecutive minutes, each slot on the minute.
+    expect(runs[1]!.dueAt.getTime() - runs[0]!.dueAt.getTime()).toBe(60_000);
+    for (const run of runs) {
+      expect(run).toMatchObject({ rows: 3, truncated: false });
+      expect(run.deliveries[0]).toMatchObject({ destination: "webhook", status: "DELIVERED", tries: 1 });
+      const { getJobStore } = await import("~/server/services");
+      const job = await getJobStore().get(run.exportId!);
+      expect(job).toMatchObject({ status: "COMPLETED", userId: seeded.user.id, channel: "SCHEDULE" });
+      // The file lives the schedule's retention (2 days), not the kind's own lifetime.
+      const lifetime = Date.parse(job!.file!.expiresAt) - Date.parse(job!.completedAt!);
+      expect(Math.abs(lifetime - 2 * 86_400_000)).toBeLessThan(60_000);
+      const audit = await db.exportAuditEvent.findUnique({ where: { exportId: run.exportId! } });
+      expect(audit).toMatchObject({ channel: "SCHEDULE", userId: seeded.user.id, outcome: "COMPLETED", rows: 3 });
+    }
+
+    const reports = receiver.received.filter((r) => JSON.parse(r.body).scheduleId === created.id);
+    expect(reports.length).toBeGreaterThanOrEqual(2);
+    for (const report of reports.slice(0, 2)) {
+      const expected = `sha256=${createHmac("sha256", created.signingSecret!).update(report.body).digest("hex")}`;
+      expect(report.headers["x-export-center-signature"]).toBe(expected);
+      const payload = JSON.parse(report.body);
+      expect(payload).toMatchObject({
+        event: "export.completed",
+        teamId: seeded.team.id,
+        status: "COMPLETED",
+        format: "csv",
+        rowCount: 3,
+        truncated: false,
+        error: null,
+        downloadUrl: `https://exports.example.test/api/teams/${seeded.team.id}/export-jobs/${payload.exportId}?download=true`,
+      });
+      expect(payload.fileName).toMatch(/\.csv$/);
+      expect(payload.fileSize).toBeGreaterThan(0);
+    }
+
+    // The link in the message is the app's own: it answers with a fresh presigned link.
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const { getExportJob } = await import("~/server/rest/export-routes");
+    const exportId = runs[0]!.exportId!;
+    const download = await getExportJob(new Request(`http://test/api/teams/${seeded.team.id}/export-jobs/${exportId}?download=true`, { headers: { authorization: `Bearer ${token}` } }), {
+      params: Promise.resolve({ teamId: seeded.team.id, exportId }),
+    });
+    expect(download.status).toBe(302);
+    const file = await fetch(download.headers.get("location")!);
+    expect(file.status).toBe(200);
+    expect((await file.text()).split("\n").filter(Boolean).length).toBe(4);
+
+    const history = await trpc.schedules.runs({ teamId: seeded.team.id, scheduleId: created.id, limit: 1, offset: 0 });
+    expect(history.runs).toHaveLength(1);
+    expect(history.total).toBeGreaterThanOrEqual(2);
+    expect(history.runs[0]!.delivery).toBe("delivered to 1 of 1");
+    await trpc.schedules.delete({ teamId: seeded.team.id, scheduleId: created.id });
+  }, 200_000);
+});
+
+describe("runs that go wrong", () => {
+  it("a webhook that is down is retried with backoff, then recorded as failed; the run keeps its file", async () => {
+    const seeded = await visits.seedVisits({ views: 2 });
+    const member = await fixtures.addMember(seeded.team.id, "MEMBER");
+    const owner = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const down = await startReceiver();
+    down.state.status = 503;
+    const schedule = await owner.schedules.create({
+      teamId: seeded.team.id,
+      schedule: {
+        name: "Down",
+        export: { kind: "dataroom", dataroomId: seeded.dataroom.id },
+        format: "csv",
+        cron: "0 9 * * 1",
+        timezone: "UTC",
+        enabled: true,
+        destinations: [{ type: "webhook", url: down.url }],
+      },
+    });
+    // A member may run it now; the export is still the owner's.
+    const { exportId } = await fixtures.trpcAs(fixtures.sessionCaller(member.id)).schedules.runNow({ teamId: seeded.team.id, scheduleId: schedule.id });
+    await app.waitFor(async () => (await runsOf(schedule.id))[0]?.deliveries.length === 1, 60_000, 200);
+    const [run] = await runsOf(schedule.id);
+    expect(run).toMatchObject({ exportId, status: "COMPLETED", rows: 2 });
+    expect(run!.deliveries[0]).toMatchObject({ status: "FAILED", reason: "The webhook answered HTTP 503", tries: 4 });
+    expect(down.received).toHaveLength(4);
+    const runs = await owner.schedules.runs({ teamId: seeded.team.id, scheduleId: schedule.id, limit: 20, offset: 0 });
+    expect(runs.runs[0]!.delivery).toBe("delivered to 0 of 1");
+    const { getJobStore } = await import("~/server/services");
+    expect(await getJobStore().get(exportId)).toMatchObject({ status: "COMPLETED", userId: seeded.user.id });
+    await down.close();
+  }, 90_000);
+
+  it("five failed runs in a row pause the schedule, with the reason, and each failure is reported", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT * FROM no_such_table_for_schedules");
+    const schedule = await team.trpc.schedules.create({
+      teamId: team.id,
+      schedule: {
+        name: "Broken",
+        export: { kind: "metric", metricId: metric.id },
+        format: "csv",
+        cron: "0 9 * * *",
+        timezone: "UTC",
+        enabled: true,
+        destinations: [{ type: "webhook", url: receiver.url }],
+      },
+    });
+    for (let i = 1; i <= 5; i++) {
+      await team.trpc.schedules.runNow({ teamId: team.id, scheduleId: schedule.id });
+      await app.waitFor(async () => (await runsOf(schedule.id)).filter((r) => r.deliveries.length === 1).length === i, 60_000, 200);
+    }
+    const runs = await runsOf(schedule.id);
+    expect(runs.map((r) => r.status)).toEqual(Array(5).fill("FAILED"));
+    expect(runs[0]!.error).toContain("no_such_table_for_schedules");
+    const paused = await team.trpc.schedules.get({ teamId: team.id, scheduleId: schedule.id });
+    expect(paused).toMatchObject({ consecutiveFailures: 5, nextRunAt: null });
+    expect(paused.pausedAt).toBeInstanceOf(Date);
+    expect(paused.pauseReason).toMatch(/^Paused after 5 failed runs in a row; the last: .*no_such_table_for_schedules/);
+    const failedReports = receiver.received.map((r) => JSON.parse(r.body)).filter((p) => p.scheduleId === schedule.id);
+    expect(failedReports).toHaveLength(5);
+    expect(failedReports[0]).toMatchObject({ event: "export.failed", status: "FAILED", downloadUrl: null, error: expect.stringContaining("no_such_table_for_schedules") });
+
+    const resumed = await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { paused: false } });
+    expect(resumed).toMatchObject({ consecutiveFailures: 0, pausedAt: null, pauseReason: null });
+    expect(resumed.nextRunAt).toBeInstanceOf(Date);
+  }, 200_000);
+});
+
+describe("testDestination", () => {
+  it("delivers a sample report signed with the schedule's secret, and says what a failing destination answered", async () => {
+    const seeded = await visits.seedVisits({ views: 1 });
+    const owner = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const schedule = await owner.schedules.create({
+      teamId: seeded.team.id,
+      schedule: { name: "Tested", export: { kind: "document", documentId: seeded.document.id }, format: "csv", cron: "0 9 * * *", timezone: "UTC", enabled: false, destinations: [{ type: "webhook", url: receiver.url }] },
+    });
+    const before = receiver.received.length;
+    const answer = await owner.schedules.testDestination({ teamId: seeded.team.id, scheduleId: schedule.id, destination: { type: "webhook", url: receiver.url } });
+    expect(answer).toEqual({ delivered: true, reason: null });
+    const sample = receiver.received[before]!;
+    expect(sample.headers["x-export-center-signature"]).toBe(`sha256=${createHmac("sha256", schedule.signingSecret!).update(sample.body).digest("hex")}`);
+    expect(JSON.parse(sample.body)).toMatchObject({ event: "export.completed", scheduleId: schedule.id, teamId: seeded.team.id });
+
+    const down = await startReceiver();
+    down.state.status = 410;
+    expect(await owner.schedules.testDestination({ teamId: seeded.team.id, destination: { type: "webhook", url: down.url } })).toEqual({ delivered: false, reason: "The webhook answered HTTP 410" });
+    await down.close();
+    const member = fixtures.trpcAs(fixtures.sessionCaller((await fixtures.addMember(seeded.team.id, "MEMBER")).id));
+    expect(await refusal(member.schedules.testDestination({ teamId: seeded.team.id, destination: { type: "webhook", url: receiver.url } }))).toMatchObject({ code: "FORBIDDEN" });
+  });
+});
+
+describe("bad input", () => {
+  it("is a 400 naming the field, a member cannot create, a foreign resource is not found, and nothing is created", async () => {
+    const seeded = await visits.seedVisits({ views: 1 });
+    const owner = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const good = {
+      name: "Good",
+      export: { kind: "document" as const, documentId: seeded.document.id },
+      format: "csv" as const,
+      cron: "0 9 * * *",
+      timezone: "UTC",
+      enabled: true,
+      destinations: [{ type: "webhook" as const, url: receiver.url }],
+    };
+    const create = (schedule: unknown, as = owner) => as.schedules.create({ teamId: seeded.team.id, schedule: schedule as typeof good });
+    const cases: [unknown, string][] = [
+      [{ ...good, cron: "every day" }, "cron"],
+      [{ ...good, cron: "0 0 9 * * *" }, "cron"],
+      [{ ...good, timezone: "Mars/Olympus" }, "timezone"],
+      [{ ...good, destinations: [{ type: "fax", number: "1" }] }, "destinations.0.type"],
+      [{ ...good, destinations: [{ type: "webhook" }] }, "destinations.0.url"],
+      [{ ...good, destinations: [{ type: "webhook", url: "ftp://example.com/x" }] }, "destinations.0.url"],
+      [{ ...good, destinations: [] }, "destinations"],
+      [{ ...good, format: "pdf" }, "format"],
+      [{ ...good, retentionDays: 30 }, "retentionDays"],
+    ];
+    for (const [input, field] of cases) expect(await refusal(create(input)), field).toMatchObject({ code: "BAD_REQUEST", field });
+
+    const stranger = await visits.seedVisits({ views: 1 });
+    expect(await refusal(create({ ...good, export: { kind: "document", documentId: stranger.document.id } }))).toMatchObject({ code: "NOT_FOUND" });
+    const member = await fixtures.addMember(seeded.team.id, "MEMBER");
+    expect(await refusal(create(good, fixtures.trpcAs(fixtures.sessionCaller(member.id))))).toMatchObject({ code: "FORBIDDEN" });
+    expect(await refusal(fixtures.trpcAs(fixtures.sessionCaller(stranger.user.id)).schedules.list({ teamId: seeded.team.id }))).toMatchObject({ code: "FORBIDDEN" });
+    expect(await db.schedule.count({ where: { teamId: seeded.team.id } })).toBe(0);
+  });
+});
