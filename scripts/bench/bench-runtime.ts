@@ -19,7 +19,8 @@ import { startLocalInngest } from "../../dev/local-inngest";
 import { newEventKey, newSigningKey } from "../../dev/local-inngest/signature";
 import { startS3rver } from "../../dev/s3rver";
 
-const EXECUTOR_PORT = 8390;
+/** BENCH_WORKER_EXECUTOR_PORT moves it, so that two checkouts can run the benchmark side by side. */
+const EXECUTOR_PORT = Number(process.env.BENCH_WORKER_EXECUTOR_PORT ?? 8390);
 
 /**
  * Compiles the worker next to node_modules, where its package imports resolve. Splitting
@@ -58,7 +59,7 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
     ...process.env,
     NODE_ENV: "production",
     DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/6",
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379/6",
     VAULT_KEY: "b".repeat(64),
     AUTH_SECRET: "bench-secret-bench-secret",
     AUTH_URL: "http://127.0.0.1:3000",
