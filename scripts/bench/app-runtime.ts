@@ -8,6 +8,7 @@
  *   BENCH_APP_PORT (3200)  BENCH_S3RVER_PORT (4590)  BENCH_EXECUTOR_PORT (8391)
  *   BENCH_DATABASE_URL     the app's database; its rows' database is the same name + `_source`
  *   BENCH_REDIS_URL        Redis for the job store (database 6 unless told)
+ *   BENCH_CPU_PROF=<dir>   the server runs with --cpu-prof, its profile written there on exit
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -81,9 +82,9 @@ export function sampleRss(pid: number): { stop(): Promise<number> } {
   };
 }
 
-function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): ChildProcess {
+function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, nodeOptions: string[] = []): ChildProcess {
   // Node itself with tsx's loader, not `npx tsx`, so that the pid is the server's own.
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeOptions, "--import", "tsx", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let rest = "";
   child.stdout!.on("data", (chunk: Buffer) => {
     const lines = (rest + chunk.toString()).split("\n");
@@ -150,9 +151,16 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
   const s3 = startProcess("s3rver", ["dev/s3rver.ts", "--port", String(s3Port), "--dir", path.join(dir, "s3"), "--bucket", "bench-exports"], env, () => {});
   await waitForHttp(env.S3_ENDPOINT!, 30_000);
   const logs: AppLogLine[] = [];
-  const server = startProcess("serve", ["scripts/serve.ts", "-p", String(appPort), "-H", "127.0.0.1"], env, (line) => {
-    if (line.startsWith("{")) logs.push(JSON.parse(line) as AppLogLine);
-  });
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const server = startProcess(
+    "serve",
+    ["scripts/serve.ts", "-p", String(appPort), "-H", "127.0.0.1"],
+    env,
+    (line) => {
+      if (line.startsWith("{")) logs.push(JSON.parse(line) as AppLogLine);
+    },
+    profile,
+  );
   await waitForHttp(`${appUrl}/api/health`, 120_000);
   const executorUrl = `http://127.0.0.1:${executorPort}`;
   const executor = startProcess(
