@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { ensureDatabase, migrate } from "../db-migrate";
-import { newEventKey, newSigningKey } from "../../dev/local-inngest/signature";
 import type { Run } from "../../dev/local-inngest/state";
+import { benchDatabases, benchEnv } from "./bench-env";
 
 const appPort = Number(process.env.BENCH_APP_PORT ?? 3200);
 const s3Port = Number(process.env.BENCH_S3RVER_PORT ?? 4590);
@@ -115,32 +115,14 @@ export type AppLogLine = { msg: string; time: string; [field: string]: unknown }
 
 export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-app-"));
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_bench";
-  const sourceUrl = new URL(databaseUrl);
-  sourceUrl.pathname = `${sourceUrl.pathname}_source`;
-  const sourceDatabaseUrl = sourceUrl.toString();
+  const { databaseUrl, sourceDatabaseUrl } = benchDatabases();
   const appUrl = `http://127.0.0.1:${appPort}`;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
+    ...benchEnv({ appUrl, s3Endpoint: `http://127.0.0.1:${s3Port}`, executorUrl: `http://127.0.0.1:${executorPort}` }),
     PORT: String(appPort),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/6",
-    VAULT_KEY: "b".repeat(64),
-    AUTH_SECRET: "bench-secret-bench-secret",
-    AUTH_URL: appUrl,
     AUTH_TRUST_HOST: "true",
-    S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
-    S3_ACCESS_KEY_ID: "S3RVER",
-    S3_SECRET_ACCESS_KEY: "S3RVER",
-    S3_BUCKET: "bench-exports",
-    S3_FORCE_PATH_STYLE: "true",
-    INNGEST_SIGNING_KEY: newSigningKey("bench"),
-    INNGEST_EVENT_KEY: newEventKey(),
-    INNGEST_BASE_URL: `http://127.0.0.1:${executorPort}`,
     INNGEST_DEV: "0",
     EXPORT_FILE_TTL_SECONDS: "30",
-    DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
     ...extraEnv,
   };
   Object.assign(process.env, env);

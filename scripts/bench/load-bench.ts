@@ -18,6 +18,7 @@ import { spawnSync } from "node:child_process";
 
 import { type AppRuntime, startAppRuntime } from "./app-runtime";
 import { benchSelect, seedBenchTable } from "./seed-bench-table";
+import { maxOverlap } from "../../tests/support/run-overlap";
 
 const exportCount = Number(process.env.BENCH_EXPORTS ?? 100);
 const teamCount = Number(process.env.BENCH_TEAMS ?? 10);
@@ -101,19 +102,6 @@ async function teamWithJobs(runtime: AppRuntime, count: number): Promise<{ team:
       }
     },
   };
-}
-
-/** The most intervals open at once; one that ends as another starts does not overlap it. */
-function maxOverlap(intervals: { start: number; end: number }[]): number {
-  const edges = intervals.flatMap(({ start, end }) => [
-    { at: start, delta: 1 },
-    { at: end, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let open = 0;
-  let max = 0;
-  for (const edge of edges) max = Math.max(max, (open += edge.delta));
-  return max;
 }
 
 async function main() {
