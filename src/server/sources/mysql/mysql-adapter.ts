@@ -1,8 +1,10 @@
 /**
  * MySQL and MariaDB through mysql2's row events: one connection per query, rows as arrays,
- * gathered into batches. The connection is paused while a full batch waits for the
- * consumer, so a slow upload holds back the server instead of filling memory, and it is
- * destroyed as soon as the row budget is reached, which ends the query on the server.
+ * gathered into batches (`query`), or, on the export's path (`queryCsv`), raw cells written
+ * straight into CSV chunks, without the typed values a CSV only encodes again. The connection
+ * is paused while a full batch waits for the consumer, so a slow upload holds back the server
+ * instead of filling memory, and it is destroyed as soon as the row budget is reached, which
+ * ends the query on the server.
  *
  * The session is `SET SESSION TRANSACTION READ ONLY`, which makes the server refuse writes
  * and DDL alike (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), and it gets a statement timeout:
@@ -193,7 +195,7 @@ export function createMysqlAdapter(credentials: MysqlCredentials, policy: Source
   }
 
   /**
-   * Runs the statement and streams its result: `collect` gathers rows into batches of its own
+   * Runs the statement and streams its result: the collector gathers rows into batches of its own
    * making (arrays of rows, or CSV chunks). The connection is paused while a full batch waits
    * for the consumer and destroyed once the row budget is read.
    */
