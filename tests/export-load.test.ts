@@ -10,6 +10,7 @@ import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { maxOverlap } from "./support/run-overlap";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
 const PER_TEAM_LIMIT = 3;
@@ -22,19 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close();
 });
-
-/** The most intervals open at once; an interval that ends when another starts does not overlap it. */
-function maxOverlap(intervals: { start: number; end: number }[]): number {
-  const edges = intervals.flatMap(({ start, end }) => [
-    { at: start, delta: 1 },
-    { at: end, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let open = 0;
-  let max = 0;
-  for (const edge of edges) max = Math.max(max, (open += edge.delta));
-  return max;
-}
 
 it("runs 20 concurrent exports across 3 teams within each team's concurrency limit", async () => {
   const app = await import("./support/export-app");

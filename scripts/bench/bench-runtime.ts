@@ -16,10 +16,11 @@ import { build } from "esbuild";
 
 import { ensureDatabase, migrate } from "../db-migrate";
 import { startLocalInngest } from "../../dev/local-inngest";
-import { newEventKey, newSigningKey } from "../../dev/local-inngest/signature";
 import { startS3rver } from "../../dev/s3rver";
+import { benchDatabases, benchEnv } from "./bench-env";
 
-const EXECUTOR_PORT = 8390;
+/** BENCH_WORKER_EXECUTOR_PORT moves it, so that two checkouts can run the benchmark side by side. */
+const EXECUTOR_PORT = Number(process.env.BENCH_WORKER_EXECUTOR_PORT ?? 8390);
 
 /**
  * Compiles the worker next to node_modules, where its package imports resolve. Splitting
@@ -49,31 +50,10 @@ async function compileWorker(): Promise<string> {
 export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-"));
   const s3 = await startS3rver({ directory: path.join(dir, "s3"), bucket: "bench-exports" });
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_bench";
-  // The benchmark's rows live in a database of their own: no data source may be the app's database.
-  const sourceUrl = new URL(databaseUrl);
-  sourceUrl.pathname = `${sourceUrl.pathname}_source`;
-  const sourceDatabaseUrl = sourceUrl.toString();
+  const { databaseUrl, sourceDatabaseUrl } = benchDatabases();
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379/6",
-    VAULT_KEY: "b".repeat(64),
-    AUTH_SECRET: "bench-secret-bench-secret",
-    AUTH_URL: "http://127.0.0.1:3000",
-    S3_ENDPOINT: s3.endpoint,
-    S3_ACCESS_KEY_ID: "S3RVER",
-    S3_SECRET_ACCESS_KEY: "S3RVER",
-    S3_BUCKET: "bench-exports",
-    S3_FORCE_PATH_STYLE: "true",
-    // Signed calls, as in production: their HMAC is part of what the benchmark measures.
-    INNGEST_SIGNING_KEY: newSigningKey("bench"),
-    INNGEST_EVENT_KEY: newEventKey(),
-    INNGEST_BASE_URL: `http://127.0.0.1:${EXECUTOR_PORT}`,
+    ...benchEnv({ appUrl: "http://127.0.0.1:3000", s3Endpoint: s3.endpoint, executorUrl: `http://127.0.0.1:${EXECUTOR_PORT}` }),
     EXPORT_FILE_TTL_SECONDS: "5",
-    // The source database is on this machine, which production refuses by default.
-    DATA_SOURCE_ALLOW_PRIVATE_NETWORKS: "true",
     ...extraEnv,
   };
   Object.assign(process.env, env);

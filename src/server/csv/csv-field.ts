@@ -15,7 +15,7 @@ const EQUALS = 61;
 const AT = 64;
 
 /** OWASP "CSV injection": spreadsheets evaluate a cell that starts with one of these. */
-function startsLikeFormula(firstChar: number): boolean {
+export function startsLikeFormula(firstChar: number): boolean {
   return (
     firstChar === EQUALS ||
     firstChar === PLUS ||

@@ -7,3 +7,5 @@ export {
   type CsvWriterOptions,
   type RowBatches,
 } from "./csv-writer";
+export { CsvRecordChunks } from "./csv-record-chunks";
+export { isNumericColumnType } from "./column-types";

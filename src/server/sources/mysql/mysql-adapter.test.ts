@@ -117,6 +117,57 @@ describe("MySQL/MariaDB adapter", () => {
     expect(truncated).toBe(false);
   });
 
+  it("writes every cell on the CSV path exactly as the row path writes it", async () => {
+    // Types beyond the awkward table's: zero-filled and small integers, FLOAT, TIME, BIT, ENUM,
+    // TEXT and BLOB, zero dates, and doubles the driver parses digit by digit (16 digits and a dot).
+    await adminConnection.query(`CREATE TABLE IF NOT EXISTS more_types (
+      id INT PRIMARY KEY, z INT(5) ZEROFILL, tiny TINYINT, f FLOAT, d DOUBLE, t TIME(3), b BIT(10), e ENUM('x', '=y'),
+      txt TEXT, blobby BLOB, y YEAR, zero_dt DATETIME, zero_d DATE, u BIGINT UNSIGNED)`);
+    await adminConnection.query("SET SESSION sql_mode = ''");
+    await adminConnection.query(
+      `INSERT IGNORE INTO more_types VALUES
+        (1, 7, -128, 3.14159, 0.1234567890123456, '-12:34:56.789', b'1010101010', '=y', ' lead, "q"\n', x'00ff', 2024, '0000-00-00 00:00:00', '0000-00-00', 18446744073709551615),
+        (2, 0, 127, -1e-7, 1234567.890123456, '838:59:59', b'0', 'x', '', '', 1901, NULL, NULL, 0),
+        (3, NULL, NULL, NULL, 9007199254740993, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+    );
+    for (const sql of ["SELECT * FROM awkward ORDER BY id", "SELECT * FROM more_types ORDER BY id"]) {
+      const query = { sql, maxRows: 1000, statementTimeoutMs: 5_000, batchSize: 2 };
+      const rows = await exportAndParse(adapter, query);
+      const csv = await exportAndParse(adapter, query, { databaseCsv: true });
+      expect(csv.encodedBy).toBe("database");
+      expect(csv.columns).toEqual(rows.columns);
+      expect(csv.header).toEqual(rows.header);
+      expect(csv.rows).toEqual(rows.rows);
+      expect(csv.rows.length).toBeGreaterThan(2);
+    }
+  });
+
+  it("falls back to the row path for a column it has no byte form for (GEOMETRY)", async () => {
+    const result = await exportAndParse(
+      adapter,
+      { sql: "SELECT 1 AS id, ST_GeomFromText('POINT(1 2)') AS place", maxRows: 10, statementTimeoutMs: 5_000 },
+      { databaseCsv: true },
+    );
+    expect(result.encodedBy).toBe("app");
+    expect(result.rows).toEqual([["1", '{"x":1,"y":2}']]);
+    expect(await eventually(async () => (await exportConnections()) === 0)).toBe(true);
+  });
+
+  it("stops the CSV path after maxRows + 1 rows and closes its connection", async () => {
+    const started = Date.now();
+    const result = await exportAndParse(
+      adapter,
+      { sql: "SELECT seq AS n, md5(seq) AS filler FROM seq_1_to_10000000", maxRows: 1000, statementTimeoutMs: 60_000 },
+      { databaseCsv: true },
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(result.encodedBy).toBe("database");
+    expect(result.rowsWritten).toBe(1000);
+    expect(result.truncated).toBe(true);
+    expect(result.rows.at(-1)?.[0]).toBe("1000");
+    expect(await eventually(async () => (await exportConnections()) === 0)).toBe(true);
+  });
+
   it("refuses writes and DDL in the read-only session, even as root", async () => {
     for (const sql of ["INSERT INTO awkward (id) VALUES (99)", "DROP TABLE awkward", "CREATE TABLE sneaky (a int)"]) {
       const error = await failure(drain(adapter, sql));

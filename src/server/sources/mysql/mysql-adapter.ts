@@ -1,8 +1,10 @@
 /**
  * MySQL and MariaDB through mysql2's row events: one connection per query, rows as arrays,
- * gathered into batches. The connection is paused while a full batch waits for the
- * consumer, so a slow upload holds back the server instead of filling memory, and it is
- * destroyed as soon as the row budget is reached, which ends the query on the server.
+ * gathered into batches (`query`), or, on the export's path (`queryCsv`), raw cells written
+ * straight into CSV chunks, without the typed values a CSV only encodes again. The connection
+ * is paused while a full batch waits for the consumer, so a slow upload holds back the server
+ * instead of filling memory, and it is destroyed as soon as the row budget is reached, which
+ * ends the query on the server.
  *
  * The session is `SET SESSION TRANSACTION READ ONLY`, which makes the server refuse writes
  * and DDL alike (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION), and it gets a statement timeout:
@@ -17,12 +19,14 @@ import { connect as connectSocket, type Socket } from "node:net";
 
 import { type Connection, type ConnectionOptions, createConnection, type FieldPacket } from "mysql2";
 
-import { type CsvColumn } from "~/server/csv";
+import { type CsvColumn, CsvRecordChunks } from "~/server/csv";
 import { AppError } from "~/server/errors";
 
 import { type MysqlCredentials } from "../credentials";
 import { connectToFirst, resolveDatabaseTarget, type SourceTargetPolicy } from "../source-target";
 import {
+  type CsvRecordsResult,
+  type CsvRules,
   DEFAULT_BATCH_SIZE,
   type QueryResult,
   rowBudget,
@@ -38,6 +42,7 @@ import {
   urlSecrets,
 } from "../source-errors";
 import { type MysqlConnection, mysqlConnection } from "./mysql-connection";
+import { type CellWriter, mysqlCellWriters } from "./mysql-csv-cells";
 import { mysqlColumnType, mysqlValueConverter } from "./mysql-types";
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -45,6 +50,65 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const TIMEOUT_ERRNOS = new Set([1969, 3024]);
 
 type Row = unknown[];
+
+/** Gathers streamed rows into the batches a result yields. */
+interface Collector<Batch> {
+  add(row: Row): void;
+  /** A batch is ready: the driver is paused until it is taken. */
+  readonly full: boolean;
+  readonly empty: boolean;
+  /** The rows gathered so far as a batch, or undefined when there are none. */
+  take(): Batch | undefined;
+}
+
+type Streamed<Batch> = { fields: FieldPacket[]; batches: AsyncGenerator<Batch>; cancel(): void };
+
+const columnsOf = (fields: FieldPacket[]): CsvColumn[] => fields.map((f) => ({ name: f.name, type: mysqlColumnType(f) }));
+
+/** Rows as the driver typed them, with the conversions mysql-types still applies. */
+function rowCollector(fields: FieldPacket[], batchSize: number): Collector<Row[]> {
+  const converters = fields
+    .map((f, index) => ({ index, convert: mysqlValueConverter(f) }))
+    .filter((c): c is { index: number; convert: (value: unknown) => unknown } => c.convert !== undefined);
+  let buffer: Row[] = [];
+  return {
+    add: (row) => void buffer.push(row),
+    get full() {
+      return buffer.length >= batchSize;
+    },
+    get empty() {
+      return buffer.length === 0;
+    },
+    take() {
+      if (buffer.length === 0) return undefined;
+      const batch = buffer;
+      buffer = [];
+      if (converters.length > 0) {
+        for (const row of batch) for (const { index, convert } of converters) row[index] = convert(row[index]);
+      }
+      return batch;
+    },
+  };
+}
+
+/** Raw cells written as CSV records, a chunk of about 64 KB at a time. */
+function csvCollector(writers: CellWriter[]): Collector<Uint8Array> {
+  const chunks = new CsvRecordChunks();
+  const width = writers.length;
+  return {
+    add(row) {
+      for (let i = 0; i < width; i++) writers[i]!(chunks, row[i] as Buffer | null);
+      chunks.endRecord();
+    },
+    get full() {
+      return chunks.full;
+    },
+    get empty() {
+      return chunks.size === 0;
+    },
+    take: () => (chunks.size > 0 ? chunks.take() : undefined),
+  };
+}
 
 function connectionOptions(target: MysqlConnection, address: string, credentials: MysqlCredentials): ConnectionOptions {
   const ssl = credentials.ssl === true ? {} : credentials.ssl || undefined;
@@ -130,16 +194,20 @@ export function createMysqlAdapter(credentials: MysqlCredentials, policy: Source
     }
   }
 
-  async function query(query: SourceQuery): Promise<QueryResult> {
+  /**
+   * Runs the statement and streams its result: the collector gathers rows into batches of its own
+   * making (arrays of rows, or CSV chunks). The connection is paused while a full batch waits
+   * for the consumer and destroyed once the row budget is read.
+   */
+  async function stream<Batch>(query: SourceQuery, typeCast: boolean, collector: (fields: FieldPacket[]) => Collector<Batch>): Promise<Streamed<Batch>> {
     query.signal?.throwIfAborted();
     const connection = await connect(query);
     const abort = () => release(connection);
     query.signal?.addEventListener("abort", abort, { once: true });
     const stopListening = () => query.signal?.removeEventListener("abort", abort);
 
-    const batchSize = query.batchSize ?? DEFAULT_BATCH_SIZE;
     const budget = rowBudget(query);
-    let buffer: Row[] = [];
+    let collect: Collector<Batch> | undefined;
     let received = 0;
     let fields: FieldPacket[] | undefined;
     let finished = false;
@@ -155,22 +223,23 @@ export function createMysqlAdapter(credentials: MysqlCredentials, policy: Source
     try {
       await startSession(connection, query.statementTimeoutMs);
       connection
-        .query({ sql: query.sql, rowsAsArray: true })
+        .query({ sql: query.sql, rowsAsArray: true, typeCast })
         .on("fields", (f: FieldPacket[]) => {
           fields = f;
+          collect = collector(f);
           notify();
         })
         .on("result", (row: Row) => {
-          buffer.push(row);
+          collect!.add(row);
           received++;
           if (received >= budget) {
             // Enough rows: hold the rest back until the generator destroys the connection.
             finished = true;
             connection.pause();
-          } else if (buffer.length >= batchSize) {
+          } else if (collect!.full) {
             connection.pause();
           }
-          if (finished || buffer.length >= batchSize) notify();
+          if (finished || collect!.full) notify();
         })
         .on("error", (error: unknown) => {
           failure = error;
@@ -192,40 +261,57 @@ export function createMysqlAdapter(credentials: MysqlCredentials, policy: Source
     }
 
     const resultFields = fields;
-    const columns: CsvColumn[] = resultFields.map((f) => ({ name: f.name, type: mysqlColumnType(f) }));
-    const converters = resultFields
-      .map((f, index) => ({ index, convert: mysqlValueConverter(f) }))
-      .filter((c): c is { index: number; convert: (value: unknown) => unknown } => c.convert !== undefined);
-
-    async function* batches(): AsyncGenerator<Row[]> {
+    const gathered = collect!;
+    async function* batches(): AsyncGenerator<Batch> {
       try {
         for (;;) {
-          while (buffer.length < batchSize && !finished && failure === undefined) await changed();
+          while (!gathered.full && !finished && failure === undefined) await changed();
           if (failure !== undefined) throw toAppError(failure, query, "query");
-          const batch = buffer;
-          buffer = [];
+          const batch = gathered.take();
           // Let the driver fill the next batch while this one is being written.
           if (!finished) connection.resume();
-          if (converters.length > 0) {
-            for (const row of batch) for (const { index, convert } of converters) row[index] = convert(row[index]);
-          }
-          if (batch.length > 0) yield batch;
-          if (finished && buffer.length === 0) return;
+          if (batch !== undefined) yield batch;
+          if (finished && gathered.empty) return;
         }
       } finally {
         stopListening();
         release(connection);
       }
     }
+    return { fields: resultFields, batches: batches(), cancel: () => (stopListening(), release(connection)) };
+  }
 
-    return { columns, batches: batches() };
+  async function queryRows(query: SourceQuery): Promise<QueryResult> {
+    const batchSize = query.batchSize ?? DEFAULT_BATCH_SIZE;
+    const { fields, batches } = await stream(query, true, (f) => rowCollector(f, batchSize));
+    return { columns: columnsOf(fields), batches };
+  }
+
+  /**
+   * The export's path: cells read as the raw text the server sent and written as CSV bytes
+   * directly (mysql-csv-cells.ts), each the field the row path makes of the driver's value.
+   * A result with a column type it has no byte form for is read again by the row path.
+   */
+  async function queryCsv(query: SourceQuery, rules: CsvRules): Promise<QueryResult | CsvRecordsResult> {
+    let writers: CellWriter[] | null = null;
+    const streamed = await stream(query, false, (fields) => {
+      writers = mysqlCellWriters(fields, rules);
+      // Without writers the result is cancelled at once and read again as rows.
+      return csvCollector(writers ?? []);
+    });
+    if (!writers) {
+      streamed.cancel();
+      return await queryRows(query);
+    }
+    return { columns: columnsOf(streamed.fields), csvRecords: streamed.batches as AsyncIterable<Uint8Array> };
   }
 
   return {
     type: "MYSQL",
-    query,
+    query: queryRows,
+    queryCsv,
     async test() {
-      const result = await query({ sql: "SELECT 1", maxRows: 1, statementTimeoutMs: CONNECT_TIMEOUT_MS });
+      const result = await queryRows({ sql: "SELECT 1", maxRows: 1, statementTimeoutMs: CONNECT_TIMEOUT_MS });
       for await (const _ of result.batches) void _;
     },
     async close() {

@@ -9,7 +9,7 @@ import { type FieldPacket } from "mysql2";
 
 import { type ColumnType } from "~/server/csv";
 
-const type = {
+export const mysqlFieldType = {
   DECIMAL: 0x00,
   TINY: 0x01,
   SHORT: 0x02,
@@ -20,6 +20,7 @@ const type = {
   LONGLONG: 0x08,
   INT24: 0x09,
   DATE: 0x0a,
+  TIME: 0x0b,
   DATETIME: 0x0c,
   YEAR: 0x0d,
   NEWDATE: 0x0e,
@@ -33,11 +34,12 @@ const type = {
   VAR_STRING: 0xfd,
   STRING: 0xfe,
 } as const;
+const type = mysqlFieldType;
 
 /** The character set number MySQL gives binary strings (BLOB, BINARY, VARBINARY). */
-const BINARY_CHARSET = 63;
+export const BINARY_CHARSET = 63;
 
-const stringTypes = new Set<number>([
+export const stringTypes = new Set<number>([
   type.TINY_BLOB,
   type.MEDIUM_BLOB,
   type.LONG_BLOB,

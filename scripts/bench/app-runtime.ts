@@ -1,0 +1,210 @@
+/**
+ * The app as `npm start` serves it, for the benchmarks that measure what users get: the
+ * production build (rebuilt only when a source file is newer than it), scripts/serve.ts, the
+ * local executor and s3rver, each in a process of its own, so that each one's memory can be
+ * read apart and the benchmark's own work (reading files, timing) never stalls them. Ports, databases and Redis come from BENCH_* variables, so that two
+ * checkouts can run it side by side.
+ *
+ *   BENCH_APP_PORT (3200)  BENCH_S3RVER_PORT (4590)  BENCH_EXECUTOR_PORT (8391)
+ *   BENCH_DATABASE_URL     the app's database; its rows' database is the same name + `_source`
+ *   BENCH_REDIS_URL        Redis for the job store (database 6 unless told)
+ *   BENCH_CPU_PROF=<dir>   the server runs with --cpu-prof, its profile written there on exit
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { ensureDatabase, migrate } from "../db-migrate";
+import type { Run } from "../../dev/local-inngest/state";
+import { benchDatabases, benchEnv } from "./bench-env";
+
+const appPort = Number(process.env.BENCH_APP_PORT ?? 3200);
+const s3Port = Number(process.env.BENCH_S3RVER_PORT ?? 4590);
+const executorPort = Number(process.env.BENCH_EXECUTOR_PORT ?? 8391);
+
+/** Set once the benchmark closes its processes: an exit before that is reported. */
+let stopping = false;
+
+/** What a build is made from; a build older than any of them is rebuilt. */
+const buildInputs = ["src", "next.config.mjs", "package-lock.json", "tsconfig.json"];
+
+function newestMtime(entry: string): number {
+  const stat = statSync(entry);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const child of readdirSync(entry)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
+  return newest;
+}
+
+function ensureFreshBuild(env: NodeJS.ProcessEnv): void {
+  const buildId = ".next/BUILD_ID";
+  const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
+  const changedAt = Math.max(...buildInputs.filter((entry) => existsSync(entry)).map(newestMtime));
+  if (builtAt > changedAt) {
+    console.log("[bench] reusing the build in .next (newer than every source file)");
+    return;
+  }
+  console.log("[bench] building the app (next build)…");
+  rmSync(buildId, { force: true });
+  const result = spawnSync("npx", ["next", "build"], { stdio: ["ignore", "ignore", "inherit"], env });
+  if (result.status !== 0) throw new Error(`next build failed (exit ${result.status ?? result.signal})`);
+}
+
+/** VmHWM (peak) and VmRSS (now) of a process, in MB. */
+export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peakMb: kb("VmHWM") / 1024, rssMb: kb("VmRSS") / 1024 };
+}
+
+/**
+ * Samples a process's VmRSS every 50 ms until stopped and returns the highest reading. VmHWM
+ * alone cannot be reset between exports, so the peak of one export is read this way.
+ */
+export function sampleRss(pid: number): { stop(): Promise<number> } {
+  let peak = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      peak = Math.max(peak, (await memoryOf(pid)).rssMb);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return Math.max(peak, (await memoryOf(pid)).rssMb);
+    },
+  };
+}
+
+function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, nodeOptions: string[] = []): ChildProcess {
+  // Node itself with tsx's loader, not `npx tsx`, so that the pid is the server's own.
+  const child = spawn(process.execPath, [...nodeOptions, "--import", "tsx", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let rest = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  });
+  child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
+  child.once("exit", (code, signal) => {
+    if (!stopping) console.error(`[bench] ${name} exited (${code ?? signal}) before the benchmark ended`);
+  });
+  return child;
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export type AppLogLine = { msg: string; time: string; [field: string]: unknown };
+
+export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-app-"));
+  const { databaseUrl, sourceDatabaseUrl } = benchDatabases();
+  const appUrl = `http://127.0.0.1:${appPort}`;
+  const env: NodeJS.ProcessEnv = {
+    ...benchEnv({ appUrl, s3Endpoint: `http://127.0.0.1:${s3Port}`, executorUrl: `http://127.0.0.1:${executorPort}` }),
+    PORT: String(appPort),
+    AUTH_TRUST_HOST: "true",
+    INNGEST_DEV: "0",
+    EXPORT_FILE_TTL_SECONDS: "30",
+    ...extraEnv,
+  };
+  Object.assign(process.env, env);
+  await migrate(databaseUrl);
+  await ensureDatabase(sourceDatabaseUrl);
+  ensureFreshBuild(env);
+
+  const s3 = startProcess("s3rver", ["dev/s3rver.ts", "--port", String(s3Port), "--dir", path.join(dir, "s3"), "--bucket", "bench-exports"], env, () => {});
+  await waitForHttp(env.S3_ENDPOINT!, 30_000);
+  const logs: AppLogLine[] = [];
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const server = startProcess(
+    "serve",
+    ["scripts/serve.ts", "-p", String(appPort), "-H", "127.0.0.1"],
+    env,
+    (line) => {
+      if (line.startsWith("{")) logs.push(JSON.parse(line) as AppLogLine);
+    },
+    profile,
+  );
+  await waitForHttp(`${appUrl}/api/health`, 120_000);
+  const executorUrl = `http://127.0.0.1:${executorPort}`;
+  const executor = startProcess(
+    "executor",
+    ["dev/local-inngest/main.ts", "--port", String(executorPort), "--app-url", `${appUrl}/api/inngest`, "--data-dir", path.join(dir, "executor")],
+    env,
+    () => {},
+  );
+  const executorAuth = { authorization: `Bearer ${env.INNGEST_SIGNING_KEY}` };
+  await waitForHttp(`${executorUrl}/health`, 60_000);
+  const runsOf = async (functionId: string): Promise<Run[]> =>
+    ((await (await fetch(`${executorUrl}/v1/runs?function=${functionId}`, { headers: executorAuth })).json()) as { data: Run[] }).data;
+  for (const until = Date.now() + 60_000; ; ) {
+    const health = (await (await fetch(`${executorUrl}/health`)).json()) as { functions: number };
+    if (health.functions > 0) break;
+    if (Date.now() > until) throw new Error("the app did not sync with the local executor");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  const { db } = await import("~/server/db");
+  const { createApiToken } = await import("~/server/auth/api-tokens");
+  const { sealJson } = await import("~/server/vault");
+
+  return {
+    appUrl,
+    databaseUrl,
+    sourceDatabaseUrl,
+    dir,
+    serverPid: server.pid!,
+    executorPid: executor.pid!,
+    /** The server's structured log lines so far. */
+    logs,
+    runsOf,
+    /** A team with an owner and an API token for the REST endpoints. */
+    async newTeam(name: string) {
+      const stamp = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+      const team = await db.team.create({ data: { name: `${name}-${stamp}` } });
+      const user = await db.user.create({ data: { email: `bench-${stamp}@example.test` } });
+      await db.membership.create({ data: { teamId: team.id, userId: user.id, role: "OWNER" } });
+      const { token } = await createApiToken({ userId: user.id, teamId: team.id, name: "bench" });
+      return {
+        team,
+        user,
+        token,
+        async metric(type: "POSTGRES" | "MYSQL", credentials: Record<string, unknown>, sql: string) {
+          const source = await db.dataSource.create({ data: { teamId: team.id, name: `bench ${type} ${randomUUID().slice(0, 8)}`, type, encryptedCredentials: sealJson(credentials, env.VAULT_KEY!) } });
+          return db.metric.create({ data: { teamId: team.id, dataSourceId: source.id, name: `bench ${type} ${randomUUID().slice(0, 8)}`, sql } });
+        },
+      };
+    },
+    async close() {
+      stopping = true;
+      for (const child of [executor, server, s3]) {
+        child.kill("SIGTERM");
+        await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(null)));
+      }
+      const { getRedis } = await import("~/server/services");
+      await getRedis().close();
+      await db.$disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type AppRuntime = Awaited<ReturnType<typeof startAppRuntime>>;
