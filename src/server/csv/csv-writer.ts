@@ -5,9 +5,10 @@
  */
 import { Readable } from "node:stream";
 
+import { isNumericColumnType } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
-import { type CsvColumn, isNumericColumnType } from "./column-types";
+import { type CsvColumn } from "./column-types";
 import { csvField, textField } from "./csv-field";
 
 const DEFAULT_CHUNK_SIZE = 64 * 1024;

@@ -1,4 +1,4 @@
-export { type ColumnType, type CsvColumn } from "./column-types";
+export { type CsvColumn } from "./column-types";
 export {
   CsvWriter,
   type CsvProgress,

@@ -17,7 +17,7 @@ import { connect as connectSocket, type Socket } from "node:net";
 
 import { type Connection, type ConnectionOptions, createConnection, type FieldPacket } from "mysql2";
 
-import { type CsvColumn } from "~/server/csv";
+import { type Column, typedColumn } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
 import { type MysqlCredentials } from "../credentials";
@@ -38,7 +38,7 @@ import {
   urlSecrets,
 } from "../source-errors";
 import { type MysqlConnection, mysqlConnection } from "./mysql-connection";
-import { mysqlColumnType, mysqlValueConverter } from "./mysql-types";
+import { mysqlCellType, mysqlValueConverter } from "./mysql-types";
 
 const CONNECT_TIMEOUT_MS = 15_000;
 /** ER_STATEMENT_TIMEOUT (MariaDB) and ER_QUERY_TIMEOUT (MySQL). */
@@ -192,7 +192,7 @@ export function createMysqlAdapter(credentials: MysqlCredentials, policy: Source
     }
 
     const resultFields = fields;
-    const columns: CsvColumn[] = resultFields.map((f) => ({ name: f.name, type: mysqlColumnType(f) }));
+    const columns: Column[] = resultFields.map((f) => typedColumn(f.name, mysqlCellType(f)));
     const converters = resultFields
       .map((f, index) => ({ index, convert: mysqlValueConverter(f) }))
       .filter((c): c is { index: number; convert: (value: unknown) => unknown } => c.convert !== undefined);
