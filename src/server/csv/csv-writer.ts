@@ -56,6 +56,16 @@ function formatLimit(bytes: number): string {
   return Number.isInteger(mb) ? `${mb} MB` : `${bytes} bytes`;
 }
 
+/** The size cap's failure, for every format's writer. */
+export function fileTooLarge(maxBytes: number, rowsWritten: number): AppError {
+  return new AppError(
+    "FILE_TOO_LARGE",
+    `The export is larger than the ${formatLimit(maxBytes)} limit (stopped after ${rowsWritten} rows). ` +
+      "Select fewer rows or columns.",
+    { details: { maxBytes, rowsWritten } },
+  );
+}
+
 export class CsvWriter {
   private readonly columns: readonly CsvColumn[];
   private readonly neutralize: boolean[];
@@ -170,12 +180,7 @@ export class CsvWriter {
 
   private flush(chunk: Buffer): Buffer {
     if (this.bytes + chunk.length > this.maxBytes) {
-      throw new AppError(
-        "FILE_TOO_LARGE",
-        `The export is larger than the ${formatLimit(this.maxBytes)} limit (stopped after ${this.rows} rows). ` +
-          "Select fewer rows or columns.",
-        { details: { maxBytes: this.maxBytes, rowsWritten: this.rows } },
-      );
+      throw fileTooLarge(this.maxBytes, this.rows);
     }
     this.bytes += chunk.length;
     this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });

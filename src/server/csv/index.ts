@@ -1,6 +1,7 @@
 export { type CsvColumn } from "./column-types";
 export {
   CsvWriter,
+  fileTooLarge,
   type CsvProgress,
   type CsvRecords,
   type CsvResult,
