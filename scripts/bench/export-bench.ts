@@ -9,6 +9,7 @@ import { rmSync, statSync } from "node:fs";
 import path from "node:path";
 
 import { startBenchRuntime } from "./bench-runtime";
+import { runFormatBench } from "./format-bench";
 import { benchSelect, seedBenchTable } from "./seed-bench-table";
 
 const sizes = (process.env.BENCH_ROWS ?? "100000,1000000").split(",").map(Number);
@@ -67,7 +68,10 @@ async function main() {
   await runtime.close();
 }
 
-main().then(
+/** `--format <name>` runs the format benchmark (format-bench.ts) instead. */
+const formatArgument = process.argv[process.argv.indexOf("--format") + 1];
+
+(process.argv.includes("--format") ? runFormatBench(formatArgument ?? "all") : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error);
