@@ -61,7 +61,7 @@ describe("a format that fails part-way", () => {
       const file = exportFormats.parquet.encode(rows, { maxRows: 1_000_000, maxBytes: 500 * 1024 * 1024, onProgress: ({ bytes }) => (bytesBeforeFailure = bytes) });
       const key = defaultDestination.newKey("team-format-failure", "broken.parquet", 3600);
       const failure = await defaultDestination
-        .deliver({ key, fileName: "broken.parquet", contentType: exportFormats.parquet.contentType, body: file.body })
+        .deliver({ key, fileName: "broken.parquet", contentType: exportFormats.parquet.contentType, body: file.body, signal: new AbortController().signal })
         .then(() => null, (e: unknown) => e as { code?: string; message?: string });
 
       expect(failure?.code).toBe("UNPROCESSABLE");
