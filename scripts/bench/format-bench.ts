@@ -9,39 +9,15 @@
  * It measures the source and the encoder, not the upload: the bytes are counted and dropped.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-import { build } from "esbuild";
 
 import { ensureDatabase } from "../db-migrate";
+import { compileBenchWorker } from "./bench-runtime";
 import { seedBenchTable } from "./seed-bench-table";
 
 /** The formats the benchmark can run, by the name --format takes; csv.gz is one more line once gzip exists. */
 const benchFormats = ["csv", "xlsx", "parquet", "jsonl"] as const;
 
 type Figures = { seconds: number; bytes: number; rows: number; peakRssMb: number };
-
-async function compileWorker(): Promise<string> {
-  const outdir = path.resolve(".local/bench/format-worker");
-  rmSync(outdir, { recursive: true, force: true });
-  mkdirSync(outdir, { recursive: true });
-  await build({
-    entryPoints: { "format-bench-worker": fileURLToPath(new URL("./format-bench-worker.ts", import.meta.url)) },
-    outdir,
-    outExtension: { ".js": ".mjs" },
-    splitting: true,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    tsconfig: "tsconfig.json",
-    logLevel: "warning",
-  });
-  return path.join(outdir, "format-bench-worker.mjs");
-}
 
 function chosenFormats(argument: string): string[] {
   const names = argument === "all" ? [...benchFormats] : argument.split(",");
@@ -59,7 +35,7 @@ export async function runFormatBench(formatArgument: string): Promise<void> {
   source.pathname = `${source.pathname}_source`;
   const sourceUrl = source.toString();
   await ensureDatabase(sourceUrl);
-  const worker = await compileWorker();
+  const worker = await compileBenchWorker("format-bench-worker");
 
   const results = new Map<string, Figures[]>(formats.map((f) => [f, []]));
   for (const rows of sizes) {
