@@ -28,7 +28,7 @@ import type { ExportFormat } from "./export-format";
 import { eachCell, encodeTypedRows, type RowEncoder, uniqueNames } from "./typed-rows";
 
 /** Rows a group holds: enough for good compression, few enough that a wide row stays small in memory. */
-const ROW_GROUP_ROWS = 20_000;
+const ROW_GROUP_ROWS = 10_000;
 
 /** The writer's own schema type (it bundles its own hyparquet). */
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][number];

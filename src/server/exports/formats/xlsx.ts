@@ -135,8 +135,21 @@ function xlsxEncoder(columns: readonly Column[]): RowEncoder {
     for (const row of held) write(row);
   }
 
-  /** Lets zlib and the zip hand on what they hold, so that `take` passes it on. */
-  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  let bytesOut = 0;
+  output.on("data", (chunk: Buffer) => (bytesOut += chunk.length));
+  /**
+   * Waits until the zip has compressed what the rows committed so far: exceljs and archiver
+   * take writes without backpressure, so without this pause their backlog would grow with
+   * the sheet. Compressing emits output until the backlog is gone, so a pause with no new
+   * output means it is.
+   */
+  async function settle(): Promise<void> {
+    let seen: number;
+    do {
+      seen = bytesOut;
+      await new Promise<void>((resolve) => setTimeout(resolve, 2));
+    } while (bytesOut !== seen);
+  }
 
   return {
     row(values) {
