@@ -23,16 +23,16 @@ import { benchDatabases, benchEnv } from "./bench-env";
 const EXECUTOR_PORT = Number(process.env.BENCH_WORKER_EXECUTOR_PORT ?? 8390);
 
 /**
- * Compiles the worker next to node_modules, where its package imports resolve. Splitting
- * keeps each data-source driver in a chunk of its own, loaded on first use as the app loads
- * it; one bundle would import every driver at start.
+ * Compiles a benchmark worker (`scripts/bench/<name>.ts`) next to node_modules, where its
+ * package imports resolve. Splitting keeps each data-source driver in a chunk of its own,
+ * loaded on first use as the app loads it; one bundle would import every driver at start.
  */
-async function compileWorker(): Promise<string> {
-  const outdir = path.resolve(".local/bench/worker");
+export async function compileBenchWorker(name: string): Promise<string> {
+  const outdir = path.resolve(".local/bench", name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   await build({
-    entryPoints: { "export-worker": fileURLToPath(new URL("./export-worker.ts", import.meta.url)) },
+    entryPoints: { [name]: fileURLToPath(new URL(`./${name}.ts`, import.meta.url)) },
     outdir,
     outExtension: { ".js": ".mjs" },
     splitting: true,
@@ -44,7 +44,7 @@ async function compileWorker(): Promise<string> {
     tsconfig: "tsconfig.json",
     logLevel: "warning",
   });
-  return path.join(outdir, "export-worker.mjs");
+  return path.join(outdir, `${name}.mjs`);
 }
 
 export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
@@ -59,7 +59,7 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
   Object.assign(process.env, env);
   await migrate(databaseUrl);
   await ensureDatabase(sourceDatabaseUrl);
-  const workerScript = await compileWorker();
+  const workerScript = await compileBenchWorker("export-worker");
 
   const { db } = await import("~/server/db");
   const team = await db.team.create({ data: { name: `bench-${Date.now()}` } });

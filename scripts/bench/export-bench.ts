@@ -29,6 +29,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 import { type AppRuntime, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
 import { type Baseline, mysqlBatch, psqlCopy } from "./baselines";
+import { runFormatBench } from "./format-bench";
 import { seedMysqlBenchTable } from "./seed-bench-mysql";
 import { benchSelect, seedBenchTable } from "./seed-bench-table";
 
@@ -209,7 +210,10 @@ async function main() {
   }
 }
 
-main().then(
+/** `--format <name>` runs the format benchmark (format-bench.ts) instead. */
+const formatArgument = process.argv[process.argv.indexOf("--format") + 1];
+
+(process.argv.includes("--format") ? runFormatBench(formatArgument ?? "all") : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error);

@@ -5,9 +5,10 @@
  */
 import { Readable } from "node:stream";
 
+import { isNumericColumnType } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
-import { type CsvColumn, isNumericColumnType } from "./column-types";
+import { type CsvColumn } from "./column-types";
 import { csvField, textField } from "./csv-field";
 
 const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -53,6 +54,16 @@ export type CsvRecords = AsyncIterable<Uint8Array>;
 function formatLimit(bytes: number): string {
   const mb = bytes / (1024 * 1024);
   return Number.isInteger(mb) ? `${mb} MB` : `${bytes} bytes`;
+}
+
+/** The size cap's failure, for every format's writer. */
+export function fileTooLarge(maxBytes: number, rowsWritten: number): AppError {
+  return new AppError(
+    "FILE_TOO_LARGE",
+    `The export is larger than the ${formatLimit(maxBytes)} limit (stopped after ${rowsWritten} rows). ` +
+      "Select fewer rows or columns.",
+    { details: { maxBytes, rowsWritten } },
+  );
 }
 
 export class CsvWriter {
@@ -169,12 +180,7 @@ export class CsvWriter {
 
   private flush(chunk: Buffer): Buffer {
     if (this.bytes + chunk.length > this.maxBytes) {
-      throw new AppError(
-        "FILE_TOO_LARGE",
-        `The export is larger than the ${formatLimit(this.maxBytes)} limit (stopped after ${this.rows} rows). ` +
-          "Select fewer rows or columns.",
-        { details: { maxBytes: this.maxBytes, rowsWritten: this.rows } },
-      );
+      throw fileTooLarge(this.maxBytes, this.rows);
     }
     this.bytes += chunk.length;
     this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });

@@ -1,6 +1,7 @@
-export { type ColumnType, type CsvColumn } from "./column-types";
+export { type CsvColumn } from "./column-types";
 export {
   CsvWriter,
+  fileTooLarge,
   type CsvProgress,
   type CsvRecords,
   type CsvResult,
@@ -8,4 +9,3 @@ export {
   type RowBatches,
 } from "./csv-writer";
 export { CsvRecordChunks } from "./csv-record-chunks";
-export { isNumericColumnType } from "./column-types";

@@ -1,8 +1,8 @@
 /**
  * The one interface every data source implements. An export asks an adapter for a result,
- * hands `columns` and `batches` to the CSV writer, and never sees a driver.
+ * hands `columns` and `batches` to the export's format, and never sees a driver.
  */
-import { type CsvColumn } from "~/server/csv";
+import { type Column } from "~/server/columns";
 
 export const dataSourceTypes = ["POSTGRES", "MYSQL", "SNOWFLAKE", "BIGQUERY"] as const;
 export type DataSourceType = (typeof dataSourceTypes)[number];
@@ -23,7 +23,7 @@ export interface SourceQuery {
 }
 
 export interface QueryResult {
-  columns: CsvColumn[];
+  columns: Column[];
   /**
    * Rows as arrays of values in column order. Read it to the end or stop early (break,
    * return); either way the adapter closes the query and its connection.
@@ -36,7 +36,7 @@ export interface QueryResult {
  * ending in LF, already following the rules the CSV writer would apply to rows.
  */
 export interface CsvRecordsResult {
-  columns: CsvColumn[];
+  columns: Column[];
   /** Read it to the end or stop early; either way the adapter closes the query. */
   csvRecords: AsyncIterable<Uint8Array>;
 }

@@ -4,9 +4,12 @@
  */
 import { csvFormat } from "./csv";
 import type { ExportFormat } from "./export-format";
+import { jsonlFormat } from "./jsonl";
+import { parquetFormat } from "./parquet";
+import { xlsxFormat } from "./xlsx";
 
 export type { EncodedFile, EncodedSummary, ExportFormat } from "./export-format";
 
-export const exportFormats = { csv: csvFormat } satisfies Record<string, ExportFormat>;
+export const exportFormats = { csv: csvFormat, xlsx: xlsxFormat, parquet: parquetFormat, jsonl: jsonlFormat } satisfies Record<string, ExportFormat>;
 
 export const defaultFormat: ExportFormat = exportFormats.csv;

@@ -17,7 +17,7 @@
  */
 import { BigQuery, type Job } from "@google-cloud/bigquery";
 
-import { type CsvColumn } from "~/server/csv";
+import { type Column, typedColumn } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
 import { type BigQueryCredentials } from "../credentials";
@@ -150,7 +150,7 @@ export function createBigQueryAdapter(credentials: BigQueryCredentials): SourceA
       stopListening();
       throw new AppError("QUERY_FAILED", "The statement returned no columns to export; a metric must be a SELECT.");
     }
-    const columns: CsvColumn[] = plans.map(({ name, type }) => ({ name, type }));
+    const columns: Column[] = plans.map(({ name, cell }) => typedColumn(name, cell));
 
     async function* batches(): AsyncGenerator<unknown[][]> {
       try {

@@ -4,7 +4,7 @@
  * TIMESTAMP arrives as microseconds since the epoch and becomes ISO 8601 in UTC with all
  * six fraction digits. RECORD and REPEATED values become JSON text with exact numbers.
  */
-import { type ColumnType } from "~/server/csv";
+import { type CellType } from "~/server/columns";
 
 import { JsonNumber, RawJson, toJsonText } from "../json-text";
 
@@ -13,6 +13,9 @@ export interface BigQueryField {
   type?: string | null;
   mode?: string | null;
   fields?: BigQueryField[] | null;
+  /** A parameterised NUMERIC's, as decimal strings. */
+  precision?: string | null;
+  scale?: string | null;
 }
 
 interface Cell {
@@ -66,48 +69,59 @@ function nestedReader(field: BigQueryField, ignoreMode = false): (value: unknown
 }
 
 export interface BigQueryColumnPlan {
-  type: ColumnType;
+  cell: CellType;
   read: (value: unknown) => unknown;
 }
 
 const identity = (value: unknown) => value;
 
+/**
+ * NUMERIC is decimal(38,9) and BIGNUMERIC decimal(76,38) unless the schema declares a
+ * parameterised type such as NUMERIC(10,2).
+ */
+function decimalCell(field: BigQueryField, precision: number, scale: number): CellType {
+  const declared = Number(field.precision);
+  return declared > 0 ? { kind: "decimal", precision: declared, scale: Number(field.scale ?? 0) } : { kind: "decimal", precision, scale };
+}
+
 export function planBigQueryColumn(field: BigQueryField): BigQueryColumnPlan {
   const type = (field.type ?? "").toUpperCase();
   if (field.mode === "REPEATED" || type === "RECORD" || type === "STRUCT") {
     const read = nestedReader(field);
-    return { type: "json", read: (value) => (value === null || value === undefined ? null : toJsonText(read(value))) };
+    return { cell: { kind: field.mode === "REPEATED" ? "array" : "json" }, read: (value) => (value === null || value === undefined ? null : toJsonText(read(value))) };
   }
   switch (type) {
     case "INTEGER":
     case "INT64":
-      return { type: "bigint", read: identity };
+      return { cell: { kind: "int64" }, read: identity };
     case "FLOAT":
     case "FLOAT64":
-      return { type: "number", read: identity };
+      return { cell: { kind: "double" }, read: identity };
     case "NUMERIC":
-    case "BIGNUMERIC":
     case "DECIMAL":
+      return { cell: decimalCell(field, 38, 9), read: identity };
+    case "BIGNUMERIC":
     case "BIGDECIMAL":
-      return { type: "decimal", read: identity };
+      return { cell: decimalCell(field, 76, 38), read: identity };
     case "BOOLEAN":
     case "BOOL":
-      return { type: "boolean", read: (value) => (value === null || value === undefined ? null : value === "true") };
+      return { cell: { kind: "boolean" }, read: (value) => (value === null || value === undefined ? null : value === "true") };
     case "TIMESTAMP":
-      return { type: "date", read: (value) => (typeof value === "string" ? isoFromTimestamp(value) : value) };
+      return { cell: { kind: "timestamp", utc: true }, read: (value) => (typeof value === "string" ? isoFromTimestamp(value) : value) };
     case "DATE":
+      return { cell: { kind: "date" }, read: identity };
     case "DATETIME":
-      return { type: "date", read: identity };
+      return { cell: { kind: "timestamp", utc: false }, read: identity };
     case "BYTES":
-      return { type: "binary", read: (value) => (typeof value === "string" ? Buffer.from(value, "base64") : value) };
+      return { cell: { kind: "binary" }, read: (value) => (typeof value === "string" ? Buffer.from(value, "base64") : value) };
     case "JSON":
-      return { type: "json", read: identity };
+      return { cell: { kind: "json" }, read: identity };
     case "STRING":
     case "TIME":
     case "GEOGRAPHY":
     case "INTERVAL":
-      return { type: "text", read: identity };
+      return { cell: { kind: "text" }, read: identity };
     default:
-      return { type: "unknown", read: identity };
+      return { cell: { kind: "unknown" }, read: identity };
   }
 }

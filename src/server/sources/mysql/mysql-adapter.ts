@@ -19,7 +19,8 @@ import { connect as connectSocket, type Socket } from "node:net";
 
 import { type Connection, type ConnectionOptions, createConnection, type FieldPacket } from "mysql2";
 
-import { type CsvColumn, CsvRecordChunks } from "~/server/csv";
+import { CsvRecordChunks } from "~/server/csv";
+import { type Column, typedColumn } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
 import { type MysqlCredentials } from "../credentials";
@@ -43,7 +44,7 @@ import {
 } from "../source-errors";
 import { type MysqlConnection, mysqlConnection } from "./mysql-connection";
 import { type CellWriter, mysqlCellWriters } from "./mysql-csv-cells";
-import { mysqlColumnType, mysqlValueConverter } from "./mysql-types";
+import { mysqlCellType, mysqlValueConverter } from "./mysql-types";
 
 const CONNECT_TIMEOUT_MS = 15_000;
 /** ER_STATEMENT_TIMEOUT (MariaDB) and ER_QUERY_TIMEOUT (MySQL). */
@@ -63,7 +64,7 @@ interface Collector<Batch> {
 
 type Streamed<Batch> = { fields: FieldPacket[]; batches: AsyncGenerator<Batch>; cancel(): void };
 
-const columnsOf = (fields: FieldPacket[]): CsvColumn[] => fields.map((f) => ({ name: f.name, type: mysqlColumnType(f) }));
+const columnsOf = (fields: FieldPacket[]): Column[] => fields.map((f) => typedColumn(f.name, mysqlCellType(f)));
 
 /** Rows as the driver typed them, with the conversions mysql-types still applies. */
 function rowCollector(fields: FieldPacket[], batchSize: number): Collector<Row[]> {

@@ -14,10 +14,11 @@
  */
 import type { FieldPacket } from "mysql2";
 
-import { type CsvRecordChunks, isNumericColumnType } from "~/server/csv";
+import { isNumericColumnType, typedColumn } from "~/server/columns";
+import { type CsvRecordChunks } from "~/server/csv";
 
 import type { CsvRules } from "../source-adapter";
-import { BINARY_CHARSET, mysqlColumnType, mysqlFieldType as type, stringTypes } from "./mysql-types";
+import { BINARY_CHARSET, mysqlCellType, mysqlFieldType as type, stringTypes } from "./mysql-types";
 
 export type CellWriter = (chunks: CsvRecordChunks, cell: Buffer | null) => void;
 
@@ -67,7 +68,7 @@ const nullable =
 export function mysqlCellWriters(fields: FieldPacket[], rules: CsvRules): CellWriter[] | null {
   const writers: CellWriter[] = [];
   for (const field of fields) {
-    const writer = cellWriter(field, rules.neutralizeFormulas && !isNumericColumnType(mysqlColumnType(field)));
+    const writer = cellWriter(field, rules.neutralizeFormulas && !isNumericColumnType(typedColumn(field.name, mysqlCellType(field)).type));
     if (!writer) return null;
     writers.push(nullable(writer));
   }

@@ -7,7 +7,7 @@
  */
 import { type FieldPacket } from "mysql2";
 
-import { type ColumnType } from "~/server/csv";
+import { type CellType } from "~/server/columns";
 
 export const mysqlFieldType = {
   DECIMAL: 0x00,
@@ -48,38 +48,54 @@ export const stringTypes = new Set<number>([
   type.STRING,
 ]);
 
-export function mysqlColumnType(field: FieldPacket): ColumnType {
+const UNSIGNED_FLAG = 0x20;
+
+/** DECIMAL(p,s): mysql2 reports the display length, which adds a sign and a point to the digits. */
+function decimalCell(field: FieldPacket, unsigned: boolean): CellType {
+  const scale = field.decimals;
+  const precision = (field.columnLength ?? 0) - (scale > 0 ? 1 : 0) - (unsigned ? 0 : 1);
+  return precision > 0 ? { kind: "decimal", precision, scale } : { kind: "decimal" };
+}
+
+export function mysqlCellType(field: FieldPacket): CellType {
   const columnType = field.columnType ?? field.type;
+  // mysql2 gives the flags as a number unless asked for their names.
+  const unsigned = typeof field.flags === "number" && (field.flags & UNSIGNED_FLAG) !== 0;
   switch (columnType) {
     case type.TINY:
     case type.SHORT:
-    case type.LONG:
     case type.INT24:
     case type.YEAR:
+      return { kind: "int32" };
+    case type.LONG:
+      return { kind: unsigned ? "int64" : "int32" };
+    // An unsigned BIGINT reaches 2^64 - 1, beyond int64.
+    case type.LONGLONG:
+      return unsigned ? { kind: "decimal", precision: 20, scale: 0 } : { kind: "int64" };
     case type.FLOAT:
     case type.DOUBLE:
-      return "number";
-    case type.LONGLONG:
-      return "bigint";
+      return { kind: "double" };
     case type.DECIMAL:
     case type.NEWDECIMAL:
-      return "decimal";
+      return decimalCell(field, unsigned);
     case type.DATE:
     case type.NEWDATE:
+      return { kind: "date" };
     case type.DATETIME:
+      return { kind: "timestamp", utc: false };
     case type.TIMESTAMP:
-      return "date";
+      return { kind: "timestamp", utc: true };
     case type.JSON:
-      return "json";
+      return { kind: "json" };
     case type.BIT:
-      return "binary";
+      return { kind: "binary" };
     default:
       if (columnType !== undefined && stringTypes.has(columnType)) {
-        if (field.characterSet === BINARY_CHARSET) return "binary";
+        if (field.characterSet === BINARY_CHARSET) return { kind: "binary" };
         // MariaDB's JSON is LONGTEXT, marked as JSON in its extended metadata.
-        return field.extendedFormat === "json" ? "json" : "text";
+        return { kind: field.extendedFormat === "json" ? "json" : "text" };
       }
-      return "unknown";
+      return { kind: "unknown" };
   }
 }
 

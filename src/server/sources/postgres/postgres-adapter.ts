@@ -25,7 +25,7 @@ import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import Cursor from "pg-cursor";
 
-import { type CsvColumn } from "~/server/csv";
+import { type Column, typedColumn } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
 import { type PostgresCredentials } from "../credentials";
@@ -51,7 +51,7 @@ import {
 } from "../source-errors";
 import { type PostgresConnection, postgresConnection } from "./postgres-connection";
 import { copySql, describeSql } from "./postgres-copy";
-import { exportTypeParsers, postgresColumnType } from "./postgres-types";
+import { exportTypeParsers, postgresCellType } from "./postgres-types";
 
 const CONNECT_TIMEOUT_MS = 15_000;
 const QUERY_CANCELED = "57014";
@@ -98,11 +98,11 @@ function sessionSetup(statementTimeoutMs: number): string {
   ].join("; ");
 }
 
-function exportColumns(fields: pg.FieldDef[]): CsvColumn[] {
+function exportColumns(fields: pg.FieldDef[]): Column[] {
   if (fields.length === 0) {
     throw new AppError("QUERY_FAILED", "The statement returned no columns to export; a metric must be a SELECT.");
   }
-  return fields.map((f) => ({ name: f.name, type: postgresColumnType(f.dataTypeID) }));
+  return fields.map((f) => typedColumn(f.name, postgresCellType(f.dataTypeID, f.dataTypeModifier)));
 }
 
 function read(cursor: Cursor<Row>, count: number): Promise<{ rows: Row[]; fields: pg.FieldDef[] }> {

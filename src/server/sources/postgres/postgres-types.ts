@@ -11,7 +11,7 @@
  */
 import pg from "pg";
 
-import { type ColumnType } from "~/server/csv";
+import { type CellType } from "~/server/columns";
 
 import { JsonNumber, RawJson, toJsonText } from "../json-text";
 
@@ -60,36 +60,49 @@ const arrayElements = new Map<number, ElementKind>([
   ...[1009, 1015, 1014, 1003, 2951, 1182, 1183, 1270, 1187, 1041, 651, 1040].map((id) => [id, "text"] as [number, ElementKind]),
 ]);
 
-const columnTypes = new Map<number, ColumnType>([
-  [oid.bool, "boolean"],
-  [oid.bytea, "binary"],
-  [oid.int8, "bigint"],
-  [oid.int2, "number"],
-  [oid.int4, "number"],
-  [oid.oid, "number"],
-  [oid.float4, "number"],
-  [oid.float8, "number"],
-  [oid.numeric, "decimal"],
-  [oid.json, "json"],
-  [oid.jsonb, "json"],
-  [oid.date, "date"],
-  [oid.timestamp, "date"],
-  [oid.timestamptz, "date"],
-  [oid.text, "text"],
-  [oid.varchar, "text"],
-  [oid.bpchar, "text"],
-  [oid.uuid, "text"],
-  [oid.time, "text"],
-  [oid.timetz, "text"],
-  [oid.interval, "text"],
+const int32: CellType = { kind: "int32" };
+const double: CellType = { kind: "double" };
+const text: CellType = { kind: "text" };
+const json: CellType = { kind: "json" };
+
+const cellTypes = new Map<number, CellType>([
+  [oid.bool, { kind: "boolean" }],
+  [oid.bytea, { kind: "binary" }],
+  [oid.int8, { kind: "int64" }],
+  [oid.int2, int32],
+  [oid.int4, int32],
+  // An oid is unsigned 32-bit: beyond int32, so it takes int64.
+  [oid.oid, { kind: "int64" }],
+  [oid.float4, double],
+  [oid.float8, double],
+  [oid.json, json],
+  [oid.jsonb, json],
+  [oid.date, { kind: "date" }],
+  [oid.timestamp, { kind: "timestamp", utc: false }],
+  [oid.timestamptz, { kind: "timestamp", utc: true }],
+  [oid.text, text],
+  [oid.varchar, text],
+  [oid.bpchar, text],
+  [oid.uuid, text],
+  [oid.time, text],
+  [oid.timetz, text],
+  [oid.interval, text],
 ]);
 
 export function isArrayType(dataTypeId: number): boolean {
   return arrayElements.has(dataTypeId);
 }
 
-export function postgresColumnType(dataTypeId: number): ColumnType {
-  return columnTypes.get(dataTypeId) ?? (isArrayType(dataTypeId) ? "json" : "unknown");
+/** numeric(p,s) stores ((p << 16) | s) + 4 as its type modifier; a bare numeric has -1. */
+function numericCell(typeModifier: number): CellType {
+  if (typeModifier < 4) return { kind: "decimal" };
+  const packed = typeModifier - 4;
+  return { kind: "decimal", precision: (packed >> 16) & 0xffff, scale: packed & 0xffff };
+}
+
+export function postgresCellType(dataTypeId: number, typeModifier: number): CellType {
+  if (dataTypeId === oid.numeric) return numericCell(typeModifier);
+  return cellTypes.get(dataTypeId) ?? (isArrayType(dataTypeId) ? { kind: "array" } : { kind: "unknown" });
 }
 
 /** "2024-01-02 03:04:05.123456+00" (TimeZone=UTC) → "2024-01-02T03:04:05.123456Z". */

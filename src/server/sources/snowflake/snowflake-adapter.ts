@@ -18,7 +18,7 @@
  */
 import snowflake, { type Column, type Connection, type ConnectionOptions, type DataType, type RowStatement } from "snowflake-sdk";
 
-import { type ColumnType, type CsvColumn } from "~/server/csv";
+import { type CellType, type Column as ResultColumn, typedColumn } from "~/server/columns";
 
 import { type SnowflakeCredentials } from "../credentials";
 import {
@@ -83,24 +83,33 @@ function isoTimestamp(zone: "" | "Z") {
 const isoDate = (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : value);
 
 interface ColumnPlan {
-  type: ColumnType;
+  cell: CellType;
   convert?: (value: unknown) => unknown;
+}
+
+/** NUMBER(p,0) up to 18 digits fits int64; wider, or with a scale, it is a decimal. */
+function numberCell(column: Column): CellType {
+  const precision = column.getPrecision();
+  const scale = column.getScale();
+  if (scale === 0 && !(precision > 18)) return { kind: "int64" };
+  return precision > 0 ? { kind: "decimal", precision, scale } : { kind: "decimal" };
 }
 
 function plan(column: Column): ColumnPlan {
   if (column.isNumber()) {
-    if (column.getType() === "real") return { type: "number" };
-    return { type: column.getScale() > 0 ? "decimal" : "bigint" };
+    if (column.getType() === "real") return { cell: { kind: "double" } };
+    return { cell: numberCell(column) };
   }
-  if (column.isBoolean()) return { type: "boolean" };
-  if (column.isDate()) return { type: "date", convert: isoDate };
+  if (column.isBoolean()) return { cell: { kind: "boolean" } };
+  if (column.isDate()) return { cell: { kind: "date" }, convert: isoDate };
   // NTZ is a wall-clock time without zone; LTZ and TZ are instants, written in UTC.
-  if (column.isTimestampNtz()) return { type: "date", convert: isoTimestamp("") };
-  if (column.isTimestamp()) return { type: "date", convert: isoTimestamp("Z") };
-  if (column.isBinary()) return { type: "binary" };
-  if (column.isVariant() || column.isObject() || column.isArray() || column.isMap()) return { type: "json" };
-  if (column.isString() || column.isTime()) return { type: "text" };
-  return { type: "unknown" };
+  if (column.isTimestampNtz()) return { cell: { kind: "timestamp", utc: false }, convert: isoTimestamp("") };
+  if (column.isTimestamp()) return { cell: { kind: "timestamp", utc: true }, convert: isoTimestamp("Z") };
+  if (column.isBinary()) return { cell: { kind: "binary" } };
+  if (column.isArray()) return { cell: { kind: "array" } };
+  if (column.isVariant() || column.isObject() || column.isMap()) return { cell: { kind: "json" } };
+  if (column.isString() || column.isTime()) return { cell: { kind: "text" } };
+  return { cell: { kind: "unknown" } };
 }
 
 function connectionOptions(credentials: SnowflakeCredentials): ConnectionOptions {
@@ -198,7 +207,7 @@ export function createSnowflakeAdapter(credentials: SnowflakeCredentials): Sourc
     }
 
     const plans = (statement.getColumns() ?? []).map((column) => ({ name: column.getName(), ...plan(column) }));
-    const columns: CsvColumn[] = plans.map(({ name, type }) => ({ name, type }));
+    const columns: ResultColumn[] = plans.map(({ name, cell }) => typedColumn(name, cell));
     const converters = plans.flatMap((p, index) => (p.convert ? [{ index, convert: p.convert }] : []));
     const batchSize = query.batchSize ?? DEFAULT_BATCH_SIZE;
     const budget = rowBudget(query);

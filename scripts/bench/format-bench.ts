@@ -1,0 +1,72 @@
+/**
+ * npm run bench:export -- --format xlsx|parquet|jsonl|csv|all (a comma-separated list too):
+ * each format at 100,000 and 1,000,000 rows (BENCH_ROWS) of the bench table, each run in a
+ * compiled worker process of its own (format-bench-worker.ts) so that its peak RSS is the
+ * format's alone. Prints wall time, MB/s, peak RSS, the ratio of each format's time to CSV's in
+ * the same run, and the memory goal: RSS at the largest size within 20% of the smallest's and
+ * under 250 MB.
+ *
+ * It measures the source and the encoder, not the upload: the bytes are counted and dropped.
+ */
+import { spawnSync } from "node:child_process";
+
+import { ensureDatabase } from "../db-migrate";
+import { compileBenchWorker } from "./bench-runtime";
+import { seedBenchTable } from "./seed-bench-table";
+
+/** The formats the benchmark can run, by the name --format takes; csv.gz is one more line once gzip exists. */
+const benchFormats = ["csv", "xlsx", "parquet", "jsonl"] as const;
+
+type Figures = { seconds: number; bytes: number; rows: number; peakRssMb: number };
+
+function chosenFormats(argument: string): string[] {
+  const names = argument === "all" ? [...benchFormats] : argument.split(",");
+  const unknown = names.filter((name) => !(benchFormats as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`Unknown format ${unknown.join(", ")}; choose from ${benchFormats.join(", ")} or all`);
+  // CSV runs too, whatever was asked for: every ratio is to CSV's time in the same run.
+  return ["csv", ...names.filter((name) => name !== "csv")];
+}
+
+export async function runFormatBench(formatArgument: string): Promise<void> {
+  const formats = chosenFormats(formatArgument);
+  const sizes = (process.env.BENCH_ROWS ?? "100000,1000000").split(",").map(Number);
+  const appUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/export_center_bench";
+  const source = new URL(appUrl);
+  source.pathname = `${source.pathname}_source`;
+  const sourceUrl = source.toString();
+  await ensureDatabase(sourceUrl);
+  const worker = await compileBenchWorker("format-bench-worker");
+
+  const results = new Map<string, Figures[]>(formats.map((f) => [f, []]));
+  for (const rows of sizes) {
+    process.stdout.write(`seeding ${rows.toLocaleString("en")} rows… `);
+    await seedBenchTable(sourceUrl, rows);
+    console.log("done");
+    let csvSeconds = NaN;
+    for (const format of formats) {
+      const run = spawnSync(process.execPath, [worker, format, String(rows), sourceUrl, appUrl], { encoding: "utf8", env: { ...process.env, NODE_ENV: "production" }, maxBuffer: 1 << 20 });
+      if (run.status !== 0) throw new Error(`${format} at ${rows} rows failed:\n${run.stderr}`);
+      const figures = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as Figures;
+      if (figures.rows !== rows) throw new Error(`${format} wrote ${figures.rows} rows, not ${rows}`);
+      results.get(format)!.push(figures);
+      if (format === "csv") csvSeconds = figures.seconds;
+      console.log(
+        `${format.padEnd(8)} ${rows.toLocaleString("en").padStart(9)} rows: ${figures.seconds.toFixed(2)} s, ` +
+          `${(figures.bytes / 1e6).toFixed(1)} MB, ${(figures.bytes / 1e6 / figures.seconds).toFixed(1)} MB/s, ` +
+          `peak RSS ${figures.peakRssMb.toFixed(0)} MB, ${(figures.seconds / csvSeconds).toFixed(2)}× CSV's time`,
+      );
+    }
+  }
+
+  if (sizes.length > 1) {
+    for (const [format, runs] of results) {
+      const [small, large] = [runs[0]!, runs.at(-1)!];
+      const growth = ((large.peakRssMb - small.peakRssMb) / small.peakRssMb) * 100;
+      const met = growth <= 20 && large.peakRssMb <= 250;
+      console.log(
+        `${format.padEnd(8)} peak RSS ${large.peakRssMb.toFixed(0)} MB vs ${small.peakRssMb.toFixed(0)} MB (${growth.toFixed(1)}%): ` +
+          `${met ? "within" : "OUTSIDE"} the goal (≤ 20% and ≤ 250 MB)`,
+      );
+    }
+  }
+}
