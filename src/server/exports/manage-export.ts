@@ -8,7 +8,7 @@ import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
-import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
+import { type ExportJob, isTerminal, liveFile } from "~/server/exports/job/export-job";
 import { kindDefinition } from "~/server/exports/kinds";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startExportOf } from "~/server/exports/start-export";
@@ -66,21 +66,17 @@ export async function retryExport(queue: ExportQueue, requester: Requester & Tea
   if (job.status !== "FAILED" && job.status !== "CANCELLED") {
     throw new AppError("CONFLICT", `Only a failed or cancelled export can be retried; this one is ${job.status.toLowerCase()}`);
   }
-  return startExportOf(queue, requester, kindDefinition(job.type), { resourceId: job.resourceId, groupId: job.groupId });
+  return startExportOf(queue, requester, kindDefinition(job.type), { resourceId: job.resourceId, groupId: job.groupId, version: job.resourceVersion });
 }
 
-/**
- * A job's file, or a CONFLICT that says why there is none to download. A file with less than
- * a second left counts as gone: a link's life is whole seconds, and none would outlive it.
- */
+/** A job's file, or a CONFLICT (not finished) or NOT_FOUND (gone) that says why there is none to download. */
 export function downloadableFile(job: ExportJob, now = Date.now()) {
   if (job.status !== "COMPLETED" || !job.file) {
     throw new AppError("CONFLICT", `The export is not finished: it is ${job.status.toLowerCase()}`, { details: { status: job.status } });
   }
-  if (job.file.deletedAt || Date.parse(job.file.expiresAt) - now < 1000) {
-    throw new AppError("NOT_FOUND", "The file has expired and was deleted; start the export again");
-  }
-  return job.file;
+  const file = liveFile(job, now);
+  if (!file) throw new AppError("NOT_FOUND", "The file has expired and was deleted; start the export again");
+  return file;
 }
 
 /**

@@ -9,7 +9,7 @@ export const exportMetricData = defineExportFunction({
   trigger: { event: metricExportRequested.name },
   run: metricRun,
   exportOf(data) {
-    const { exportId, teamId, userId, metricId } = metricExportRequested.schema.parse(data);
-    return { request: { exportId, teamId, userId }, kind: metricKind, target: metricKind.target({ metricId }) };
+    const { exportId, teamId, userId, metricId, metricVersionNumber } = metricExportRequested.schema.parse(data);
+    return { request: { exportId, teamId, userId }, kind: metricKind, target: metricKind.target({ metricId, metricVersionNumber }) };
   },
 });
