@@ -32,6 +32,7 @@ async function main() {
   const { metricKind } = await import("~/server/exports/kinds/metric");
   const { inngestExportQueue } = await import("~/server/jobs/inngest-export-queue");
   const { waitForExport } = await import("~/server/exports/manage-export");
+  const { createMetric } = await import("~/server/metrics/metrics");
   const source = await db.dataSource.create({
     data: { teamId: runtime.team.id, name: "bench", type: "POSTGRES", encryptedCredentials: sealJson({ url: runtime.sourceDatabaseUrl }, runtime.env.VAULT_KEY!) },
   });
@@ -41,7 +42,7 @@ async function main() {
     process.stdout.write(`seeding ${rows.toLocaleString()} rows… `);
     await seedBenchTable(runtime.sourceDatabaseUrl, rows);
     console.log("done");
-    const metric = await db.metric.create({ data: { teamId: runtime.team.id, dataSourceId: source.id, name: `bench ${rows}`, sql: benchSelect(rows) } });
+    const metric = await createMetric(runtime.team.id, { dataSourceId: source.id, name: `bench ${rows}`, sql: benchSelect(rows) });
     const worker = await runtime.startWorker();
 
     const started = process.hrtime.bigint();
