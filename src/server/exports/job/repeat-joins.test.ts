@@ -48,6 +48,13 @@ function records() {
 }
 const running = (j: ExportJob) => j.status === "PENDING" || j.status === "PROCESSING";
 
+/** One process's start: it creates the export's record only if it claimed the key, as startExportOf does. */
+async function startIn(joins: RepeatJoins, key: string, id: string, jobs: Map<string, ExportJob>) {
+  const outcome = await joins.claimOrJoin(key, id, 60, async (jobId) => jobs.get(jobId) ?? null, running);
+  if ("claimed" in outcome) jobs.set(id, job(id, "PENDING"));
+  return outcome;
+}
+
 describe("RepeatJoins", () => {
   it("gives the same key to the same request whatever the order of its fields, and another to any other field", () => {
     const one = RepeatJoins.keyOf({ teamId: "t", userId: "u", kind: "metric", target: { resourceId: "m", version: 2 }, options: { format: "csv" } });
@@ -59,15 +66,9 @@ describe("RepeatJoins", () => {
 
   it("lets exactly one of two processes claim a key at once; the other joins its export", async () => {
     const key = newKey();
-    const { jobs, read } = records();
+    const { jobs } = records();
     const [a, b] = ["a-" + randomUUID(), "b-" + randomUUID()];
-    // Each process creates its record only if it claimed, as startExportOf does.
-    const start = async (joins: RepeatJoins, id: string) => {
-      const outcome = await joins.claimOrJoin(key, id, 60, read, running);
-      if ("claimed" in outcome) jobs.set(id, job(id, "PENDING"));
-      return outcome;
-    };
-    const outcomes = await Promise.all([start(joinsA, a), start(joinsB, b)]);
+    const outcomes = await Promise.all([startIn(joinsA, key, a, jobs), startIn(joinsB, key, b, jobs)]);
     const claimed = outcomes.filter((o) => "claimed" in o);
     expect(claimed).toHaveLength(1);
     const winner = (claimed[0] as { claimed: string }).claimed;
@@ -81,12 +82,7 @@ describe("RepeatJoins", () => {
     await joinsA.claimOrJoin(key, failed, 60, read, running);
     jobs.set(failed, job(failed, "FAILED"));
     const [a, b] = ["a-" + randomUUID(), "b-" + randomUUID()];
-    const start = async (joins: RepeatJoins, id: string) => {
-      const outcome = await joins.claimOrJoin(key, id, 60, read, running);
-      if ("claimed" in outcome) jobs.set(id, job(id, "PENDING"));
-      return outcome;
-    };
-    const outcomes = await Promise.all([start(joinsA, a), start(joinsB, b)]);
+    const outcomes = await Promise.all([startIn(joinsA, key, a, jobs), startIn(joinsB, key, b, jobs)]);
     expect(outcomes.filter((o) => "claimed" in o)).toHaveLength(1);
     expect(outcomes.filter((o) => "joined" in o)).toHaveLength(1);
     expect([a, b]).toContain(await processA.get(key));
