@@ -66,10 +66,9 @@ describe("with the engine down", () => {
   it("a queued run is cancelled by the event once the engine is back, and never starts", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const marker = `queue_blocker_${Date.now()}`;
-    // Three exports fill the team's three metric slots, so the fourth waits in the engine's
-    // queue. Three metrics: the same one again would join its running export.
-    const blockerMetrics = await Promise.all([1, 2, 3].map((n) => team.metric(`SELECT pg_sleep(40) AS ${marker}_${n}`)));
-    const blockers = await Promise.all(blockerMetrics.map((blocker, n) => team.trpc.metrics.export({ teamId: team.id, metricId: blocker.id, requestId: `blocker-${n}` })));
+    // Three exports fill the team's three metric slots, so the fourth waits in the engine's queue.
+    const blocker = await team.metric(`SELECT pg_sleep(40) AS ${marker}`);
+    const blockers = await Promise.all([1, 2, 3].map((n) => team.trpc.metrics.export({ teamId: team.id, metricId: blocker.id, requestId: `blocker-${n}` })));
     await app.waitFor(async () => blockers.every(({ exportId }) => runOf(exportId)?.status === "Running"), 20_000);
     const queued = await team.trpc.metrics.export({ teamId: team.id, metricId: (await team.metric("SELECT 1 AS n")).id });
     await app.waitFor(async () => runOf(queued.exportId)?.status === "Queued", 10_000);

@@ -53,9 +53,11 @@ const isJoinable = (job: ExportJob) => !isTerminal(job.status) || liveFile(job) 
 /**
  * Starts an export of `kind` for a target, as a job records it (a retry starts the same one
  * again). For a kind that `joinsRepeats`, the same start request again (same user, target,
- * version and options; the requestId and channel aside) answers with the export it repeats
- * while that runs or its file lives. A joined start creates nothing, so it is not counted
- * against the rate limit: only starts that create an export are.
+ * version and options, whatever the channel) answers with the export it repeats while that
+ * runs or its file lives. A start with a requestId is the one export its key names instead:
+ * the client (our UI, a typed client) keeps its own idempotency, and two keys are two
+ * exports. A joined start creates nothing, so it is not counted against the rate limit: only
+ * starts that create an export are.
  */
 export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget, options: StartOptions = {}): Promise<ExportJob> {
   const resource = await kind.findResource(requester.teamId, target);
@@ -66,7 +68,7 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
   // A repeated request (same requestId) finds its job and costs nothing.
   const existing = requester.requestId ? await getJobStore().get(id) : null;
   if (existing) return existing;
-  const joinKey = kind.joinsRepeats
+  const joinKey = kind.joinsRepeats && !requester.requestId
     ? RepeatJoins.keyOf({ teamId: requester.teamId, userId: requester.userId, kind: kind.id, target: { ...resolved }, options })
     : undefined;
   if (joinKey) {
