@@ -32,16 +32,35 @@ async function clearOfMinuteEdge() {
 it("tRPC: the user's third export in a minute is refused with TOO_MANY_REQUESTS and nothing is created", async () => {
   const app = await import("./support/export-app");
   const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
-  const metric = await team.metric("SELECT 1 AS one");
+  // Three metrics: the same one again would join its export rather than start another.
+  const [a, b, c] = [await team.metric("SELECT 1 AS one"), await team.metric("SELECT 2 AS two"), await team.metric("SELECT 3 AS three")];
   await clearOfMinuteEdge();
-  const first = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
-  const second = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id });
-  const error = await team.trpc.metrics.export({ teamId: team.id, metricId: metric.id }).catch((e: unknown) => e);
+  const first = await team.trpc.metrics.export({ teamId: team.id, metricId: a.id });
+  const second = await team.trpc.metrics.export({ teamId: team.id, metricId: b.id });
+  const error = await team.trpc.metrics.export({ teamId: team.id, metricId: c.id }).catch((e: unknown) => e);
   expect(error).toMatchObject({ code: "TOO_MANY_REQUESTS" });
   expect((error as Error).message).toMatch(/try again in \d+ s/);
   expect((await team.trpc.exports.list({ teamId: team.id })).total).toBe(2);
   // Let both finish uploading: storage is taken down after the last test, and a loaded
   // machine may still be writing a file then.
+  const { waitForExport } = await import("~/server/exports/manage-export");
+  for (const { exportId } of [first, second]) expect((await waitForExport(team.id, exportId, { timeoutMs: 60_000 })).status).toBe("COMPLETED");
+});
+
+it("tRPC: a repeated export that joins the running one is not counted against the limit", async () => {
+  const app = await import("./support/export-app");
+  const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+  const slow = await team.metric("SELECT pg_sleep(2) AS slept");
+  const other = await team.metric("SELECT 1 AS one");
+  await clearOfMinuteEdge();
+  const first = await team.trpc.metrics.export({ teamId: team.id, metricId: slow.id });
+  const repeats = await Promise.all([1, 2, 3].map(() => team.trpc.metrics.export({ teamId: team.id, metricId: slow.id })));
+  expect(repeats.map((r) => r.exportId)).toEqual([first.exportId, first.exportId, first.exportId]);
+  // The user's limit is 2 a minute: the joins cost nothing, so a second export still starts.
+  const second = await team.trpc.metrics.export({ teamId: team.id, metricId: other.id });
+  expect(second.exportId).not.toBe(first.exportId);
+  expect(await team.trpc.metrics.export({ teamId: team.id, metricId: (await team.metric("SELECT 2 AS two")).id }).catch((e: unknown) => e)).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+  expect((await team.trpc.exports.list({ teamId: team.id })).total).toBe(2);
   const { waitForExport } = await import("~/server/exports/manage-export");
   for (const { exportId } of [first, second]) expect((await waitForExport(team.id, exportId, { timeoutMs: 60_000 })).status).toBe("COMPLETED");
 });

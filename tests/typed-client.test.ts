@@ -95,6 +95,17 @@ describe("createExportCenterClient", () => {
     expect((await (await fetch(link.url)).text()).split("\r\n")[0]).toBe("g");
   });
 
+  it("exports a chosen version of a metric, and lists the versions", async () => {
+    const { team, client } = await teamWithToken();
+    const metric = await team.metric("SELECT g FROM generate_series(1, 4) AS g");
+    await team.trpc.metrics.update({ teamId: team.id, metricId: metric.id, sql: "SELECT g FROM generate_series(1, 9) AS g" });
+    expect((await client.trpc.metrics.versions.query({ teamId: team.id, metricId: metric.id })).map((v) => v.number)).toEqual([2, 1]);
+    const started = await client.exportMetric(team.id, metric.id, { metricVersionNumber: 1 });
+    expect(started.resourceVersion).toBe(1);
+    const job = await client.waitForExport(team.id, started.id);
+    expect(job).toMatchObject({ status: "COMPLETED", resourceVersion: 1, file: { rowCount: 4 } });
+  });
+
   it("rejects with ExportFailedError (FAILED, with the reason) for broken SQL", async () => {
     const { team, client } = await teamWithToken();
     const metric = await team.metric("SELECT * FROM nope_not_here");

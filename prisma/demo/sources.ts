@@ -93,8 +93,11 @@ export async function seedSources(
     const fresh = sources.find((s) => s.id === id)!;
     await db.dataSource.update({ where: { id }, data: { encryptedCredentials: fresh.encryptedCredentials } });
   }
-  await db.metric.createMany({
-    data: [...DEMO_METRICS.map((m) => ({ ...m, teamId: DEMO_TEAM_ID })), { ...OTHER_TEAM_METRIC, teamId: OTHER_TEAM_ID }],
+  const metrics = [...DEMO_METRICS.map((m) => ({ ...m, teamId: DEMO_TEAM_ID })), { ...OTHER_TEAM_METRIC, teamId: OTHER_TEAM_ID }];
+  await db.metric.createMany({ data: metrics, skipDuplicates: true });
+  // Each demo metric is its own version 1, with the id the versions migration gives a metric's first.
+  await db.metricVersion.createMany({
+    data: metrics.map((m) => ({ id: `${m.id}_v1`, metricId: m.id!, number: 1, sql: m.sql, dataSourceId: m.dataSourceId })),
     skipDuplicates: true,
   });
 }

@@ -165,6 +165,7 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
   const { db } = await import("~/server/db");
   const { createApiToken } = await import("~/server/auth/api-tokens");
   const { sealJson } = await import("~/server/vault");
+  const { createMetric } = await import("~/server/metrics/metrics");
 
   return {
     appUrl,
@@ -189,7 +190,7 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
         token,
         async metric(type: "POSTGRES" | "MYSQL", credentials: Record<string, unknown>, sql: string) {
           const source = await db.dataSource.create({ data: { teamId: team.id, name: `bench ${type} ${randomUUID().slice(0, 8)}`, type, encryptedCredentials: sealJson(credentials, env.VAULT_KEY!) } });
-          return db.metric.create({ data: { teamId: team.id, dataSourceId: source.id, name: `bench ${type} ${randomUUID().slice(0, 8)}`, sql } });
+          return createMetric(team.id, { dataSourceId: source.id, name: `bench ${type} ${randomUUID().slice(0, 8)}`, sql });
         },
       };
     },

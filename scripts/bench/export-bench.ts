@@ -148,7 +148,7 @@ async function measure(
   const app = appRuns.find((r) => r.seconds === median(appRuns.map((a) => a.seconds)))!;
   const base = baselines.find((b) => b.seconds === median(baselines.map((x) => x.seconds)))!;
   if (app.rows !== rows) throw new Error(`the app's file has ${app.rows} rows, not ${rows}`);
-  const breakdown = breakdownOf(app, await readAlone(team.team.id, metric.dataSourceId, metric.sql));
+  const breakdown = breakdownOf(app, await readAlone(team.team.id, metric.dataSource.id, metric.sql));
   const result: Measured = { source, rows, app, baseline: base, ratio: app.seconds / base.seconds, breakdown, memory };
   print(result, appRuns, baselines);
   return result;

@@ -15,6 +15,7 @@ async function main() {
   const runtime = await startBenchRuntime();
   const { db } = await import("~/server/db");
   const { sealJson } = await import("~/server/vault");
+  const { createMetric } = await import("~/server/metrics/metrics");
   const { startExport } = await import("~/server/exports/start-export");
   const { metricKind } = await import("~/server/exports/kinds/metric");
   const { inngestExportQueue } = await import("~/server/jobs/inngest-export-queue");
@@ -28,7 +29,7 @@ async function main() {
     process.stdout.write(`seeding ${rows.toLocaleString()} rows… `);
     await seedBenchTable(runtime.sourceDatabaseUrl, rows);
     console.log("done");
-    const metric = await db.metric.create({ data: { teamId: runtime.team.id, dataSourceId: source.id, name: `bench ${rows}`, sql: benchSelect(rows) } });
+    const metric = await createMetric(runtime.team.id, { dataSourceId: source.id, name: `bench ${rows}`, sql: benchSelect(rows) });
     const worker = await runtime.startWorker();
 
     const started = process.hrtime.bigint();

@@ -6,6 +6,7 @@ import { getEnv } from "~/env";
 import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
 import { db } from "~/server/db";
 import { JobStore } from "~/server/exports/job/job-store";
+import { RepeatJoins } from "~/server/exports/job/repeat-joins";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { ObjectStorage, OpenUploadIndex, type StorageConfig, storageConfigFromEnv } from "~/server/storage";
@@ -13,6 +14,7 @@ import { ObjectStorage, OpenUploadIndex, type StorageConfig, storageConfigFromEn
 const services: {
   redis?: AppRedis;
   jobs?: JobStore;
+  repeatJoins?: RepeatJoins;
   storage?: ObjectStorage;
   stepStorage?: ObjectStorage;
   openUploads?: OpenUploadIndex;
@@ -31,6 +33,10 @@ export function getRedis(): AppRedis {
 
 export function getJobStore(): JobStore {
   return (services.jobs ??= new JobStore(getRedis(), getEnv().EXPORT_JOB_TTL_SECONDS));
+}
+
+export function getRepeatJoins(): RepeatJoins {
+  return (services.repeatJoins ??= new RepeatJoins(getRedis()));
 }
 
 export function storageConfig(): StorageConfig {

@@ -286,7 +286,8 @@ export function TargetSummary({ target }: { target: ExportTarget }) {
     case "metric":
       return (
         <>
-          Export all rows of metric <Quoted>{target.name}</Quoted> from <Quoted>{target.dataSource.name}</Quoted> ({sourceTypeLabel(target.dataSource.type)}) to CSV.
+          Export all rows of metric <Quoted>{target.name}</Quoted>
+          {target.metricVersionNumber === undefined ? " (its latest version)" : `, version ${target.metricVersionNumber},`} from <Quoted>{target.dataSource.name}</Quoted> ({sourceTypeLabel(target.dataSource.type)}) to CSV.
         </>
       );
     case "document":

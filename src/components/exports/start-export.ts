@@ -23,7 +23,7 @@ export type ExportTarget = KindInput &
 export function targetKey(target: ExportTarget): string {
   switch (target.kind) {
     case "metric":
-      return `metric:${target.metricId}`;
+      return `metric:${target.metricId}:${target.metricVersionNumber ?? "latest"}`;
     case "document":
       return `document:${target.documentId}`;
     case "dataroom":
@@ -34,7 +34,9 @@ export function targetKey(target: ExportTarget): string {
 }
 
 export function targetLabel(target: ExportTarget): string {
-  return target.kind === "dataroom-group" ? `${target.dataroomName} — ${target.name}` : target.name;
+  if (target.kind === "dataroom-group") return `${target.dataroomName} — ${target.name}`;
+  if (target.kind === "metric" && target.metricVersionNumber !== undefined) return `${target.name}, version ${target.metricVersionNumber}`;
+  return target.name;
 }
 
 /**

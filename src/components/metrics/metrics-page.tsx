@@ -10,6 +10,7 @@ import { errorMessage } from "~/components/errors";
 import { NewExportDialog } from "~/components/exports/new-export-dialog";
 import { type ExportTarget, targetLabel } from "~/components/exports/start-export";
 import { formatDateTime, formatRelative } from "~/components/format";
+import { MetricVersions } from "~/components/metrics/metric-versions";
 import { isTeamAdmin, useTeam } from "~/components/team-context";
 import { Button } from "~/components/ui/button";
 import { EmptyState, ErrorState, PageHeader, Skeleton } from "~/components/ui/states";
@@ -27,6 +28,7 @@ export function MetricsPage() {
   const now = useNow();
   const metrics = useQuery(trpc.metrics.list.queryOptions({ teamId }));
   const [target, setTarget] = useState<ExportTarget | null>(null);
+  const [showingVersions, setShowingVersions] = useState<string | null>(null);
 
   let body: React.ReactNode;
   if (metrics.isPending) {
@@ -76,6 +78,15 @@ export function MetricsPage() {
                 <p className="truncate font-mono text-xs text-slate-500" title={m.sql}>
                   {m.sql}
                 </p>
+                <button
+                  type="button"
+                  className="text-xs text-indigo-700 underline"
+                  aria-expanded={showingVersions === m.id}
+                  aria-controls={`versions-${m.id}`}
+                  onClick={() => setShowingVersions(showingVersions === m.id ? null : m.id)}
+                >
+                  {m.version === null ? "Versions" : `Version ${m.version}`} · {showingVersions === m.id ? "hide versions" : "show versions"}
+                </button>
               </div>
               <p className="col-start-1 row-start-2 min-w-0 truncate text-sm text-slate-700 sm:col-start-auto sm:row-start-auto">
                 {m.dataSource.name} <span className="text-slate-500">· {sourceTypeLabel(m.dataSource.type)}</span>
@@ -96,6 +107,24 @@ export function MetricsPage() {
                   Export
                 </Button>
               </div>
+              {showingVersions === m.id && (
+                <div id={`versions-${m.id}`} className="col-span-full">
+                  <MetricVersions
+                    teamId={teamId}
+                    metricId={m.id}
+                    metricName={m.name}
+                    onExport={(v) =>
+                      setTarget({
+                        kind: "metric",
+                        metricId: m.id,
+                        metricVersionNumber: v.number,
+                        name: m.name,
+                        dataSource: { name: v.dataSource?.name ?? m.dataSource.name, type: v.dataSource?.type ?? m.dataSource.type },
+                      })
+                    }
+                  />
+                </div>
+              )}
             </li>
           ))}
         </ul>

@@ -17,6 +17,7 @@ export async function recordExportStarted(entry: {
   kind: string;
   resourceId: string;
   resourceName?: string;
+  resourceVersion?: number;
   channel: ExportChannel;
 }) {
   await db.exportAuditEvent.upsert({ where: { exportId: entry.exportId }, create: entry, update: {} });

@@ -1,8 +1,10 @@
 /**
- * The original API's one-call export: start a metric export, wait for it (EXPORT_REST_WAIT_MS
- * at most), and answer with a fresh link (EXPORT_LINK_TTL_SECONDS, or less if the file is deleted sooner). Unlike
- * the original, a slow export is not lost: the timeout answer carries the export id to fetch
- * the file with later.
+ * The original API's one-call export: start a metric export (of a chosen version, or the
+ * latest), wait for it (EXPORT_REST_WAIT_MS at most), and answer with a fresh link
+ * (EXPORT_LINK_TTL_SECONDS, or less if the file is deleted sooner). A repeated download joins
+ * the export it repeats (start-export.ts), so it waits on that run or gets a fresh link to its
+ * file. Unlike the original, a slow export is not lost: the timeout answer carries the export
+ * id to fetch the file with later.
  */
 import type { Caller } from "~/server/auth/caller";
 import { db } from "~/server/db";
@@ -14,12 +16,22 @@ import { createDownloadLink, waitForExport } from "~/server/exports/manage-expor
 import { startExport } from "~/server/exports/start-export";
 import { requireTeamAccess } from "~/server/teams/membership";
 
-export async function downloadMetricFile(queue: ExportQueue, caller: Caller, metricId: string, signal?: AbortSignal) {
+/**
+ * What Buster's menu asks for: the metric, its version, and the report it sits in (there are
+ * no reports here, so naming one is a NOT_FOUND that says so).
+ */
+export type MetricDownloadRequest = { metricId: string; metricVersionNumber?: number; reportFileId?: string };
+
+export async function downloadMetricFile(queue: ExportQueue, caller: Caller, request: MetricDownloadRequest, signal?: AbortSignal) {
+  const { metricId, metricVersionNumber } = request;
   const metric = await db.metric.findUnique({ where: { id: metricId }, select: { teamId: true } });
   if (!metric) throw new AppError("NOT_FOUND", "No such metric");
   await requireTeamAccess(caller, metric.teamId);
+  if (request.reportFileId !== undefined) {
+    throw new AppError("NOT_FOUND", "There are no reports in Export Center, so report_file_id names none; download the metric without it");
+  }
 
-  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId });
+  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId, metricVersionNumber });
   const { restWaitMs } = exportLimits();
   const job = await waitForExport(metric.teamId, started.id, { timeoutMs: restWaitMs, signal });
 
@@ -43,6 +55,7 @@ export async function downloadMetricFile(queue: ExportQueue, caller: Caller, met
     rowCount: link.file.rowCount,
     truncated: link.file.truncated,
     exportId: job.id,
+    metricVersionNumber: job.resourceVersion,
     message: `Download link expires in ${link.expiresInSeconds} ${link.expiresInSeconds === 1 ? "second" : "seconds"}. Please start your download immediately.`,
   };
 }

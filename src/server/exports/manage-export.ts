@@ -8,7 +8,7 @@ import { sendCancelEventInBackground } from "~/server/exports/cancel-event";
 import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
-import { type ExportFile, type ExportJob, type ExportKind, isTerminal } from "~/server/exports/job/export-job";
+import { type ExportFile, type ExportJob, type ExportKind, isTerminal, liveFile } from "~/server/exports/job/export-job";
 import type { JobPage } from "~/server/exports/job/job-store";
 import { type ExportTarget, kindDefinition } from "~/server/exports/kinds";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
@@ -90,14 +90,13 @@ export async function retryExport(queue: ExportQueue, requester: Requester & Tea
   if (job.status !== "FAILED" && job.status !== "CANCELLED") {
     throw new AppError("CONFLICT", `Only a failed or cancelled export can be retried; this one is ${job.status.toLowerCase()}`);
   }
-  return startExportOf(queue, requester, kindDefinition(job.type), { resourceId: job.resourceId, groupId: job.groupId });
+  return startExportOf(queue, requester, kindDefinition(job.type), { resourceId: job.resourceId, groupId: job.groupId, version: job.resourceVersion });
 }
 
 /**
  * Why a job's file cannot be downloaded, as its record tells, or null when it can: CONFLICT
- * while the export runs, GONE once it ended without a file or the file's lifetime is over. A
- * file with less than a second left counts as gone: a link's life is whole seconds, and none
- * would outlive it.
+ * while the export runs, GONE once it ended without a file or the file is no longer live
+ * (liveFile).
  */
 function fileRefusal(job: ExportJob, now: number): AppError | null {
   if (!isTerminal(job.status)) {
@@ -107,7 +106,7 @@ function fileRefusal(job: ExportJob, now: number): AppError | null {
     const ended = job.status === "CANCELLED" ? "was cancelled" : `failed${job.error ? ` (${job.error})` : ""}`;
     return new AppError("GONE", `The export ${ended}, so it has no file; start it again`, { details: { status: job.status } });
   }
-  if (job.file.deletedAt || Date.parse(job.file.expiresAt) - now < 1000) {
+  if (!liveFile(job, now)) {
     return new AppError("GONE", "The file has expired and was deleted; start the export again", { details: { status: job.status } });
   }
   return null;

@@ -11,7 +11,7 @@ import { finishWithinMs } from "~/server/exports/export-run-limits";
 import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
 import { runLimits } from "~/server/exports/kinds";
 import { log } from "~/server/log";
-import { getJobStore } from "~/server/services";
+import { getJobStore, getRepeatJoins } from "~/server/services";
 
 export async function settleUnfinishedExport(
   exportId: string,
@@ -31,6 +31,9 @@ export async function settleUnfinishedExport(
     job = await store.get(exportId);
   }
   if (job) await closeAuditRow(job);
+  // A repeat of a failed or cancelled export starts a new one; its entry goes with it.
+  const joinKey = await store.joinKey(exportId);
+  if (joinKey) await getRepeatJoins().release(joinKey, exportId);
   // The job is settled first: storage may be the very thing that is down. A file that
   // cannot be deleted now is left to the bucket's lifecycle rule, and said so in the log.
   const key = await store.fileKey(exportId);

@@ -14,10 +14,12 @@ import type { z } from "zod";
 import { recordExportOutcome, recordExportStarted } from "~/server/audit/export-audit";
 import { AppError } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
-import type { ExportChannel, ExportJob } from "~/server/exports/job/export-job";
+import { type ExportChannel, type ExportJob, isTerminal, liveFile } from "~/server/exports/job/export-job";
+import { START_WITHIN_MS } from "~/server/exports/job/job-store";
+import { RepeatJoins } from "~/server/exports/job/repeat-joins";
 import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds";
 import { log } from "~/server/log";
-import { getJobStore, getRateLimits } from "~/server/services";
+import { getJobStore, getRateLimits, getRepeatJoins } from "~/server/services";
 
 export type Requester = { userId: string; teamId: string; channel: ExportChannel; requestId?: string; fileTtlSeconds?: number };
 
@@ -32,23 +34,61 @@ export function startExport<Kind extends ExportKindDefinition>(queue: ExportQueu
   return startExportOf(queue, requester, kind, kind.target(input));
 }
 
-/** Starts an export of `kind` for a target, as a job records it (a retry starts the same one again). */
-export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget): Promise<ExportJob> {
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/**
+ * What a start asks for beyond its kind and target (an export's format, …). Part of the start
+ * request, so a repeat joins an export only when these match too.
+ */
+export type StartOptions = { [key: string]: Json };
+
+/** How long a repeat-join entry may matter: the export's wait to start, its run, then its file's life. */
+function joinTtlSeconds(kind: ExportKindDefinition): number {
+  return Math.ceil(START_WITHIN_MS / 1000) + kind.run.limits.finishWithinMinutes * 60 + kind.run.limits.fileTtlSeconds();
+}
+
+/** A repeat joins an export that is still running, or that completed with its file still there. */
+const isJoinable = (job: ExportJob) => !isTerminal(job.status) || liveFile(job) !== null;
+
+/**
+ * Starts an export of `kind` for a target, as a job records it (a retry starts the same one
+ * again). For a kind that `joinsRepeats`, the same start request again (same user, target,
+ * version and options, whatever the channel) answers with the export it repeats while that
+ * runs or its file lives. A start with a requestId is the one export its key names instead:
+ * the client (our UI, a typed client) keeps its own idempotency, and two keys are two
+ * exports. A joined start creates nothing, so it is not counted against the rate limit: only
+ * starts that create an export are.
+ */
+export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget, options: StartOptions = {}): Promise<ExportJob> {
   const resource = await kind.findResource(requester.teamId, target);
-  const job = { type: kind.id, resourceId: target.resourceId, groupId: target.groupId, resourceName: resource.name };
+  // The version as resolved (the latest, when the target names none) is what the export runs.
+  const resolved: ExportTarget = resource.version === undefined ? target : { ...target, version: resource.version };
+  const job = { type: kind.id, resourceId: resolved.resourceId, groupId: resolved.groupId, resourceVersion: resolved.version, resourceName: resource.name };
   const id = exportIdFor(requester);
   // A repeated request (same requestId) finds its job and costs nothing.
   const existing = requester.requestId ? await getJobStore().get(id) : null;
   if (existing) return existing;
-  await getRateLimits().exportStarted(requester.userId, requester.teamId);
-  const { job: created, created: isNew } = await getJobStore().create({
-    id,
-    ...job,
-    userId: requester.userId,
-    teamId: requester.teamId,
-    channel: requester.channel,
-  });
-  if (!isNew) return created;
+  const joinKey = kind.joinsRepeats && !requester.requestId
+    ? RepeatJoins.keyOf({ teamId: requester.teamId, userId: requester.userId, kind: kind.id, target: { ...resolved }, options })
+    : undefined;
+  if (joinKey) {
+    const outcome = await getRepeatJoins().claimOrJoin(joinKey, id, joinTtlSeconds(kind), (jobId) => getJobStore().get(jobId), isJoinable);
+    if ("joined" in outcome) {
+      log("info", "export.joined", { exportId: outcome.joined.id, status: outcome.joined.status, teamId: requester.teamId, channel: requester.channel });
+      return outcome.joined;
+    }
+  }
+  let created: ExportJob;
+  try {
+    await getRateLimits().exportStarted(requester.userId, requester.teamId);
+    const result = await getJobStore().create({ id, ...job, userId: requester.userId, teamId: requester.teamId, channel: requester.channel, joinKey });
+    if (!result.created) return result.job;
+    created = result.job;
+  } catch (error) {
+    // Refused (the rate limit) or not recorded: no export holds the entry, so the next repeat starts one.
+    if (joinKey) await getRepeatJoins().release(joinKey, id);
+    throw error;
+  }
   await recordExportStarted({
     exportId: id,
     teamId: requester.teamId,
@@ -56,19 +96,21 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     kind: job.type,
     resourceId: job.resourceId,
     resourceName: job.resourceName,
+    resourceVersion: job.resourceVersion,
     channel: requester.channel,
   });
   try {
     const request = { exportId: id, teamId: requester.teamId, userId: requester.userId, fileTtlSeconds: requester.fileTtlSeconds };
-    await queue.startRun({ request, kind, target });
+    await queue.startRun({ request, kind, target: resolved });
   } catch (error) {
     // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.
     const reason = "The export could not be queued; please try again";
     await getJobStore().transition(id, "FAILED", { error: reason, errorCode: "UPSTREAM_UNAVAILABLE" });
     await recordExportOutcome(id, "FAILED", { error: reason });
+    if (joinKey) await getRepeatJoins().release(joinKey, id);
     log("error", "export.queue_failed", { exportId: id, error: String(error) });
     throw new AppError("UPSTREAM_UNAVAILABLE", reason, { cause: error });
   }
-  log("info", "export.requested", { exportId: id, type: job.type, resourceId: job.resourceId, teamId: requester.teamId, channel: requester.channel });
+  log("info", "export.requested", { exportId: id, type: job.type, resourceId: job.resourceId, resourceVersion: job.resourceVersion, teamId: requester.teamId, channel: requester.channel });
   return created;
 }

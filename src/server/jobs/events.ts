@@ -63,7 +63,9 @@ export function scheduleDueEvent(slot: DueSlot) {
  */
 export function exportRequested({ request, kind, target }: RunRequest) {
   const options = { id: `export-${request.exportId}` };
-  if (kind.run === metricRun) return metricExportRequested.create({ ...request, metricId: target.resourceId }, options);
+  if (kind.run === metricRun) {
+    return metricExportRequested.create({ ...request, metricId: target.resourceId, metricVersionNumber: target.version }, options);
+  }
   if (kind.run === visitRun) {
     return visitExportRequested.create({ ...request, kind: kind.id, resourceId: target.resourceId, groupId: target.groupId }, options);
   }

@@ -24,6 +24,15 @@ export const listQuery = z.strictObject({
   offset: wholeNumber.default(0),
 });
 export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
+/**
+ * GET /api/v2/metric_files/:id/download's query, as Buster's download menu sends it: one
+ * strict object, so any other parameter is refused by name and a new one is a line here.
+ */
+export const metricDownloadQuery = z.strictObject({
+  metric_version_number: wholeNumber.pipe(z.number().min(1, "must be 1 or more")).optional(),
+  report_file_id: z.string().max(200).optional(),
+});
+export type MetricDownloadQuery = z.infer<typeof metricDownloadQuery>;
 export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
 
 /** Papermark's export modal lists this many of a resource's exports. */

@@ -20,15 +20,14 @@ export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   if (error instanceof ZodError) {
     // An unknown field is named by its own path, not its parent's, like every other bad field.
+    // Each issue's message names its field too: a client that shows only the first issue's
+    // message (Buster's UI does) still says what was wrong with what.
     const issues = error.issues.flatMap((i) =>
       i.code === "unrecognized_keys"
         ? i.keys.map((key) => ({ path: [...i.path, key].join("."), message: "Unknown field" }))
         : [{ path: i.path.join("."), message: i.message }],
-    );
-    const first = issues[0];
-    return new AppError("BAD_REQUEST", first ? `${first.path || "body"}: ${first.message}` : "Invalid request", {
-      details: { issues },
-    });
+    ).map((i) => ({ path: i.path, message: `${i.path || "body"}: ${i.message}` }));
+    return new AppError("BAD_REQUEST", issues[0]?.message ?? "Invalid request", { details: { issues } });
   }
   console.error(JSON.stringify({ level: "error", msg: "rest.unhandled", error: String(error) }));
   return new AppError("INTERNAL", "Something went wrong on our side");

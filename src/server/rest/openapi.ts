@@ -13,7 +13,7 @@ import { idSchema } from "~/server/ids";
 import { exportJobSchema } from "~/server/exports/job/export-job";
 import { allKindDefinitions } from "~/server/exports/kinds";
 import { exportJobAnswerSchema } from "~/server/rest/export-job-answer";
-import { cancelExportBody, jobQuery, listQuery, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
+import { cancelExportBody, jobQuery, listQuery, metricDownloadQuery, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
 import { createScheduleInput, updateScheduleInput } from "~/server/schedules/schedule-input";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
@@ -80,7 +80,8 @@ const schemas = (text: LimitTexts): Record<string, Schema> => ({
       fileName: { type: "string", description: "`<metric name made safe>_<unix time>.csv`" },
       rowCount: { type: "integer", minimum: 0 },
       truncated: { type: "boolean", description: `True when the cap of ${text.rows} cut the result; the file ends at the cap.` },
-      exportId: { type: "string" },
+      exportId: { type: "string", description: "The export's id; a repeated download that joined an export answers with that export's." },
+      metricVersionNumber: { type: "integer", minimum: 1, description: "The metric's version that was exported." },
       message: { type: "string" },
     },
   },
@@ -213,9 +214,16 @@ const metricDownload = (text: LimitTexts) => ({
     summary: "Export a metric and get a short-lived download link",
     description:
       `Starts an export of the metric, waits for it (${text.wait} at most) and answers with a link presigned for ${text.linkLifetime}, or less when the file is deleted sooner. ` +
-      `A slower export answers 504 with its \`exportId\`, and goes on. At most ${text.rows} (\`truncated\` says when the file was cut) and ${text.bytes}.`,
+      `A slower export answers 504 with its \`exportId\`, and goes on. At most ${text.rows} (\`truncated\` says when the file was cut) and ${text.bytes}. ` +
+      "The same download again by the same caller (same metric, version and options) while one runs joins it and waits on it; once it has finished, it answers with a fresh link to the same file while that file lives.",
     tags: ["Metric exports"],
-    parameters: [pathId("id", "The metric's id.")],
+    parameters: [
+      pathId("id", "The metric's id."),
+      ...queryParameters(metricDownloadQuery, {
+        metric_version_number: "The version to export, from 1; the latest when absent. A version the metric does not have is a 404 that names it.",
+        report_file_id: "Buster's report the metric sits in. There are no reports here: any value is a 404 that says so.",
+      }),
+    ],
     responses: {
       "200": { description: "The file is ready.", content: json(ref("MetricDownload")) },
       "400": errorRef("BadRequest"),

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { requestIdInput, startsExportOf } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { metricKind } from "~/server/exports/kinds/metric";
+import { listMetricVersions } from "~/server/metrics/metric-versions";
 import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from "~/server/metrics/metrics";
 import { requireRole } from "~/server/teams/membership";
 import { idSchema } from "~/server/ids";
@@ -17,6 +18,9 @@ export const metricsRouter = createTRPCRouter({
   list: teamProcedure.query(({ ctx }) => listMetrics(ctx.team.id)),
 
   get: teamProcedure.input(z.object({ metricId: idSchema })).query(({ ctx, input }) => getMetric(ctx.team.id, input.metricId)),
+
+  /** The metric's versions, newest first: each one's number, when it was made, its SQL and data source. */
+  versions: teamProcedure.input(z.object({ metricId: idSchema })).query(({ ctx, input }) => listMetricVersions(ctx.team.id, input.metricId)),
 
   create: teamProcedure.input(metricFields).mutation(({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");

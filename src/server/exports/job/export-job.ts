@@ -24,6 +24,8 @@ export const exportJobSchema = z.object({
   resourceId: z.string(),
   resourceName: z.string().optional(),
   groupId: z.string().optional(),
+  /** The version exported, for a resource that keeps versions (a metric's version number). */
+  resourceVersion: z.number().int().optional(),
   error: z.string().optional(),
   /** The AppError code behind `error`, so REST can answer 400 for a failed query. */
   errorCode: z.string().optional(),
@@ -70,6 +72,15 @@ export type ProgressUpdate = ExportProgress & { phase: ProgressPhase };
  */
 export const stalledExportError = { message: "The export stopped responding; please start it again", code: "TIMEOUT" } as const;
 export type ExportFile = NonNullable<ExportJob["file"]>;
+
+/**
+ * The job's file while a link to it can still be made: COMPLETED, not deleted, and with at
+ * least a second left (a link's life is whole seconds, and none would outlive the file).
+ */
+export function liveFile(job: ExportJob, now = Date.now()): ExportFile | null {
+  if (job.status !== "COMPLETED" || !job.file || job.file.deletedAt) return null;
+  return Date.parse(job.file.expiresAt) - now < 1000 ? null : job.file;
+}
 
 export function isTerminal(status: ExportStatus): boolean {
   return terminalStatuses.includes(status);

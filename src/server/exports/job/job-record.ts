@@ -51,6 +51,7 @@ export function fieldsToJob(h: Record<string, string>): ExportJob {
     resourceId: h.resourceId,
     resourceName: text(h.resourceName),
     groupId: text(h.groupId),
+    resourceVersion: count(h.resourceVersion),
     error: text(h.error),
     errorCode: text(h.errorCode),
     userId: h.userId,

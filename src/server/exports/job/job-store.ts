@@ -11,7 +11,7 @@
  * expire `ttlSeconds` after creation; the sorted sets lose ids older than that on every create
  * and list, and any id whose record has vanished when a list meets it.
  *
- * Beyond the ExportJob, a record holds its `deadlineAt` (a PENDING job must start by then, a
+ * Beyond the ExportJob, a record holds its `joinKey` (repeat-joins.ts), its `deadlineAt` (a PENDING job must start by then, a
  * PROCESSING one finish) and the producer lease (`lease_holder`, `lease_heartbeat`, …): one
  * producing attempt at a time, with a heartbeat while it works. A job read past its deadline
  * reads as FAILED, and is recorded so, at once; the watchdog deletes its file and closes its
@@ -60,7 +60,10 @@ export const teamJobsKey = (teamId: string) => `export_jobs:team:${teamId}`;
 export const userJobsKey = (userId: string) => `export_jobs:user:${userId}`;
 
 export type NewExportJob = Pick<ExportJob, "id" | "type" | "resourceId" | "userId" | "teamId"> &
-  Partial<Pick<ExportJob, "resourceName" | "groupId" | "channel">>;
+  Partial<Pick<ExportJob, "resourceName" | "groupId" | "resourceVersion" | "channel">> & {
+    /** The repeat-join entry the job holds (repeat-joins.ts), to remove when it fails or is cancelled. */
+    joinKey?: string;
+  };
 
 export type TransitionPatch = {
   error?: string;
@@ -136,7 +139,9 @@ export class JobStore {
     };
     if (input.resourceName) fields.resourceName = input.resourceName;
     if (input.groupId) fields.groupId = input.groupId;
+    if (input.resourceVersion !== undefined) fields.resourceVersion = input.resourceVersion;
     if (input.channel) fields.channel = input.channel;
+    if (input.joinKey) fields.joinKey = input.joinKey;
     const created = await this.scripts.create.exec(
       [jobKey(input.id), teamJobsKey(input.teamId), userJobsKey(input.userId)],
       [String(this.ttlSeconds), String(now), String(this.pruneBefore(now)), input.id, ...flatten(fields).map(String)],
@@ -188,6 +193,12 @@ export class JobStore {
   async fileKey(id: string): Promise<string | null> {
     const [fields] = await this.readFields([id]);
     return fields?.file_key || null;
+  }
+
+  /** The repeat-join entry the job holds, if any. */
+  async joinKey(id: string): Promise<string | null> {
+    const [fields] = await this.readFields([id]);
+    return fields?.joinKey || null;
   }
 
   /**

@@ -12,8 +12,17 @@ import type { z } from "zod";
 import type { ExportKind, ProgressUpdate } from "~/server/exports/job/export-job";
 import type { CsvRecordsResult, CsvRules, QueryResult } from "~/server/sources";
 
-/** What an export is of, as its job record names it: the resource, and for a group its group. */
-export type ExportTarget = { resourceId: string; groupId?: string };
+/**
+ * What an export is of, as its job record names it: the resource, for a group its group, and
+ * for a resource that keeps versions (a metric) the version's number.
+ */
+export type ExportTarget = { resourceId: string; groupId?: string; version?: number };
+
+/**
+ * The team's resource as an export finds it: its name, and for a resource that keeps versions
+ * the version the export runs (the target's, or the latest when the target names none).
+ */
+export type FoundResource = { name: string; version?: number };
 
 /**
  * Who asked for an export: the event's claims, which every step checks against the job record.
@@ -105,14 +114,22 @@ export interface ExportKindDefinition<
   rest?: KindRestEndpoint<z.infer<Input>>;
   /** The run that produces it. */
   run: ExportRun;
+  /**
+   * Whether a repeated start (same user, same target, same options) joins the export it
+   * repeats while that runs or its file lives, instead of starting another (repeat-joins.ts).
+   */
+  joinsRepeats?: boolean;
 
   target(input: z.infer<Input>): ExportTarget;
-  /** The team's resource, by the same lookup when an export starts and when it loads; NOT_FOUND if it is not the team's. */
-  findResource(teamId: string, target: ExportTarget): Promise<{ name: string }>;
+  /**
+   * The team's resource, by the same lookup when an export starts and when it loads; NOT_FOUND
+   * if it is not the team's, or has no such version.
+   */
+  findResource(teamId: string, target: ExportTarget): Promise<FoundResource>;
   /** For kinds that export views: how many an export started now would cover, by the filter the export reads (Papermark's views-count). */
   viewCount?(target: ExportTarget): Promise<number>;
   /** What the run fixes when it starts: a plan that every later step (and replay) works from, and the file's name without its extension. */
-  load(request: ExportRequest, target: ExportTarget, resource: { name: string }): Promise<{ plan: Plan; fileStem: string }>;
+  load(request: ExportRequest, target: ExportTarget, resource: FoundResource): Promise<{ plan: Plan; fileStem: string }>;
   /** Optional checkpointed work between loading and producing (a visit export fetches durations in batches). */
   collect?(request: ExportRequest, target: ExportTarget, plan: Plan, ctx: CollectContext): Promise<Collected>;
   /** The rows, streamed: the format encodes them as they come. */

@@ -1,6 +1,7 @@
 /**
- * A metric: its saved SQL, run on the team's data source, every row (up to the cap) in a file
- * that lives a minute (EXPORT_FILE_TTL_SECONDS).
+ * A metric: the SQL of one of its versions (the latest unless the request names one), run on
+ * that version's data source, every row (up to the cap) in a file that lives a minute
+ * (EXPORT_FILE_TTL_SECONDS).
  */
 import { z } from "zod";
 
@@ -10,6 +11,7 @@ import { AppError } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import { idSchema } from "~/server/ids";
 import { log } from "~/server/log";
+import { findMetricVersion } from "~/server/metrics/metric-versions";
 import { safeFileName } from "~/server/storage";
 
 import type { ExportKindDefinition, ExportRun } from "./export-kind";
@@ -21,18 +23,28 @@ export const metricRun: ExportRun = {
   produceStep: "query and upload",
 };
 
-/** The metric, or NOT_FOUND when it is not this team's or its data source has no credentials. */
-async function findExportableMetric(teamId: string, metricId: string) {
-  const metric = await db.metric.findFirst({
-    where: { id: metricId, teamId },
-    select: { id: true, name: true, sql: true, dataSourceId: true, dataSource: { select: { encryptedCredentials: true } } },
-  });
+/**
+ * The metric's version `number` (the latest when not given), or NOT_FOUND when the metric is
+ * not this team's, has no such version, or the version's data source is gone or has no
+ * credentials.
+ */
+async function findExportableMetric(teamId: string, metricId: string, number: number | undefined) {
+  const metric = await db.metric.findFirst({ where: { id: metricId, teamId }, select: { id: true, name: true } });
   if (!metric) throw new AppError("NOT_FOUND", "No such metric");
-  if (!metric.dataSource.encryptedCredentials) throw new AppError("NOT_FOUND", "The metric's data source has no credentials");
-  return { id: metric.id, name: metric.name, sql: metric.sql, dataSourceId: metric.dataSourceId };
+  const version = await findMetricVersion(metric.id, number);
+  const source = version.dataSourceId
+    ? await db.dataSource.findUnique({ where: { id: version.dataSourceId }, select: { encryptedCredentials: true } })
+    : null;
+  if (!version.dataSourceId || !source) throw new AppError("NOT_FOUND", `The data source of the metric's version ${version.number} was deleted`);
+  if (!source.encryptedCredentials) throw new AppError("NOT_FOUND", "The metric's data source has no credentials");
+  return { id: metric.id, name: metric.name, version: version.number, sql: version.sql, dataSourceId: version.dataSourceId };
 }
 
-const metricInput = z.object({ metricId: idSchema });
+const metricInput = z.object({
+  metricId: idSchema,
+  /** The version to export, as Buster's `metric_version_number` names it; the latest when absent. */
+  metricVersionNumber: z.number().int().min(1).max(2_147_483_647).optional(),
+});
 
 export const metricKind = {
   id: "metric",
@@ -40,12 +52,14 @@ export const metricKind = {
   unit: { one: "row", many: "rows" },
   input: metricInput,
   run: metricRun,
+  // Buster's download menu sends the same download again on every click.
+  joinsRepeats: true,
 
-  target: (input) => ({ resourceId: input.metricId }),
+  target: (input) => ({ resourceId: input.metricId, version: input.metricVersionNumber }),
 
   async findResource(teamId, target) {
-    const metric = await findExportableMetric(teamId, target.resourceId);
-    return { name: metric.name };
+    const metric = await findExportableMetric(teamId, target.resourceId, target.version);
+    return { name: metric.name, version: metric.version };
   },
 
   /** `<metric name made safe>_<unix time>`, as the original API named its files. */
@@ -54,10 +68,11 @@ export const metricKind = {
   },
 
   async produce(request, target, _plan, _collected, ctx) {
-    // Read again: the SQL is not carried through the step state, and an edit made while the
-    // run waited in the queue applies. The metric is the event's, which the step checked
+    // Read again: the SQL is not carried through the step state. The version is the one the
+    // export started with (the job records it), so an edit made meanwhile makes a new version
+    // and leaves this export's alone. The metric is the event's, which the step checked
     // against the job record.
-    const metric = await findExportableMetric(request.teamId, target.resourceId);
+    const metric = await findExportableMetric(request.teamId, target.resourceId, target.version);
     const limits = exportLimits();
     const adapter = await openDataSource(request.teamId, metric.dataSourceId);
     const started = Date.now();
@@ -71,7 +86,7 @@ export const metricKind = {
       };
       const result = adapter.queryCsv && ctx.databaseEncoding ? await adapter.queryCsv(query, ctx.databaseEncoding) : await adapter.query(query);
       const encodedBy = "csvRecords" in result ? "database" : "app";
-      log("info", "export.query_started", { metricId: metric.id, ms: Date.now() - started, columns: result.columns.length, encodedBy });
+      log("info", "export.query_started", { metricId: metric.id, version: metric.version, ms: Date.now() - started, columns: result.columns.length, encodedBy });
       return { ...result, close: () => adapter.close() };
     } catch (error) {
       await adapter.close();

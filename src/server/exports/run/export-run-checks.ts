@@ -22,14 +22,15 @@ export class ForeignExportError extends Error {
   }
 }
 
-/** Whether the record is the export the run's event names: same team, user, kind and resource. */
+/** Whether the record is the export the run's event names: same team, user, kind, resource and version. */
 export function isRunsOwnJob(job: ExportJob, request: ExportRequest, kind: ExportKind, target: ExportTarget): boolean {
   return (
     job.teamId === request.teamId &&
     job.userId === request.userId &&
     job.type === kind &&
     job.resourceId === target.resourceId &&
-    (job.groupId ?? null) === (target.groupId ?? null)
+    (job.groupId ?? null) === (target.groupId ?? null) &&
+    (job.resourceVersion ?? null) === (target.version ?? null)
   );
 }
 

@@ -9,7 +9,7 @@ export const exportMetricData = defineExportFunction({
   trigger: { event: metricExportRequested.name },
   run: metricRun,
   exportOf(data) {
-    const { exportId, teamId, userId, fileTtlSeconds, metricId } = metricExportRequested.schema.parse(data);
-    return { request: { exportId, teamId, userId, fileTtlSeconds }, kind: metricKind, target: metricKind.target({ metricId }) };
+    const { exportId, teamId, userId, fileTtlSeconds, metricId, metricVersionNumber } = metricExportRequested.schema.parse(data);
+    return { request: { exportId, teamId, userId, fileTtlSeconds }, kind: metricKind, target: metricKind.target({ metricId, metricVersionNumber }) };
   },
 });
