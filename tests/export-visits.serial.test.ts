@@ -12,6 +12,7 @@ import { limitUse, recordLimiter } from "~/server/analytics/__fixtures__/limiter
 import { TINYBIRD_LIMITER_KEY_PREFIX, TINYBIRD_LIMITS } from "~/server/analytics/tinybird-limiter";
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
 import type { SeededView } from "./support/visit-fixtures";
+import { customFieldHeader, DATAROOM_HEADER } from "./support/visit-headers";
 
 let tinybird: FakeTinybird;
 let harness: ExportHarness;
@@ -93,35 +94,7 @@ describe("export-visits", () => {
     expect(use.minStartGapMs).toBeGreaterThanOrEqual(TINYBIRD_LIMITS.minGapMs);
     expect(job.file).toMatchObject({ rowCount: 100, truncated: false });
 
-    expect(header).toEqual([
-      "Dataroom Viewed At",
-      "Dataroom Downloaded At",
-      "Visitor Name",
-      "Visitor Email",
-      "Link Name",
-      "Verified",
-      "Agreement Accepted",
-      "Agreement Name",
-      "Agreement Content",
-      "Agreement Accepted At",
-      "Document Name",
-      "Document Viewed At",
-      "Document Downloaded At",
-      "Total Visit Duration (s)",
-      "Total Document Completion (%)",
-      "Document Version",
-      "Browser",
-      "OS",
-      "Device",
-      "Country",
-      "City",
-      "Pages viewed",
-      "Total pages",
-      "Custom Field 1 Label",
-      "Custom Field 1 Value",
-      "Custom Field 2 Label",
-      "Custom Field 2 Value",
-    ]);
+    expect(header).toEqual([...DATAROOM_HEADER, ...customFieldHeader(2)]);
     const byEmail = rowsByEmail(header, rows, "Visitor Email");
     for (const view of seeded.views) {
       expect(byEmail.get(view.email)).toMatchObject(expectedRow(view, seeded.document.name));

@@ -6,6 +6,8 @@
 import { parse } from "csv-parse/sync";
 import { expect } from "vitest";
 
+import { customFieldHeader, DATAROOM_HEADER, DOCUMENT_HEADER } from "./visit-headers";
+
 /** Call after the harness has started: the app's modules read its environment. */
 export async function checkVisitColumns(beforeExports: () => Promise<void> = async () => undefined) {
   const fixtures = await import("./fixtures");
@@ -28,7 +30,7 @@ export async function checkVisitColumns(beforeExports: () => Promise<void> = asy
 
   const document = await read(trpc.visits.exportDocument({ teamId, documentId: seeded.deck.id }));
   const documentFields = ["company", "role"];
-  expect(document.header).toEqual([...columns.DOCUMENT_HEADER, ...columns.customFieldHeader(documentFields.length)]);
+  expect(document.header).toEqual([...DOCUMENT_HEADER, ...customFieldHeader(documentFields.length)]);
   const documentRows = await columns.expectedDocumentRows(seeded.deck.id, documentFields);
   expect(documentRows).toHaveLength(4);
   expect(document.rows).toEqual(documentRows);
@@ -43,7 +45,7 @@ export async function checkVisitColumns(beforeExports: () => Promise<void> = asy
 
   const dataroom = await read(trpc.visits.exportDataroom({ teamId, dataroomId: seeded.dataroom.id }));
   const dataroomFields = ["company", "role"];
-  expect(dataroom.header).toEqual([...columns.DATAROOM_HEADER, ...columns.customFieldHeader(dataroomFields.length)]);
+  expect(dataroom.header).toEqual([...DATAROOM_HEADER, ...customFieldHeader(dataroomFields.length)]);
   const dataroomRows = await columns.expectedDataroomRows(seeded.dataroom.id, dataroomFields);
   // Two documents of one visit, a view that stands for its own visit, two visits that opened none.
   expect(dataroomRows).toHaveLength(5);
