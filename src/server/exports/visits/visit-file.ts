@@ -54,6 +54,7 @@ function customFieldCells(fields: Prisma.JsonValue, customFields: readonly strin
   });
 }
 
+/** A viewer's entry, which a dataroom visit and a document view both record. */
 type Entry = ExportedVisit;
 
 /** Verified, and the agreement: accepted, its name, its content, when. */
@@ -164,6 +165,7 @@ export const dataroomLayout: VisitLayout = {
   },
   emptyVisitRow: (visit, customFields) => [
     ...visitCells(visit, visit.downloadedAt),
+    // No document: its name, viewed and downloaded at, duration, completion, version, user agent and our extras.
     ...Array<null>(6 + agentColumns.length + extraColumns.length).fill(null),
     ...customFieldCells(visit.customFields, customFields),
   ],
