@@ -1,9 +1,11 @@
 /**
- * A stand-in for Tinybird's pipe API, for tests and benchmarks. It serves the two pipes the
+ * A stand-in for Tinybird's pipe API, for tests and benchmarks. It serves the three pipes the
  * analytics client uses (see tinybird/):
  * - `GET /v0/pipes/export_view_durations.json?documentId=…&viewId=…` → `{ data: [{ pageNumber, sum_duration }] }`
  * - `GET /v0/pipes/export_view_durations_batched.json?viewIds=a,b,c` → `{ data: [{ viewId, pageNumber, sum_duration }] }`
- * from an in-memory viewId → page durations source, after a configurable latency.
+ * - `GET /v0/pipes/export_view_user_agents.json?viewIds=a,b,c` → `{ data: [{ viewId, browser, os, device, country, city }] }`
+ * from in-memory viewId → page durations and viewId → user agent sources, after a
+ * configurable latency. Every pipe counts against the same limit.
  *
  * It refuses, with 429, what is unambiguously a breach of Tinybird's limit (5 calls in flight,
  * 200 ms between starts), so that a broken limiter fails the tests that use it:
@@ -46,6 +48,18 @@ export interface FakePageDuration {
 /** viewId → its pages; a function is asked on every call, so tests can generate data. */
 export type DurationSource = Map<string, FakePageDuration[]> | ((viewId: string) => FakePageDuration[] | undefined);
 
+/** Where a view was seen from; Tinybird answers "" for what it does not know. */
+export interface FakeViewAgent {
+  browser: string;
+  os: string;
+  device: string;
+  country: string;
+  city: string;
+}
+
+/** viewId → where it was seen from; a view without one has no page views, and no row. */
+export type AgentSource = Map<string, FakeViewAgent>;
+
 export interface FakeTinybirdOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -59,8 +73,9 @@ export interface FakeTinybirdOptions {
   breachGapMs?: number;
   /** Largest `viewIds` list the batched pipe accepts. */
   maxBatch?: number;
-  pipes?: { perView?: string; batched?: string };
+  pipes?: { perView?: string; batched?: string; userAgents?: string };
   durations?: DurationSource;
+  agents?: AgentSource;
 }
 
 export interface FakeFault {
@@ -75,8 +90,12 @@ export interface FakeFault {
 export interface FakeTinybirdStats {
   /** Every request received, whatever its answer. */
   calls: number;
-  /** Calls that named each view (a batched call counts once for each of its views). */
+  /** Calls of a durations pipe that named each view (a batched call counts once for each of its views). */
   callsByView: Record<string, number>;
+  /** Calls of the user-agent pipe that named each view. */
+  agentCallsByView: Record<string, number>;
+  /** Every request received, by pipe name (the path's, for an unknown one). */
+  callsByPipe: Record<string, number>;
   /** Every 429 sent, for broken limits or injected. */
   sent429: number;
   /** Calls refused because they broke the limit. */
@@ -120,6 +139,7 @@ export interface FakeTinybird {
   /** Clears the counters and the faults; keeps the durations. */
   reset(): void;
   setDurations(source: DurationSource): void;
+  setAgents(source: AgentSource): void;
   injectFault(fault: FakeFault): void;
   close(): Promise<void>;
 }
@@ -135,6 +155,8 @@ function emptyStats(): FakeTinybirdStats {
   return {
     calls: 0,
     callsByView: {},
+    agentCallsByView: {},
+    callsByPipe: {},
     sent429: 0,
     limitBreaches: 0,
     breaches: [],
@@ -185,8 +207,11 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
   const maxBatch = options.maxBatch ?? 100;
   const perViewPipe = options.pipes?.perView ?? "export_view_durations";
   const batchedPipe = options.pipes?.batched ?? "export_view_durations_batched";
+  const userAgentPipe = options.pipes?.userAgents ?? "export_view_user_agents";
+  const listsViews = (pipe: string | undefined) => pipe === batchedPipe || pipe === userAgentPipe;
 
   let durations: DurationSource = options.durations ?? new Map();
+  let agents: AgentSource = options.agents ?? new Map();
   let stats = emptyStats();
   let faults = new Map<string, { status: number; remaining: number; retryAfter?: string }>();
   let inFlight = 0;
@@ -219,12 +244,14 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
     const url = new URL(req.url ?? "/", "http://fake");
     const match = /^\/v0\/pipes\/([^/]+)\.json$/.exec(url.pathname);
     const pipe = match?.[1];
-    const viewIds =
-      pipe === batchedPipe ? (url.searchParams.get("viewIds") ?? "").split(",").filter(Boolean) : [url.searchParams.get("viewId") ?? ""].filter(Boolean);
+    const viewIds = listsViews(pipe) ? (url.searchParams.get("viewIds") ?? "").split(",").filter(Boolean) : [url.searchParams.get("viewId") ?? ""].filter(Boolean);
 
     stats.calls++;
     stats.starts.push(now);
-    for (const id of viewIds) stats.callsByView[id] = (stats.callsByView[id] ?? 0) + 1;
+    const pipeName = pipe ?? url.pathname;
+    stats.callsByPipe[pipeName] = (stats.callsByPipe[pipeName] ?? 0) + 1;
+    const byView = pipe === userAgentPipe ? stats.agentCallsByView : stats.callsByView;
+    for (const id of viewIds) byView[id] = (byView[id] ?? 0) + 1;
     const gapMs = lastStart === undefined ? Number.POSITIVE_INFINITY : now - lastStart;
     lastStart = now;
     if (Number.isFinite(gapMs)) stats.minStartGapMs = Math.min(stats.minStartGapMs ?? gapMs, gapMs);
@@ -261,7 +288,7 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
     }
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
 
-    if (req.method !== "GET" || !pipe || (pipe !== perViewPipe && pipe !== batchedPipe)) {
+    if (req.method !== "GET" || !pipe || (pipe !== perViewPipe && !listsViews(pipe))) {
       send(res, 404, { error: `The pipe '${pipe ?? url.pathname}' does not exist` });
       return;
     }
@@ -296,6 +323,16 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
         send(res, fault.status, { error: `Injected fault ${fault.status}` }, fault.retryAfter ? { "retry-after": fault.retryAfter } : {});
         return;
       }
+    }
+
+    if (pipe === userAgentPipe) {
+      const rows = viewIds.flatMap((viewId) => {
+        const agent = agents.get(viewId);
+        return agent ? [{ viewId, ...agent }] : [];
+      });
+      const meta = ["viewId", "browser", "os", "device", "country", "city"].map((name) => ({ name, type: "String" }));
+      send(res, 200, { meta, data: rows, rows: rows.length, statistics: { elapsed: latencyMs / 1000, rows_read: rows.length, bytes_read: 0 } });
+      return;
     }
 
     const rows = viewIds.flatMap((viewId) =>
@@ -342,6 +379,9 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
     setDurations: (source) => {
       durations = source;
     },
+    setAgents: (source) => {
+      agents = source;
+    },
     injectFault: (fault) => {
       for (const id of fault.viewIds) faults.set(id, { status: fault.status, remaining: fault.times, retryAfter: fault.retryAfter });
     },
@@ -354,24 +394,42 @@ export async function startFakeTinybird(options: FakeTinybirdOptions = {}): Prom
   };
 }
 
-/** Every view's summed page durations from the PageView table, for benchmarks against real data. */
-export async function loadPageViewDurations(databaseUrl: string): Promise<Map<string, FakePageDuration[]>> {
+async function queryDatabase<T>(databaseUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ viewId: string; pageNumber: number; durationMs: string }>(
-      `SELECT "viewId", "pageNumber", SUM("durationMs") AS "durationMs" FROM "PageView" GROUP BY 1, 2 ORDER BY 1, 2`,
-    );
-    const map = new Map<string, FakePageDuration[]>();
-    for (const row of rows) {
-      const pages = map.get(row.viewId) ?? [];
-      pages.push({ pageNumber: row.pageNumber, durationMs: Number(row.durationMs) });
-      map.set(row.viewId, pages);
-    }
-    return map;
+    return await work(client);
   } finally {
     await client.end();
   }
+}
+
+/** Every view's summed page durations from the PageView table, for benchmarks against real data. */
+export async function loadPageViewDurations(databaseUrl: string): Promise<Map<string, FakePageDuration[]>> {
+  const { rows } = await queryDatabase(databaseUrl, (client) =>
+    client.query<{ viewId: string; pageNumber: number; durationMs: string }>(
+      `SELECT "viewId", "pageNumber", SUM("durationMs") AS "durationMs" FROM "PageView" GROUP BY 1, 2 ORDER BY 1, 2`,
+    ),
+  );
+  const map = new Map<string, FakePageDuration[]>();
+  for (const row of rows) {
+    const pages = map.get(row.viewId) ?? [];
+    pages.push({ pageNumber: row.pageNumber, durationMs: Number(row.durationMs) });
+    map.set(row.viewId, pages);
+  }
+  return map;
+}
+
+/** Every view's first page view's user agent from the PageView table, as the pipe takes it. */
+export async function loadPageViewAgents(databaseUrl: string): Promise<AgentSource> {
+  const { rows } = await queryDatabase(databaseUrl, (client) =>
+    client.query<FakeViewAgent & { viewId: string }>(
+      `SELECT DISTINCT ON ("viewId") "viewId", coalesce(browser, '') AS browser, coalesce(os, '') AS os, coalesce(device, '') AS device,
+              coalesce(country, '') AS country, coalesce(city, '') AS city
+         FROM "PageView" ORDER BY "viewId", "pageNumber", id`,
+    ),
+  );
+  return new Map(rows.map(({ viewId, ...agent }) => [viewId, agent]));
 }
 
 async function main() {
@@ -386,7 +444,9 @@ async function main() {
   });
   const databaseUrl = values["database-url"];
   const durations = databaseUrl ? await loadPageViewDurations(databaseUrl) : new Map<string, FakePageDuration[]>();
+  const agents = databaseUrl ? await loadPageViewAgents(databaseUrl) : new Map<string, FakeViewAgent>();
   const fake = await startFakeTinybird({
+    agents,
     port: Number(values.port),
     host: values.host,
     latencyMs: Number(values.latency),

@@ -27,7 +27,7 @@ async function exportAndDownload(page: Page, choice: RegExp, label: string, view
   await expect(status(row, "Completed")).toBeVisible({ timeout: 30_000 });
   await expect(row).toContainText(`${count} views`);
   const records = await readCsv(await download);
-  return records.map((r) => [r["Viewer email"]!, r["Viewed at"]!]);
+  return records.map((r) => [r["Visitor Email"]!, r["Document Viewed At"]!]);
 }
 
 test("a dataroom's visits export to a CSV with one row per view", async ({ page }) => {

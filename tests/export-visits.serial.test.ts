@@ -12,6 +12,7 @@ import { limitUse, recordLimiter } from "~/server/analytics/__fixtures__/limiter
 import { TINYBIRD_LIMITER_KEY_PREFIX, TINYBIRD_LIMITS } from "~/server/analytics/tinybird-limiter";
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
 import type { SeededView } from "./support/visit-fixtures";
+import { customFieldHeader, DATAROOM_HEADER } from "./support/visit-headers";
 
 let tinybird: FakeTinybird;
 let harness: ExportHarness;
@@ -44,18 +45,30 @@ async function exportAndRead(start: () => Promise<{ exportId: string }>, teamId:
   return { job, header: rows[0]!, rows: rows.slice(1) };
 }
 
-function expectedRow(view: SeededView, documentName: string) {
+/** The headers of the same facts in a dataroom's file and in a document's (which names no document). */
+const HEADERS = {
+  dataroom: { email: "Visitor Email", name: "Visitor Name", viewedAt: "Document Viewed At", version: "Document Version", duration: "Total Visit Duration (s)" },
+  document: { email: "Email", name: "Name", viewedAt: "Viewed at", version: "Document version", duration: "Total View Duration (s)" },
+} as const;
+
+function expectedRow(view: SeededView, documentName: string | null, headers: (typeof HEADERS)[keyof typeof HEADERS] = HEADERS.dataroom) {
   const totalMs = view.pages.reduce((s, p) => s + p.durationMs, 0);
   return {
-    "Viewer email": view.email,
-    "Viewer name": view.name.startsWith("=") ? `'${view.name}` : view.name,
-    "Viewed at": view.viewedAt.toISOString(),
-    Document: documentName,
-    "Document version": "2",
-    "Total duration (s)": (totalMs / 1000).toFixed(3),
+    [headers.email]: view.email,
+    [headers.name]: view.name.startsWith("=") ? `'${view.name}` : view.name,
+    [headers.viewedAt]: view.viewedAt.toISOString(),
+    ...(documentName === null ? {} : { "Document Name": documentName }),
+    [headers.version]: "2",
+    [headers.duration]: (totalMs / 1000).toFixed(3),
     "Pages viewed": String(view.pages.length),
     "Total pages": "8",
   };
+}
+
+/** Each row as header → cell, by the viewer's email. */
+function rowsByEmail(header: string[], rows: string[][], emailHeader: string) {
+  const at = header.indexOf(emailHeader);
+  return new Map(rows.map((r) => [r[at], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
 }
 
 describe("export-visits", () => {
@@ -72,22 +85,28 @@ describe("export-visits", () => {
     const stats = tinybird.stats();
     expect(stats.breaches).toEqual([]);
     expect(stats.sent429).toBe(0);
-    expect(stats.calls).toBe(100);
+    expect(stats.callsByPipe).toEqual({ export_view_durations: 100, export_view_user_agents: 2 });
     // With 20 ms calls the 200 ms gap binds before the 5-wide limit does; that the limit is
     // used in parallel is shown with slower calls in src/server/analytics/tinybird-two-workers.serial.test.ts.
     const use = limitUse(record.events);
-    expect(use.starts).toBe(100);
+    expect(use.starts).toBe(102);
     expect(use.maxInFlight).toBeLessThanOrEqual(TINYBIRD_LIMITS.maxConcurrent);
     expect(use.minStartGapMs).toBeGreaterThanOrEqual(TINYBIRD_LIMITS.minGapMs);
     expect(job.file).toMatchObject({ rowCount: 100, truncated: false });
 
-    expect(header).toEqual(["Viewer email", "Viewer name", "Viewed at", "Document", "Document version", "Total duration (s)", "Pages viewed", "Total pages", "Link", "company", "role"]);
-    const byEmail = new Map(rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+    expect(header).toEqual([...DATAROOM_HEADER, ...customFieldHeader(2)]);
+    const byEmail = rowsByEmail(header, rows, "Visitor Email");
     for (const view of seeded.views) {
       expect(byEmail.get(view.email)).toMatchObject(expectedRow(view, seeded.document.name));
     }
     const first = byEmail.get("viewer1@example.test")!;
-    expect(first).toMatchObject({ company: "Acme 1, Inc.", role: "'=CFO", Link: "Open link" });
+    expect(first).toMatchObject({
+      "Custom Field 1 Label": "company",
+      "Custom Field 1 Value": "Acme 1, Inc.",
+      "Custom Field 2 Label": "role",
+      "Custom Field 2 Value": "'=CFO",
+      "Link Name": "Open link",
+    });
   });
 
   it("exports only a group's views, and an empty group as a header-only file", async () => {
@@ -98,14 +117,15 @@ describe("export-visits", () => {
       () => trpc.visits.exportGroup({ teamId: seeded.team.id, dataroomId: seeded.dataroom.id, groupId: seeded.investors.id }),
       seeded.team.id,
     );
-    expect(group.rows.map((r) => r[0]).sort()).toEqual(seeded.views.filter((v) => v.groupId).map((v) => v.email).sort());
+    const email = group.header.indexOf("Visitor Email");
+    expect(group.rows.map((r) => r[email]).sort()).toEqual(seeded.views.filter((v) => v.groupId).map((v) => v.email).sort());
 
     const empty = await exportAndRead(
       () => trpc.visits.exportGroup({ teamId: seeded.team.id, dataroomId: seeded.dataroom.id, groupId: seeded.legal.id }),
       seeded.team.id,
     );
     expect(empty.rows).toEqual([]);
-    expect(empty.header[0]).toBe("Viewer email");
+    expect(empty.header[0]).toBe("Dataroom Viewed At");
     expect(empty.job.file?.rowCount).toBe(0);
   });
 
@@ -118,8 +138,8 @@ describe("export-visits", () => {
     const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
     const { rows, header } = await exportAndRead(() => trpc.visits.exportDocument({ teamId: seeded.team.id, documentId: seeded.document.id }), seeded.team.id);
     expect(tinybird.stats().faultsSent).toBeGreaterThanOrEqual(2);
-    const byEmail = new Map(rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
-    for (const view of seeded.views) expect(byEmail.get(view.email)).toMatchObject(expectedRow(view, seeded.document.name));
+    const byEmail = rowsByEmail(header, rows, HEADERS.document.email);
+    for (const view of seeded.views) expect(byEmail.get(view.email)).toMatchObject(expectedRow(view, null, HEADERS.document));
   });
 
   it("refuses a group of another dataroom, and resources of another team, as not found", async () => {

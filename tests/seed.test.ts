@@ -253,6 +253,20 @@ describe("the seeded app data", () => {
     expect(views.filter((v) => v.dataroomId && !v.groupId).length).toBeGreaterThan(10);
     expect(views.filter((v) => !v.dataroomId).length).toBeGreaterThan(10);
   });
+
+  it("fills every column of the visit files: downloads, verification, the agreement, user agents, dataroom visits of several documents", async () => {
+    const views = await db.view.findMany({ include: { pageViews: true, agreement: true, dataroomVisit: true } });
+    expect(views.filter((v) => v.downloadedAt).length).toBeGreaterThan(10);
+    expect(views.filter((v) => v.verified).length).toBeGreaterThan(10);
+    expect(views.filter((v) => v.agreement?.name && v.agreementAcceptedAt).length).toBeGreaterThan(10);
+    for (const view of views) {
+      for (const page of view.pageViews) expect([page.browser, page.os, page.device, page.country], page.id).not.toContain(null);
+      if (view.dataroomId) expect(view.dataroomVisit?.viewerEmail, view.id).toBe(view.viewerEmail);
+    }
+    const visits = await db.dataroomVisit.findMany({ include: { _count: { select: { views: true } } } });
+    expect(visits.filter((v) => v._count.views >= 2).length).toBeGreaterThan(10);
+    expect(visits.filter((v) => v.downloadedAt).length).toBeGreaterThan(0);
+  });
 });
 
 describe("seeding again", () => {

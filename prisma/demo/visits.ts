@@ -1,6 +1,8 @@
 /**
  * Documents, a dataroom with two groups, links, and a few hundred visits with their page
- * durations, for the visit exports. Built by a pure, seeded function with fixed ids, so
+ * durations, downloads, verifications, an agreement and where each view was seen from, and
+ * dataroom visits that open one or more documents, for the visit exports (so that a demo
+ * export fills every column). Built by a pure, seeded function with fixed ids, so
  * tests can recompute every record and a second run inserts nothing. Visit times sit in
  * the 30 days before a fixed date rather than before "now", for the same reason.
  */
@@ -14,6 +16,9 @@ const DAY_MS = 24 * 3600 * 1000;
 const DEMO_VISIT_COUNT = 300;
 const OTHER_TEAM_VISIT_COUNT = 5;
 const SEED = 30;
+/** The columns added later draw from a generator of their own, so the older data stays as it was. */
+const DETAILS_SEED = 31;
+const MINUTE_MS = 60_000;
 
 export const DEMO_DATAROOM_ID = "seed_dataroom_series_a";
 export const DEMO_GROUP_IDS = { investors: "seed_group_investors", legal: "seed_group_legal" } as const;
@@ -52,6 +57,22 @@ const CUSTOM_FIELDS: readonly Prisma.InputJsonObject[] = [
   { company: "Initech 🚀", role: "@Legal" },
 ];
 
+const AGREEMENT = {
+  id: "seed_agreement_nda",
+  teamId: DEMO_TEAM_ID,
+  name: "Series A NDA",
+  content: "The recipient keeps everything in this dataroom confidential, and uses it only to evaluate the investment.",
+};
+
+/** Where views are seen from, as Tinybird parses the user agent and the location. */
+const AGENTS = [
+  { browser: "Chrome", os: "Mac OS", device: "Desktop", country: "US", city: "San Francisco" },
+  { browser: "Mobile Safari", os: "iOS", device: "Mobile", country: "GB", city: "London" },
+  { browser: "Firefox", os: "Windows", device: "Desktop", country: "DE", city: "Berlin" },
+  { browser: "Edge", os: "Windows", device: "Desktop", country: "FR", city: "Paris" },
+  { browser: "Chrome", os: "Android", device: "Tablet", country: "IN", city: null },
+] as const;
+
 export interface DemoVisitRecords {
   documents: Prisma.DocumentCreateManyInput[];
   versions: Prisma.DocumentVersionCreateManyInput[];
@@ -60,6 +81,8 @@ export interface DemoVisitRecords {
   groups: Prisma.DataroomGroupCreateManyInput[];
   groupMembers: Prisma.DataroomGroupMemberCreateManyInput[];
   links: Prisma.LinkCreateManyInput[];
+  agreements: Prisma.AgreementCreateManyInput[];
+  dataroomVisits: Prisma.DataroomVisitCreateManyInput[];
   views: Prisma.ViewCreateManyInput[];
   pageViews: Prisma.PageViewCreateManyInput[];
 }
@@ -153,6 +176,8 @@ export function demoVisitRecords(): DemoVisitRecords {
       { id: DATAROOM_LINK_ID, name: "Series A Dataroom link", dataroomId: DEMO_DATAROOM_ID },
       ...GROUPS.map((g) => ({ id: groupLinkId(g.id), name: `${g.name} only`, dataroomId: DEMO_DATAROOM_ID, groupId: g.id })),
     ],
+    agreements: [AGREEMENT],
+    dataroomVisits: [],
     views: [],
     pageViews: [],
   };
@@ -164,7 +189,64 @@ export function demoVisitRecords(): DemoVisitRecords {
     const visit = { documentId: documentId("other"), linkId: documentLinkId("other"), viewerEmail: viewer.email, viewerName: viewer.name };
     addView(records, `seed_view_other_${i}`, visit, random);
   }
+  addDetails(records);
   return records;
+}
+
+/**
+ * Downloads, verification, the agreement and user agents on every view, and the dataroom
+ * visits: a dataroom view and the one four places later of the same kind (in each block of
+ * eight) are one visit, by one viewer, a few minutes apart.
+ */
+function addDetails(records: DemoVisitRecords) {
+  const random = createRandom(DETAILS_SEED);
+  const visits = new Map<string, Prisma.DataroomVisitCreateManyInput & { opened: number }>();
+  records.views.forEach((view, index) => {
+    const viewedAt = view.viewedAt as Date;
+    const agreed = view.documentId !== documentId("other") && random.chance(0.4);
+    Object.assign(view, {
+      downloadedAt: random.chance(0.25) ? new Date(Math.min(viewedAt.getTime() + random.int(1, 20) * MINUTE_MS, DEMO_VISITS_END.getTime())) : null,
+      verified: random.chance(0.5),
+      agreementId: agreed ? AGREEMENT.id : null,
+      agreementAcceptedAt: agreed ? viewedAt : null,
+      dataroomVisitId: null,
+    });
+    const agent = random.pick(AGENTS);
+    for (const page of records.pageViews) if (page.viewId === view.id) Object.assign(page, agent);
+    if (!view.dataroomId) return;
+
+    const key = `seed_visit_${Math.floor(index / 8)}_${index % 4}`;
+    const visit = visits.get(key);
+    if (!visit) {
+      visits.set(key, {
+        id: key,
+        dataroomId: view.dataroomId,
+        groupId: view.groupId ?? null,
+        linkId: view.linkId ?? null,
+        viewerEmail: view.viewerEmail ?? null,
+        viewerName: view.viewerName ?? null,
+        viewedAt: new Date(viewedAt.getTime() - MINUTE_MS),
+        downloadedAt: random.chance(0.2) ? viewedAt : null,
+        verified: view.verified ?? false,
+        agreementId: view.agreementId ?? null,
+        agreementAcceptedAt: view.agreementAcceptedAt ?? null,
+        ...(view.customFields ? { customFields: view.customFields } : {}),
+        opened: 1,
+      });
+      view.dataroomVisitId = key;
+      return;
+    }
+    // The visit's second document: same viewer, minutes after the visit began.
+    const start = (visit.viewedAt as Date).getTime();
+    Object.assign(view, {
+      dataroomVisitId: key,
+      viewerEmail: visit.viewerEmail,
+      viewerName: visit.viewerName,
+      viewedAt: new Date(Math.min(start + (visit.opened + 1) * 3 * MINUTE_MS, DEMO_VISITS_END.getTime())),
+    });
+    visit.opened++;
+  });
+  records.dataroomVisits = [...visits.values()].map(({ opened: _opened, ...visit }) => visit);
 }
 
 /** Inserts what is missing, parents before children. */
@@ -178,6 +260,8 @@ export async function seedVisits(db: PrismaClient): Promise<DemoVisitRecords> {
   await db.dataroomGroup.createMany({ data: records.groups, skipDuplicates });
   await db.dataroomGroupMember.createMany({ data: records.groupMembers, skipDuplicates });
   await db.link.createMany({ data: records.links, skipDuplicates });
+  await db.agreement.createMany({ data: records.agreements, skipDuplicates });
+  await db.dataroomVisit.createMany({ data: records.dataroomVisits, skipDuplicates });
   await db.view.createMany({ data: records.views, skipDuplicates });
   await db.pageView.createMany({ data: records.pageViews, skipDuplicates });
   return records;

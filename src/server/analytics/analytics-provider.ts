@@ -1,7 +1,8 @@
 /**
- * What a visit export needs from analytics: the page durations of many views at once. The
- * shape is batch-oriented so that one call can be one HTTP request (Tinybird's batched pipe),
- * one request per view (the per-view pipe) or one SQL query (the local provider).
+ * What a visit export needs from analytics: the page durations of many views at once, and
+ * where each view was seen from. The shape is batch-oriented so that one call can be one HTTP
+ * request (Tinybird's batched pipes), one request per view (the per-view durations pipe) or
+ * one SQL query (the local provider).
  */
 
 export interface ViewRef {
@@ -27,9 +28,22 @@ export interface PageDurationsOptions {
   signal?: AbortSignal;
 }
 
+/** Where a view was seen from: its first page view's browser, OS and device, country and city. */
+export interface ViewAgent {
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  country: string | null;
+  city: string | null;
+}
+
+/** viewId → where it was seen from; a view with no recorded page view has no entry. */
+export type ViewAgentsByView = Map<string, ViewAgent>;
+
 export interface AnalyticsProvider {
   readonly name: "tinybird" | "local";
   pageDurations(views: readonly ViewRef[], opts?: PageDurationsOptions): Promise<PageDurationsByView>;
+  viewAgents(views: readonly ViewRef[], opts?: PageDurationsOptions): Promise<ViewAgentsByView>;
 }
 
 /** Sums duplicates per page and sorts, the same way every provider reports a view. */

@@ -24,11 +24,11 @@ beforeAll(async () => {
   const [v0, v1] = viewIds as [string, string, string];
   await db.pageView.createMany({
     data: [
-      { viewId: v0, pageNumber: 2, durationMs: 700 },
-      { viewId: v0, pageNumber: 1, durationMs: 1_000 },
+      { viewId: v0, pageNumber: 2, durationMs: 700, browser: "Firefox", os: "Windows", device: "Desktop", country: "FR", city: "Lyon" },
+      { viewId: v0, pageNumber: 1, durationMs: 1_000, browser: "Chrome", os: "Mac OS", device: "Desktop", country: "DE", city: "Berlin" },
       // A page seen twice in one view is summed, as the Tinybird pipes sum it.
       { viewId: v0, pageNumber: 1, durationMs: 250 },
-      { viewId: v1, pageNumber: 1, durationMs: 42 },
+      { viewId: v1, pageNumber: 1, durationMs: 42, browser: "Mobile Safari", os: "iOS", device: "Mobile" },
     ],
   });
 });
@@ -39,6 +39,17 @@ afterAll(async () => {
 });
 
 describe("LocalAnalyticsProvider", () => {
+  it("reads where each view was seen from off its first page view, and nothing for a view without page views", async () => {
+    const [v0, v1, v2] = viewIds as [string, string, string];
+    const agents = await new LocalAnalyticsProvider({ db }).viewAgents([v0, v1, v2].map((viewId) => ({ viewId, documentId })));
+    expect(agents).toEqual(
+      new Map([
+        [v0, { browser: "Chrome", os: "Mac OS", device: "Desktop", country: "DE", city: "Berlin" }],
+        [v1, { browser: "Mobile Safari", os: "iOS", device: "Mobile", country: null, city: null }],
+      ]),
+    );
+  });
+
   it("reads summed, sorted page durations per view, with an empty list for a view without page views", async () => {
     const [v0, v1, v2] = viewIds as [string, string, string];
     const provider = new LocalAnalyticsProvider({ db });

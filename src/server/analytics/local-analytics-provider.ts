@@ -1,11 +1,19 @@
 /**
- * Page durations from the app's own PageView table, for installs without a Tinybird token:
+ * Page durations and where each view was seen from, from the app's own PageView table, for
+ * installs without a Tinybird token:
  * the app then works end to end with no external account. One grouped query per batch of
  * views; PostgreSQL is ours, so no rate limit applies.
  */
 import type { PrismaClient } from "~/generated/prisma/client";
 
-import { collectDurations, type AnalyticsProvider, type PageDurationsByView, type PageDurationsOptions, type ViewRef } from "./analytics-provider";
+import {
+  collectDurations,
+  type AnalyticsProvider,
+  type PageDurationsByView,
+  type PageDurationsOptions,
+  type ViewAgentsByView,
+  type ViewRef,
+} from "./analytics-provider";
 
 export interface LocalAnalyticsProviderOptions {
   db: Pick<PrismaClient, "pageView">;
@@ -24,7 +32,7 @@ export class LocalAnalyticsProvider implements AnalyticsProvider {
   }
 
   async pageDurations(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<PageDurationsByView> {
-    const ids = [...new Set(views.map((v) => v.viewId))];
+    const ids = uniqueIds(views);
     const rows: { viewId: string; pageNumber: number; durationMs: number }[] = [];
     for (let i = 0; i < ids.length; i += this.batchSize) {
       opts.signal?.throwIfAborted();
@@ -38,4 +46,25 @@ export class LocalAnalyticsProvider implements AnalyticsProvider {
     }
     return collectDurations(ids, rows);
   }
+
+  /** The first page view of each view (lowest page, then id), as Tinybird's pipe takes the earliest. */
+  async viewAgents(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<ViewAgentsByView> {
+    const ids = uniqueIds(views);
+    const agents: ViewAgentsByView = new Map();
+    for (let i = 0; i < ids.length; i += this.batchSize) {
+      opts.signal?.throwIfAborted();
+      const firsts = await this.db.pageView.findMany({
+        where: { viewId: { in: ids.slice(i, i + this.batchSize) } },
+        distinct: ["viewId"],
+        orderBy: [{ viewId: "asc" }, { pageNumber: "asc" }, { id: "asc" }],
+        select: { viewId: true, browser: true, os: true, device: true, country: true, city: true },
+      });
+      for (const { viewId, ...agent } of firsts) agents.set(viewId, agent);
+    }
+    return agents;
+  }
+}
+
+function uniqueIds(views: readonly ViewRef[]): string[] {
+  return [...new Set(views.map((v) => v.viewId))];
 }

@@ -236,6 +236,27 @@ describe("TinybirdAnalyticsProvider, batched", () => {
   });
 });
 
+describe("TinybirdAnalyticsProvider, user agents", () => {
+  it("fetches 150 views' user agents in 2 calls of the user-agent pipe in either mode, an empty value as unknown", async () => {
+    const views = makeViews(150);
+    // Every other view has page views; the fake answers "" for a city it does not know.
+    fake.setAgents(new Map(views.filter((_, i) => i % 2 === 0).map((v, i) => [v.viewId, { browser: "Chrome", os: "Linux", device: "Desktop", country: "NL", city: i % 3 ? "Utrecht" : "" }])));
+    const seen: string[] = [];
+    const spy: typeof fetch = (input, init) => {
+      seen.push(new URL(String(input)).pathname);
+      return fetch(input, init);
+    };
+    const agents = await provider({ mode: "per-view", fetch: spy }).viewAgents(views);
+    expect(seen).toEqual(Array(2).fill("/v0/pipes/export_view_user_agents.json"));
+    expect(agents.size).toBe(75);
+    expect(agents.get(views[0]!.viewId)).toEqual({ browser: "Chrome", os: "Linux", device: "Desktop", country: "NL", city: null });
+    expect(agents.get(views[2]!.viewId)).toEqual({ browser: "Chrome", os: "Linux", device: "Desktop", country: "NL", city: "Utrecht" });
+    expect(agents.has(views[1]!.viewId)).toBe(false);
+    expect(fake.stats()).toMatchObject({ sent429: 0, limitBreaches: 0, callsByPipe: { export_view_user_agents: 2 } });
+    expect(Object.keys(fake.stats().agentCallsByView)).toHaveLength(150);
+  });
+});
+
 describe("createAnalyticsProvider", () => {
   it("picks Tinybird when a token is set", () => {
     const p = createAnalyticsProvider({

@@ -1,11 +1,15 @@
 /**
- * Page durations from Tinybird's HTTP API (`GET {apiUrl}/v0/pipes/{pipe}.json`), through
- * the distributed limiter. Two pipes, chosen by `mode` (see tinybird/README.md):
+ * Page durations and where views were seen from, from Tinybird's HTTP API
+ * (`GET {apiUrl}/v0/pipes/{pipe}.json`), through the distributed limiter. The durations come
+ * from one of two pipes, chosen by `mode` (see tinybird/README.md):
  * - "per-view": one call per view, `?documentId=…&viewId=…[&versionNumber=…]`, answering
  *   `{ data: [{ pageNumber, sum_duration }] }`;
  * - "batched": one call per `batchSize` (≤ 100) views, `?viewIds=a,b,c`, answering
  *   `{ data: [{ viewId, pageNumber, sum_duration }] }`.
  * `sum_duration` is milliseconds; `pageNumber` may come as a number or a numeric string.
+ * Where views were seen from comes from the user-agent pipe in either mode, one call per
+ * `batchSize` views, `?viewIds=a,b,c`, answering `{ data: [{ viewId, browser, os, device,
+ * country, city }] }`, an empty string meaning unknown.
  *
  * Failures: 429 and 5xx, network errors and timeouts are retried with exponential backoff
  * and jitter, waiting at least the Retry-After; any other 4xx fails at once, marked
@@ -19,7 +23,15 @@ import { z } from "zod";
 
 import { isRetryable } from "~/server/errors";
 
-import { collectDurations, type AnalyticsProvider, type PageDurationsByView, type PageDurationsOptions, type ViewRef } from "./analytics-provider";
+import {
+  collectDurations,
+  type AnalyticsProvider,
+  type PageDurationsByView,
+  type PageDurationsOptions,
+  type ViewAgent,
+  type ViewAgentsByView,
+  type ViewRef,
+} from "./analytics-provider";
 import { mapConcurrent } from "./map-concurrent";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry-policy";
 import { redactToken, retryAfterMs, TinybirdError } from "./tinybird-errors";
@@ -32,6 +44,8 @@ export const DEFAULT_TINYBIRD_PIPES: Record<TinybirdMode, string> = {
   batched: "export_view_durations_batched",
 };
 
+export const DEFAULT_TINYBIRD_USER_AGENT_PIPE = "export_view_user_agents";
+
 /** The batched pipe's own cap on view ids per call. */
 export const MAX_TINYBIRD_BATCH = 100;
 
@@ -41,6 +55,8 @@ export interface TinybirdProviderOptions {
   mode: TinybirdMode;
   /** Defaults to the pipe of `mode` in DEFAULT_TINYBIRD_PIPES. */
   pipe?: string;
+  /** Defaults to DEFAULT_TINYBIRD_USER_AGENT_PIPE. */
+  userAgentPipe?: string;
   limiter: CallLimiter;
   /** Views per call in batched mode, at most 100. */
   batchSize?: number;
@@ -62,18 +78,28 @@ const pageNumber = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Nu
 const duration = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)]).transform((v) => Math.round(Number(v)));
 const perViewResponse = z.object({ data: z.array(z.object({ pageNumber, sum_duration: duration })) });
 const batchedResponse = z.object({ data: z.array(z.object({ viewId: z.string(), pageNumber, sum_duration: duration })) });
+/** Tinybird writes an unknown value of a String column as "". */
+const agentValue = z
+  .string()
+  .nullish()
+  .transform((v) => v || null);
+const userAgentResponse = z.object({
+  data: z.array(z.object({ viewId: z.string(), browser: agentValue, os: agentValue, device: agentValue, country: agentValue, city: agentValue })),
+});
 
 type Row = { viewId: string; pageNumber: number; durationMs: number };
 
-interface Call {
+interface Call<T> {
+  endpoint: string;
   params: Record<string, string>;
   /** Turns the pipe's answer into rows; per-view answers carry no viewId. */
-  parse(body: unknown): Row[] | undefined;
+  parse(body: unknown): T[] | undefined;
 }
 
 export class TinybirdAnalyticsProvider implements AnalyticsProvider {
   readonly name = "tinybird" as const;
   private readonly endpoint: string;
+  private readonly userAgentEndpoint: string;
   private readonly token: string;
   private readonly mode: TinybirdMode;
   private readonly limiter: CallLimiter;
@@ -85,8 +111,9 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
   private lastAnswerAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: TinybirdProviderOptions) {
-    const pipe = options.pipe ?? DEFAULT_TINYBIRD_PIPES[options.mode];
-    this.endpoint = `${options.apiUrl.replace(/\/+$/, "")}/v0/pipes/${encodeURIComponent(pipe)}.json`;
+    const pipeUrl = (pipe: string) => `${options.apiUrl.replace(/\/+$/, "")}/v0/pipes/${encodeURIComponent(pipe)}.json`;
+    this.endpoint = pipeUrl(options.pipe ?? DEFAULT_TINYBIRD_PIPES[options.mode]);
+    this.userAgentEndpoint = pipeUrl(options.userAgentPipe ?? DEFAULT_TINYBIRD_USER_AGENT_PIPE);
     this.token = options.token;
     this.mode = options.mode;
     this.limiter = options.limiter;
@@ -101,20 +128,48 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
   }
 
   async pageDurations(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<PageDurationsByView> {
-    const unique = [...new Map(views.map((v) => [v.viewId, v])).values()];
+    const unique = uniqueViews(views);
     const calls = this.mode === "batched" ? this.batchedCalls(unique) : unique.map((v) => this.perViewCall(v));
-    // No more local tasks than the limiter admits: extra ones would only poll Redis.
-    const rows = await mapConcurrent(calls, this.limiter.maxConcurrent, (call, signal) => this.callWithRetry(call, signal), opts.signal);
+    const rows = await this.callAll(calls, opts.signal);
     return collectDurations(
       unique.map((v) => v.viewId),
-      rows.flat(),
+      rows,
     );
   }
 
-  private perViewCall(view: ViewRef): Call {
+  async viewAgents(views: readonly ViewRef[], opts: PageDurationsOptions = {}): Promise<ViewAgentsByView> {
+    const calls = this.chunks(uniqueViews(views)).map(
+      (ids): Call<[string, ViewAgent]> => ({
+        endpoint: this.userAgentEndpoint,
+        params: { viewIds: ids.join(",") },
+        parse: (body) => {
+          const parsed = userAgentResponse.safeParse(body);
+          // A row for a view nobody asked for is ignored rather than trusted.
+          return parsed.success ? parsed.data.data.filter((r) => ids.includes(r.viewId)).map(({ viewId, ...agent }) => [viewId, agent]) : undefined;
+        },
+      }),
+    );
+    return new Map(await this.callAll(calls, opts.signal));
+  }
+
+  /** Every call under the limiter, in order; no more local tasks than it admits, as extra ones would only poll Redis. */
+  private async callAll<T>(calls: readonly Call<T>[], signal?: AbortSignal): Promise<T[]> {
+    const answers = await mapConcurrent(calls, this.limiter.maxConcurrent, (call, callSignal) => this.callWithRetry(call, callSignal), signal);
+    return answers.flat();
+  }
+
+  /** View ids in lists of at most `batchSize`, one list a call. */
+  private chunks(views: readonly ViewRef[]): string[][] {
+    const lists: string[][] = [];
+    for (let i = 0; i < views.length; i += this.batchSize) lists.push(views.slice(i, i + this.batchSize).map((v) => v.viewId));
+    return lists;
+  }
+
+  private perViewCall(view: ViewRef): Call<Row> {
     const params: Record<string, string> = { documentId: view.documentId, viewId: view.viewId };
     if (view.versionNumber !== undefined) params.versionNumber = String(view.versionNumber);
     return {
+      endpoint: this.endpoint,
       params,
       parse: (body) => {
         const parsed = perViewResponse.safeParse(body);
@@ -124,23 +179,19 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
     };
   }
 
-  private batchedCalls(views: readonly ViewRef[]): Call[] {
-    const calls: Call[] = [];
-    for (let i = 0; i < views.length; i += this.batchSize) {
-      const ids = views.slice(i, i + this.batchSize).map((v) => v.viewId);
-      calls.push({
-        params: { viewIds: ids.join(",") },
-        parse: (body) => {
-          const parsed = batchedResponse.safeParse(body);
-          if (!parsed.success) return undefined;
-          return parsed.data.data.map((r) => ({ viewId: r.viewId, pageNumber: r.pageNumber, durationMs: r.sum_duration }));
-        },
-      });
-    }
-    return calls;
+  private batchedCalls(views: readonly ViewRef[]): Call<Row>[] {
+    return this.chunks(views).map((ids) => ({
+      endpoint: this.endpoint,
+      params: { viewIds: ids.join(",") },
+      parse: (body) => {
+        const parsed = batchedResponse.safeParse(body);
+        if (!parsed.success) return undefined;
+        return parsed.data.data.map((r) => ({ viewId: r.viewId, pageNumber: r.pageNumber, durationMs: r.sum_duration }));
+      },
+    }));
   }
 
-  private async callWithRetry(call: Call, signal: AbortSignal): Promise<Row[]> {
+  private async callWithRetry<T>(call: Call<T>, signal: AbortSignal): Promise<T[]> {
     for (let retry = 0; ; retry++) {
       try {
         // Until an answer has come back recently, no warm connection can be counted on: the
@@ -161,8 +212,8 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
     }
   }
 
-  private async callOnce(call: Call, signal: AbortSignal): Promise<Row[]> {
-    const url = `${this.endpoint}?${new URLSearchParams(call.params).toString()}`;
+  private async callOnce<T>(call: Call<T>, signal: AbortSignal): Promise<T[]> {
+    const url = `${call.endpoint}?${new URLSearchParams(call.params).toString()}`;
     let response: Response;
     try {
       response = await this.fetch(url, {
@@ -218,6 +269,10 @@ export class TinybirdAnalyticsProvider implements AnalyticsProvider {
     }
     throw new TinybirdError("UPSTREAM_UNAVAILABLE", `Tinybird rejected the request (${status})${upstreamMessage}`, { retryable: false, status });
   }
+}
+
+function uniqueViews(views: readonly ViewRef[]): ViewRef[] {
+  return [...new Map(views.map((v) => [v.viewId, v])).values()];
 }
 
 function networkReason(error: unknown): string {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { idSchema } from "~/server/ids";
+import { dataroomLayout } from "~/server/exports/visits/visit-file";
 
 import { defineVisitKind } from "./visit-kind";
 
@@ -31,10 +32,12 @@ export const dataroomGroupKind = defineVisitKind({
     return { name: `${room.name} — ${group.name}` };
   },
 
-  /** A group's views are those of its members and of its links, within its dataroom. */
-  async viewFilter(target) {
+  layout: dataroomLayout,
+
+  /** A group's views, and its visits, are those of its members and of its links, within its dataroom. */
+  async scope(target) {
     const members = await db.dataroomGroupMember.findMany({ where: { groupId: target.groupId }, select: { email: true } });
-    return {
+    const ofGroup = {
       dataroomId: target.resourceId,
       OR: [
         { groupId: target.groupId },
@@ -42,5 +45,6 @@ export const dataroomGroupKind = defineVisitKind({
         ...(members.length ? [{ viewerEmail: { in: members.map((m) => m.email), mode: "insensitive" as const } }] : []),
       ],
     };
+    return { views: ofGroup, emptyVisits: ofGroup };
   },
 });

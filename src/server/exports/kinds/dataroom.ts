@@ -4,6 +4,7 @@ import { z } from "zod";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { idSchema } from "~/server/ids";
+import { dataroomLayout } from "~/server/exports/visits/visit-file";
 
 import { defineVisitKind } from "./visit-kind";
 
@@ -26,5 +27,6 @@ export const dataroomKind = defineVisitKind({
     return { name: room.name };
   },
 
-  viewFilter: async (target) => ({ dataroomId: target.resourceId }),
+  layout: dataroomLayout,
+  scope: async (target) => ({ views: { dataroomId: target.resourceId }, emptyVisits: { dataroomId: target.resourceId } }),
 });

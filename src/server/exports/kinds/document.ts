@@ -4,6 +4,7 @@ import { z } from "zod";
 import { db } from "~/server/db";
 import { AppError } from "~/server/errors";
 import { idSchema } from "~/server/ids";
+import { documentLayout } from "~/server/exports/visits/visit-file";
 
 import { defineVisitKind } from "./visit-kind";
 
@@ -26,5 +27,6 @@ export const documentKind = defineVisitKind({
     return { name: doc.name };
   },
 
-  viewFilter: async (target) => ({ documentId: target.resourceId }),
+  layout: documentLayout,
+  scope: async (target) => ({ views: { documentId: target.resourceId }, emptyVisits: null }),
 });

@@ -1,14 +1,13 @@
 /**
  * What every visit kind (document, dataroom, dataroom group) shares: one run, the views in
- * scope fixed by a cut-off when the export loads, page durations fetched in checkpointed
- * batches, and one row per view. A visit kind defines only its input, its resource and which
- * views are in scope.
+ * scope fixed by a cut-off when the export loads, page durations and user agents fetched in
+ * checkpointed batches, and the rows of its file's layout. A visit kind defines only its
+ * input, its resource, its layout and which views (and dataroom visits) are in scope.
  */
 import { getEnv } from "~/env";
-import type { Prisma } from "~/generated/prisma/client";
 import { exportLimits } from "~/server/exports/export-limits";
-import { visitColumns, visitRows, type ViewDurations } from "~/server/exports/visits/visit-file";
-import { countViews, cursorAfter, customFieldNames, type ViewCursor, viewPage } from "~/server/exports/visits/visit-query";
+import { type ViewAnalytics, type VisitLayout, visitRows, type VisitScope } from "~/server/exports/visits/visit-file";
+import { countEmptyVisits, countViews, cursorAfter, customFieldNames, type ViewCursor, viewPage } from "~/server/exports/visits/visit-query";
 import type { ExportKind } from "~/server/exports/job/export-job";
 import { getAnalytics } from "~/server/services";
 import { safeFileName } from "~/server/storage";
@@ -22,15 +21,21 @@ export const visitRun: ExportRun = {
   produceStep: "write and upload",
 };
 
-/** Views recorded after the cut-off are left out, so every replay sees the same views. */
-type VisitPlan = { cutoff: string; total: number; customFields: string[] };
+/**
+ * Views recorded after the cut-off are left out, so every replay sees the same views.
+ * `total` counts the views (what the batches cover), `emptyVisits` the dataroom visits that
+ * opened no document, each a row of its own.
+ */
+type VisitPlan = { cutoff: string; total: number; emptyVisits: number; customFields: string[] };
 
 type VisitKindSpec<Id extends ExportKind, Input extends ExportKindDefinition["input"]> = Pick<
   ExportKindDefinition<Id, Input>,
   "id" | "label" | "input" | "rest" | "target" | "findResource"
 > & {
-  /** The views the export covers. */
-  viewFilter(target: ExportTarget): Promise<Prisma.ViewWhereInput>;
+  /** The file's columns and rows. */
+  layout: VisitLayout;
+  /** The views the export covers, and the dataroom visits whose empty rows it lists (none for a document). */
+  scope(target: ExportTarget): Promise<VisitScope>;
 };
 
 /** Views per checkpointed step: one batched Tinybird call, or ten seconds of per-view calls. */
@@ -38,20 +43,25 @@ const batchSize = () => (getEnv().TINYBIRD_MODE === "per-view" && getEnv().TINYB
 
 export function defineVisitKind<Id extends ExportKind, Input extends ExportKindDefinition["input"]>(
   spec: VisitKindSpec<Id, Input>,
-): ExportKindDefinition<Id, Input, VisitPlan, ViewDurations> {
+): ExportKindDefinition<Id, Input, VisitPlan, ViewAnalytics> {
+  const { layout, scope: scopeOf, ...kind } = spec;
   return {
-    ...spec,
+    ...kind,
     unit: { one: "view", many: "views" },
     run: visitRun,
 
     viewCount: async (target) => countViews(await spec.viewFilter(target), new Date()),
 
     async load(_request, target, resource) {
-      const filter = await spec.viewFilter(target);
+      const scope = await scopeOf(target);
       const cutoff = new Date();
-      const total = await countViews(filter, cutoff);
+      const [total, emptyVisits, customFields] = await Promise.all([
+        countViews(scope.views, cutoff),
+        scope.emptyVisits ? countEmptyVisits(scope.emptyVisits, cutoff) : 0,
+        customFieldNames(scope, cutoff, layout.answersOf),
+      ]);
       return {
-        plan: { cutoff: cutoff.toISOString(), total, customFields: await customFieldNames(filter, cutoff) },
+        plan: { cutoff: cutoff.toISOString(), total, emptyVisits, customFields },
         fileStem: `visits_${safeFileName(resource.name, spec.id)}_${Math.floor(cutoff.getTime() / 1000)}`,
       };
     },
@@ -60,33 +70,44 @@ export function defineVisitKind<Id extends ExportKind, Input extends ExportKindD
     async collect(_request, target, plan, { checkpoint, progress }) {
       const size = batchSize();
       const batches = Math.ceil(plan.total / size);
-      const durations: ViewDurations = {};
+      const analytics: ViewAnalytics = {};
       let after: ViewCursor = null;
       for (let i = 0; i < batches; i++) {
         const from: ViewCursor = after;
         const batch = await checkpoint(`fetch durations ${i + 1}/${batches}`, async () => {
-          const views = await viewPage(await spec.viewFilter(target), new Date(plan.cutoff), from, size);
-          const byView = await getAnalytics().pageDurations(views.map((v) => ({ viewId: v.id, documentId: v.documentId })));
-          const found: ViewDurations = {};
-          for (const [viewId, pages] of byView) {
-            found[viewId] = [pages.reduce((sum, p) => sum + p.durationMs, 0), pages.filter((p) => p.durationMs > 0).length];
+          const views = await viewPage((await scopeOf(target)).views, new Date(plan.cutoff), from, size);
+          const refs = views.map((v) => ({ viewId: v.id, documentId: v.documentId }));
+          // One after the other: a batch whose durations fail spends no calls on its user agents.
+          const durations = await getAnalytics().pageDurations(refs);
+          const agents = await getAnalytics().viewAgents(refs);
+          const found: ViewAnalytics = {};
+          for (const [viewId, pages] of durations) {
+            const agent = agents.get(viewId);
+            found[viewId] = [
+              pages.reduce((sum, p) => sum + p.durationMs, 0),
+              pages.filter((p) => p.durationMs > 0).length,
+              agent?.browser ?? null,
+              agent?.os ?? null,
+              agent?.device ?? null,
+              agent?.country ?? null,
+              agent?.city ?? null,
+            ];
           }
           await progress({ phase: "fetching durations", rows: Math.min(plan.total, (i + 1) * size), totalRows: plan.total, bytes: 0 });
-          return { next: cursorAfter(views), durations: found };
+          return { next: cursorAfter(views), analytics: found };
         });
-        Object.assign(durations, batch.durations);
+        Object.assign(analytics, batch.analytics);
         after = batch.next;
         if (!after) break;
       }
-      return durations;
+      return analytics;
     },
 
-    async produce(_request, target, plan, durations, ctx) {
-      const filter = await spec.viewFilter(target);
+    async produce(_request, target, plan, analytics, ctx) {
       return {
-        columns: visitColumns(plan.customFields),
-        batches: visitRows(filter, new Date(plan.cutoff), durations, plan.customFields, ctx.signal),
-        totalRows: plan.total,
+        columns: layout.columns(plan.customFields),
+        batches: visitRows(layout, await scopeOf(target), new Date(plan.cutoff), analytics, plan.customFields, ctx.signal),
+        totalRows: plan.total + plan.emptyVisits,
       };
     },
   };
