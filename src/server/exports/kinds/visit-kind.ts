@@ -50,7 +50,7 @@ export function defineVisitKind<Id extends ExportKind, Input extends ExportKindD
     unit: { one: "view", many: "views" },
     run: visitRun,
 
-    viewCount: async (target) => countViews(await spec.viewFilter(target), new Date()),
+    viewCount: async (target) => countViews((await scopeOf(target)).views, new Date()),
 
     async load(_request, target, resource) {
       const scope = await scopeOf(target);

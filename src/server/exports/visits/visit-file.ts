@@ -7,7 +7,7 @@
  * cell, never Papermark's "NaN".
  */
 import type { Prisma } from "~/generated/prisma/client";
-import type { CsvColumn } from "~/server/csv";
+import { type Column, typedColumn } from "~/server/columns";
 
 import { emptyVisitPage, type ExportedView, type ExportedVisit, pages, viewPage } from "./visit-query";
 
@@ -21,7 +21,7 @@ export type ViewAnalytics = Record<
 export type VisitScope = { views: Prisma.ViewWhereInput; emptyVisits: Prisma.DataroomVisitWhereInput | null };
 
 export interface VisitLayout {
-  columns(customFields: readonly string[]): CsvColumn[];
+  columns(customFields: readonly string[]): Column[];
   viewRow(view: ExportedView, analytics: ViewAnalytics, customFields: readonly string[]): unknown[];
   /** A dataroom visit that opened no document; only the dataroom layout has such rows. */
   emptyVisitRow?(visit: ExportedVisit, customFields: readonly string[]): unknown[];
@@ -31,17 +31,17 @@ export interface VisitLayout {
 
 const PAGE = 500;
 
-const text = (name: string): CsvColumn => ({ name, type: "text" });
-const date = (name: string): CsvColumn => ({ name, type: "date" });
-const flag = (name: string): CsvColumn => ({ name, type: "boolean" });
-/** Exact digits, so that a CSV shows "62.50" and the typed formats get a number. */
-const decimal = (name: string): CsvColumn => ({ name, type: "decimal" });
-const integer = (name: string): CsvColumn => ({ name, type: "number" });
+const text = (name: string): Column => ({ name, type: "text" });
+const date = (name: string): Column => ({ name, type: "date" });
+const flag = (name: string): Column => ({ name, type: "boolean" });
+/** Handed over as exact digits, so that a CSV shows "62.50"; the typed formats write a number. */
+const decimal = (name: string): Column => typedColumn(name, { kind: "double" });
+const integer = (name: string): Column => typedColumn(name, { kind: "int32" });
 
 const agentColumns = ["Browser", "OS", "Device", "Country", "City"].map(text);
 const extraColumns = [integer("Pages viewed"), integer("Total pages")];
 
-function customFieldColumns(customFields: readonly string[]): CsvColumn[] {
+function customFieldColumns(customFields: readonly string[]): Column[] {
   return customFields.flatMap((_, i) => [text(`Custom Field ${i + 1} Label`), text(`Custom Field ${i + 1} Value`)]);
 }
 
