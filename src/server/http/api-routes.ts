@@ -20,6 +20,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   { path: "/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits", methods: ["POST"] },
   { path: "/api/teams/[teamId]/export-jobs", methods: ["GET"] },
   { path: "/api/teams/[teamId]/export-jobs/[exportId]", methods: ["GET", "DELETE"] },
+  { path: "/api/teams/[teamId]/export-jobs/[exportId]/send-email", methods: ["POST"] },
   { path: "/api/v2/metric_files/[id]/download", methods: ["GET"] },
   { path: "/api/v2/metrics/[id]/download", methods: ["GET"] },
 ];

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { AppError } from "~/server/errors";
 import type { ExportKindDefinition } from "~/server/exports/kinds";
 import { createDownloadLink, deleteExport, getExport, listExports } from "~/server/exports/manage-export";
+import { requestOutcomeEmail } from "~/server/exports/outcome-email/outcome-email";
 import { startExportOf } from "~/server/exports/start-export";
 import { idSchema } from "~/server/ids";
 import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
@@ -22,6 +23,8 @@ export const listQuery = z.strictObject({
 });
 export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
 export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
+/** Papermark's modal sends no body; an empty object is the same request. */
+export const sendEmailBody = z.strictObject({});
 
 /**
  * POST to a kind's REST endpoint (its `rest`, e.g. …/documents/:id/export-visits): `202 {
@@ -61,4 +64,15 @@ export const getExportJob = teamRoute<JobParams, z.infer<typeof jobQuery>>(
 export const deleteExportJob = teamRoute<JobParams>(async ({ params, caller, role }) => {
   await deleteExport(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);
   return new Response(null, { status: 204 });
+});
+
+/**
+ * Papermark's "Email to …": `202 { exportId, email, message }`. The caller's own address gets
+ * an email when the running export ends, with the download link or the reason it failed.
+ */
+export const sendExportEmail = teamRoute<JobParams>(async ({ req, params, caller }) => {
+  await readJsonBody(req, sendEmailBody);
+  const job = await requestOutcomeEmail(inngestExportQueue, { userId: caller.userId, teamId: params.teamId }, params.exportId, new URL(req.url).origin);
+  const message = `An email will go to ${job.email?.to} when the export ends`;
+  return Response.json({ exportId: job.id, email: job.email, message }, { status: 202 });
 });
