@@ -50,7 +50,8 @@ export function smtpFailure(error: unknown): AppError {
       cause: error,
     });
   }
-  const code = failure.code ?? "no answer";
+  // nodemailer's own code (ESOCKET, ECONNECTION, ETIMEDOUT) is vaguer than the system's in its message.
+  const code = /\bE[A-Z_]{3,}\b/.exec(failure.message ?? "")?.[0] ?? failure.code ?? "no answer";
   return new AppError("UPSTREAM_UNAVAILABLE", `The mail server could not be reached (${code})`, { details: { retryable: true }, cause: error });
 }
 
