@@ -4,21 +4,17 @@
  * catcher (dev/smtp-catcher.ts, smtp-server + mailparser), and the emailed link opened as the
  * signed-in user (Bearer token) to get the file from s3rver.
  *
- * A visit export is kept running for a few seconds by the fake Tinybird's latency (per-view
- * mode, 5 calls at a time, 200 ms apart), so that the email can be asked for while it runs.
+ * A visit export of ten views runs for a few seconds (support/email-harness.ts), so that the
+ * email can be asked for while it runs.
  */
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { FAKE_TINYBIRD_TOKEN, type FakeTinybird, startFakeTinybird } from "../dev/fake-tinybird";
-import { type SmtpCatcher, startSmtpCatcher } from "../dev/smtp-catcher";
-import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { EMAIL_FROM, startEmailHarness } from "./support/email-harness";
 import { restError } from "./support/rest-error";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-let catcher: SmtpCatcher;
-let tinybird: FakeTinybird;
-let harness: ExportHarness;
+let email: Awaited<ReturnType<typeof startEmailHarness>>;
 let app: typeof import("./support/export-app");
 let fixtures: typeof import("./support/fixtures");
 let visits: typeof import("./support/visit-fixtures");
@@ -34,17 +30,7 @@ let routes: {
 const ORIGIN = "http://exports.test";
 
 beforeAll(async () => {
-  catcher = await startSmtpCatcher();
-  tinybird = await startFakeTinybird({ latencyMs: 300 });
-  harness = await startExportHarness({
-    env: {
-      EMAIL_SERVER: catcher.smtpUrl,
-      EMAIL_FROM: "Export Center <exports@example.test>",
-      TINYBIRD_TOKEN: FAKE_TINYBIRD_TOKEN,
-      TINYBIRD_API_URL: tinybird.url,
-      TINYBIRD_MODE: "per-view",
-    },
-  });
+  email = await startEmailHarness();
   app = await import("./support/export-app");
   fixtures = await import("./support/fixtures");
   visits = await import("./support/visit-fixtures");
@@ -60,9 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await harness?.close();
-  await tinybird?.close();
-  await catcher?.close();
+  await email?.close();
 });
 
 type Handler<P> = (req: Request, ctx: { params: Promise<P> }) => Promise<Response>;
@@ -72,7 +56,7 @@ const bearer = (token: string, method = "GET"): RequestInit => ({ method, header
 /** A document export of `views` views, started over REST, running for a few seconds. */
 async function startSlowExport(views = 10) {
   const seeded = await visits.seedVisits({ views });
-  tinybird.setDurations(visits.durationsOf(seeded.views));
+  email.tinybird.setDurations(visits.durationsOf(seeded.views));
   const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
   const teamId = seeded.team.id;
   const started = await call(routes.document.POST, `${ORIGIN}/api/teams/${teamId}/documents/${seeded.document.id}/export-visits`, { teamId, id: seeded.document.id }, bearer(token, "POST"));
@@ -89,7 +73,6 @@ async function waitForEmailState(exportId: string, status: "SENT" | "FAILED") {
   return (await store.get(exportId))!;
 }
 
-const emailRun = (exportId: string) => harness.executor.runs().find((r) => r.event.data.exportId === exportId && r.functionId.endsWith("email-export-outcome"));
 
 describe("send-email on a running visit export", () => {
   it("emails the caller the link when it completes; the link, opened with the caller's token, gives the file", async () => {
@@ -99,9 +82,9 @@ describe("send-email on a running visit export", () => {
     expect(await asked.json()).toMatchObject({ exportId, email: { to: seeded.user.email, status: "PENDING" } });
     expect((await store.get(exportId))!.status).not.toBe("COMPLETED");
 
-    const mail = await catcher.waitForMessage((m) => m.to.includes(seeded.user.email) && m.subject.includes("is ready"), 60_000);
+    const mail = await email.catcher.waitForMessage((m) => m.to.includes(seeded.user.email) && m.subject.includes("is ready"), 60_000);
     const link = `${ORIGIN}/api/teams/${teamId}/export-jobs/${exportId}?download=true`;
-    expect(mail.from).toContain("exports@example.test");
+    expect(mail.from).toContain(EMAIL_FROM.match(/<(.+)>/)![1]);
     expect(mail.links).toContain(link);
     expect(mail.html).toContain(`href="${link.replace(/&/g, "&amp;")}"`);
     expect(mail.text).toMatch(/Rows: 10\b/);
@@ -124,16 +107,16 @@ describe("send-email on a running visit export", () => {
 
   it("emails the reason when the export fails", async () => {
     const seeded = await visits.seedVisits({ views: 10 });
-    tinybird.setDurations(visits.durationsOf(seeded.views));
+    email.tinybird.setDurations(visits.durationsOf(seeded.views));
     // The last view's call, about 2 s in, is refused for good (a Tinybird 4xx is final).
-    tinybird.injectFault({ viewIds: [seeded.views.at(-1)!.id], status: 400, times: 1_000 });
+    email.tinybird.injectFault({ viewIds: [seeded.views.at(-1)!.id], status: 400, times: 1_000 });
     const teamId = seeded.team.id;
     const trpc = trpcAt(seeded.user.id);
     const { exportId } = await trpc.visits.exportDocument({ teamId, documentId: seeded.document.id });
     const asked = await trpc.exports.sendEmail({ teamId, exportId });
     expect(asked.email).toMatchObject({ to: seeded.user.email, status: "PENDING" });
 
-    const mail = await catcher.waitForMessage((m) => m.to.includes(seeded.user.email) && m.subject.includes("failed"), 60_000);
+    const mail = await email.catcher.waitForMessage((m) => m.to.includes(seeded.user.email) && m.subject.includes("failed"), 60_000);
     const job = await waitForEmailState(exportId, "SENT");
     expect(job.status).toBe("FAILED");
     expect(mail.text).toContain(`Reason: ${job.error}`);
@@ -166,8 +149,8 @@ describe("send-email refused", () => {
     expect(restError(await withBody.json()).message).toMatch(/email: Unknown field/);
 
     expect((await store.get(exportId))!.email).toBeUndefined();
-    expect(emailRun(exportId)).toBeUndefined();
-    expect(catcher.messages().filter((m) => m.to.includes(seeded.user.email))).toEqual([]);
+    expect(email.emailRun(exportId)).toBeUndefined();
+    expect(email.catcher.messages().filter((m) => m.to.includes(seeded.user.email))).toEqual([]);
   });
 
   it("422 on a running metric export, whose file lives 60 seconds, saying so; nothing is written", async () => {
@@ -181,7 +164,7 @@ describe("send-email refused", () => {
     const job = await store.get(exportId);
     expect(job!.status).not.toMatch(/COMPLETED|FAILED|CANCELLED/);
     expect(job!.email).toBeUndefined();
-    expect(emailRun(exportId)).toBeUndefined();
+    expect(email.emailRun(exportId)).toBeUndefined();
   });
 });
 
@@ -189,21 +172,20 @@ describe("send-email while SMTP is down", () => {
   it("retries the send, the export still completes, and the job shows the email failed with the reason", async () => {
     const { token, teamId, exportId } = await startSlowExport(10);
     expect((await sendEmail(teamId, exportId, bearer(token, "POST"))).status).toBe(202);
-    const port = catcher.smtpPort;
-    await catcher.close();
+    await email.stopMail();
     try {
       const job = await waitForEmailState(exportId, "FAILED");
       expect(job.status).toBe("COMPLETED");
       expect(job.file).toMatchObject({ rowCount: 10 });
       expect(job.email).toMatchObject({ status: "FAILED", error: "The mail server could not be reached (ECONNREFUSED)" });
-      await app.waitFor(async () => emailRun(exportId)?.status === "Failed", 10_000);
+      await app.waitFor(async () => email.emailRun(exportId)?.status === "Failed", 10_000);
       // One try and the function's 5 retries, by the engine alone.
-      const sends = emailRun(exportId)!.history.filter((h) => h.name === "send email").map((h) => h.status);
+      const sends = email.emailRun(exportId)!.history.filter((h) => h.name === "send email").map((h) => h.status);
       expect(sends).toEqual(["retry", "retry", "retry", "retry", "retry", "failed"]);
       // The file is still there for the user to download from the export center.
       expect((await call(routes.job.GET, `${ORIGIN}/api/teams/${teamId}/export-jobs/${exportId}?download=true`, { teamId, exportId }, bearer(token))).status).toBe(302);
     } finally {
-      catcher = await startSmtpCatcher({ port });
+      await email.startMail();
     }
   });
 });
