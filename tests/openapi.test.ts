@@ -86,6 +86,7 @@ const DATAROOM = "/api/teams/{teamId}/datarooms/{id}/export-visits";
 const GROUP = "/api/teams/{teamId}/datarooms/{id}/groups/{groupId}/export-visits";
 const JOBS = "/api/teams/{teamId}/export-jobs";
 const JOB = "/api/teams/{teamId}/export-jobs/{exportId}";
+const SEND_EMAIL = "/api/teams/{teamId}/export-jobs/{exportId}/send-email";
 
 beforeAll(async () => {
   harness = await startExportHarness({
@@ -194,6 +195,12 @@ describe("real answers match it", () => {
     expect((await call(JOBS, "GET", { teamId })).status).toBe(401);
     const stranger = await fixtures.createTeamWithUser("OWNER");
     expect((await call(JOBS, "GET", { teamId }, bearer(await fixtures.tokenFor(stranger.user.id, stranger.team.id)))).status).toBe(403);
+
+    // Asking for an email once the export has ended; its 202 is checked by tests/export-email.test.ts, where email is set up.
+    const late = await call(SEND_EMAIL, "POST", { teamId, exportId }, bearer(token, { method: "POST" }));
+    expect(late.status).toBe(409);
+    expect((await call(SEND_EMAIL, "POST", { teamId, exportId: "no-such-export" }, bearer(token, { method: "POST" }))).status).toBe(404);
+    expect((await call(SEND_EMAIL, "POST", { teamId, exportId }, { method: "POST" })).status).toBe(401);
 
     const download = await call(JOB, "GET", { teamId, exportId }, { ...bearer(token), query: "?download=true" });
     expect(download.status).toBe(302);
