@@ -125,6 +125,28 @@ describe("send-email on a running visit export", () => {
   });
 });
 
+describe("Email me as an export starts (tRPC exports.start with emailMe)", () => {
+  it("asks before the run is queued, so even an export done in a moment sends its email", async () => {
+    const seeded = await visits.seedVisits({ views: 1 });
+    email.tinybird.setDurations(visits.durationsOf(seeded.views));
+    const teamId = seeded.team.id;
+    const { exportId } = await trpcAt(seeded.user.id).exports.start({ teamId, target: { kind: "document", documentId: seeded.document.id }, emailMe: true });
+    const mail = await email.catcher.waitForMessage((m) => m.to.includes(seeded.user.email) && m.subject.includes("is ready"), 60_000);
+    expect(mail.links).toEqual([`${ORIGIN}/api/teams/${teamId}/export-jobs/${exportId}?download=true`]);
+    expect((await waitForEmailState(exportId, "SENT")).status).toBe("COMPLETED");
+  });
+
+  it("refuses a metric export before anything starts: no job, no run", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT 1 AS one");
+    const refused = await trpcAt(team.user.id)
+      .exports.start({ teamId: team.id, target: { kind: "metric", metricId: metric.id }, emailMe: true })
+      .catch((error: unknown) => error as { code: string; message: string });
+    expect(refused).toMatchObject({ code: "UNPROCESSABLE_CONTENT", message: expect.stringMatching(/too short for a link sent by email/) });
+    expect((await trpcAt(team.user.id).exports.list({ teamId: team.id })).total).toBe(0);
+  });
+});
+
 describe("send-email refused", () => {
   it("409 on a finished export, 404 on an unknown or another team's one, 403 for a stranger, 401 without a caller, 400 with a body: nothing is written", async () => {
     const { seeded, token, teamId, exportId } = await startSlowExport(1);

@@ -32,8 +32,14 @@ export function startExport<Kind extends ExportKindDefinition>(queue: ExportQueu
   return startExportOf(queue, requester, kind, kind.target(input));
 }
 
+/**
+ * What else happens to a new job before its run is queued, so that the run cannot end before it:
+ * e.g. asking for its outcome by email (outcome-email/). A failure fails the job as the queue's does.
+ */
+export type BeforeRun = (job: ExportJob) => Promise<void>;
+
 /** Starts an export of `kind` for a target, as a job records it (a retry starts the same one again). */
-export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget): Promise<ExportJob> {
+export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget, beforeRun?: BeforeRun): Promise<ExportJob> {
   const resource = await kind.findResource(requester.teamId, target);
   const job = { type: kind.id, resourceId: target.resourceId, groupId: target.groupId, resourceName: resource.name };
   const id = exportIdFor(requester);
@@ -59,6 +65,7 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     channel: requester.channel,
   });
   try {
+    await beforeRun?.(created);
     await queue.startRun({ request: { exportId: id, teamId: requester.teamId, userId: requester.userId }, kind, target });
   } catch (error) {
     // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.

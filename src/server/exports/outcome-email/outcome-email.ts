@@ -7,24 +7,22 @@
  * The email carries the job's download link, `<app>/api/teams/:teamId/export-jobs/:id?download=true`,
  * not a presigned URL: opening it signed in mints a fresh 60-second link at that moment.
  *
- * A kind whose file lives less than an hour (a metric export's lives 60 seconds) is refused:
- * its file would be gone before most people read their mail.
+ * A kind whose file lives less than an hour (a metric export's lives 60 seconds) is refused
+ * (kinds' emailRefusal): its file would be gone before most people read their mail.
  */
 import { getEnv } from "~/env";
 import { db } from "~/server/db";
 import { AppError, failureOf } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
 import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
-import { kindDefinition } from "~/server/exports/kinds";
+import { emailRefusal, type ExportKindDefinition, kindDefinition } from "~/server/exports/kinds";
 import { getExport } from "~/server/exports/manage-export";
+import type { BeforeRun } from "~/server/exports/start-export";
 import { log } from "~/server/log";
 import { getJobStore, getMailer } from "~/server/services";
 import type { TeamMember } from "~/server/teams/permissions";
 
 import { outcomeEmailMessage } from "./outcome-email-message";
-
-/** The shortest file lifetime an emailed link is offered for. */
-export const MIN_EMAILED_FILE_LIFETIME_SECONDS = 3600;
 
 /**
  * The address links in emails start with: AUTH_URL when it is set, else the origin the caller
@@ -41,45 +39,61 @@ export function downloadLinkFor(appUrl: string, job: Pick<ExportJob, "id" | "tea
   return `${appUrl}/api/teams/${encodeURIComponent(job.teamId)}/export-jobs/${encodeURIComponent(job.id)}?download=true`;
 }
 
+type Member = Pick<TeamMember, "userId" | "teamId">;
+
+/**
+ * Whom the outcome email of an export of `kind` goes to (the member's own address), and the
+ * app's address for its link; refused when it cannot be sent: a kind whose file is too
+ * short-lived, a server without email, a user without an address.
+ */
+async function recipientOf(member: Member, kind: ExportKindDefinition, requestOrigin: string | undefined) {
+  const refusal = emailRefusal(kind);
+  if (refusal) throw new AppError("UNPROCESSABLE", refusal);
+  if (!getMailer()) throw new AppError("UNPROCESSABLE", "Email is not set up on this server (EMAIL_SERVER and EMAIL_FROM)");
+  const user = await db.user.findUnique({ where: { id: member.userId }, select: { email: true } });
+  if (!user?.email) throw new AppError("UNPROCESSABLE", "Your account has no email address to send to");
+  return { to: user.email, appUrl: appUrlFor(requestOrigin) };
+}
+
+/**
+ * Queues the email run, then writes the request on the job, which refuses it once the job has
+ * ended (CONFLICT). Queued first: when the engine cannot be reached, nothing has been written;
+ * a run queued for a request refused after it finds no email to send and ends.
+ */
+async function askFor(queue: ExportQueue, job: ExportJob, recipient: { to: string; appUrl: string }): Promise<void> {
+  try {
+    await queue.emailOutcome(job.id);
+  } catch (error) {
+    throw new AppError("UPSTREAM_UNAVAILABLE", "The email could not be queued; please try again", { cause: error });
+  }
+  await getJobStore().requestOutcomeEmail(job.id, recipient.to, downloadLinkFor(recipient.appUrl, job));
+  log("info", "export.email_requested", { exportId: job.id, teamId: job.teamId });
+}
+
 /**
  * Registers the member's own email address on a running export. Refused, with nothing
- * written: another team's or an unknown export (NOT_FOUND), one that has ended (CONFLICT), a
- * kind whose file is too short-lived, a server without email, a user without an address.
+ * written: another team's or an unknown export (NOT_FOUND), one that has ended (CONFLICT), or
+ * one that cannot be emailed (recipientOf).
  */
-export async function requestOutcomeEmail(
-  queue: ExportQueue,
-  member: Pick<TeamMember, "userId" | "teamId">,
-  exportId: string,
-  requestOrigin: string | undefined,
-): Promise<ExportJob> {
+export async function requestOutcomeEmail(queue: ExportQueue, member: Member, exportId: string, requestOrigin: string | undefined): Promise<ExportJob> {
   const job = await getExport(member.teamId, exportId);
   if (isTerminal(job.status)) {
     throw new AppError("CONFLICT", `The export is already ${job.status.toLowerCase()}: an email can only be asked for while it runs`, {
       details: { status: job.status },
     });
   }
-  const kind = kindDefinition(job.type);
-  const lifetime = kind.run.limits.fileTtlSeconds();
-  if (lifetime < MIN_EMAILED_FILE_LIFETIME_SECONDS) {
-    throw new AppError(
-      "UNPROCESSABLE",
-      `A ${kind.label.toLowerCase()} export's file is kept for only ${lifetime} seconds, too short for a link sent by email; download it from the export center when it completes`,
-    );
-  }
-  if (!getMailer()) throw new AppError("UNPROCESSABLE", "Email is not set up on this server (EMAIL_SERVER and EMAIL_FROM)");
-  const user = await db.user.findUnique({ where: { id: member.userId }, select: { email: true } });
-  if (!user?.email) throw new AppError("UNPROCESSABLE", "Your account has no email address to send to");
-  const link = downloadLinkFor(appUrlFor(requestOrigin), job);
-  // Queued first: when the engine cannot be reached, nothing has been written. A run queued
-  // for a request refused below finds no email to send and ends.
-  try {
-    await queue.emailOutcome(exportId);
-  } catch (error) {
-    throw new AppError("UPSTREAM_UNAVAILABLE", "The email could not be queued; please try again", { cause: error });
-  }
-  await getJobStore().requestOutcomeEmail(exportId, user.email, link);
-  log("info", "export.email_requested", { exportId, teamId: member.teamId });
+  await askFor(queue, job, await recipientOf(member, kindDefinition(job.type), requestOrigin));
   return getExport(member.teamId, exportId);
+}
+
+/**
+ * "Email me" as an export starts: checked before the job is made, so that a refusal starts
+ * nothing, and asked for before its run is queued (start-export.ts), so that even an export
+ * done in a moment has its email.
+ */
+export async function outcomeEmailAtStart(queue: ExportQueue, member: Member, kind: ExportKindDefinition, requestOrigin: string | undefined): Promise<BeforeRun> {
+  const recipient = await recipientOf(member, kind, requestOrigin);
+  return (job) => askFor(queue, job, recipient);
 }
 
 /** Where an outcome email stands for the engine: its export still runs, it is due, or there is none to send. */
