@@ -14,7 +14,7 @@ const DATAROOM = { id: "seed_dataroom_series_a", name: "Series A Dataroom" };
  * would), its link opened in the signed-in browser, and the file downloaded from it.
  */
 test("a visit export started with Email me sends the link, which gives the file in the signed-in browser", async ({ page, context }) => {
-  const [{ count }] = await query<{ count: string }>(`SELECT count(*) FROM "View" WHERE "dataroomId" = $1`, [DATAROOM.id]);
+  const [views] = await query<{ count: string }>(`SELECT count(*) FROM "View" WHERE "dataroomId" = $1`, [DATAROOM.id]);
   const earlier = new Set((await caughtEmails()).map((m) => m.id));
 
   await signInAsDemo(page);
@@ -35,5 +35,5 @@ test("a visit export started with Email me sends the link, which gives the file 
   // The route answers with a redirect to the file, which the browser downloads instead of showing.
   await reader.goto(link!).catch(() => undefined);
   const records = await readCsv(await download);
-  expect(records).toHaveLength(Number(count));
+  expect(records).toHaveLength(Number(views!.count));
 });
