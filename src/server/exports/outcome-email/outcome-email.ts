@@ -29,13 +29,13 @@ import { outcomeEmailMessage } from "./outcome-email-message";
  * used, which the app accepts only where sign-in trusts the Host header too (outside
  * production, or with AUTH_TRUST_HOST: src/env.ts refuses production without either).
  */
-export function appUrlFor(requestOrigin: string | undefined): string {
+function appUrlFor(requestOrigin: string | undefined): string {
   const url = getEnv().AUTH_URL ?? requestOrigin;
   if (!url) throw new AppError("UNPROCESSABLE", "The app's address is unknown: set AUTH_URL, from which emailed links are built");
   return url.replace(/\/+$/, "");
 }
 
-export function downloadLinkFor(appUrl: string, job: Pick<ExportJob, "id" | "teamId">): string {
+function downloadLinkFor(appUrl: string, job: Pick<ExportJob, "id" | "teamId">): string {
   return `${appUrl}/api/teams/${encodeURIComponent(job.teamId)}/export-jobs/${encodeURIComponent(job.id)}?download=true`;
 }
 
