@@ -71,7 +71,8 @@ export async function startMetricExport(page: Page, metricName: string): Promise
  * ready" ticked when `emailMe`. Returns the confirmation's text.
  */
 export async function startVisitExport(page: Page, choice: RegExp, label: string, options: { emailMe?: boolean } = {}): Promise<string> {
-  await page.getByRole("button", { name: "New export" }).click();
+  // The header's button; an empty list offers a second one.
+  await page.getByRole("button", { name: "New export" }).first().click();
   const dialog = page.getByRole("dialog", { name: "New export" });
   await dialog.getByRole("tab", { name: "Visits" }).click();
   await dialog.getByRole("button", { name: choice }).click();
