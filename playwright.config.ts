@@ -12,6 +12,9 @@ export const e2eEnv = {
   REDIS_URL: process.env.E2E_REDIS_URL ?? "redis://127.0.0.1:6379/3",
   S3RVER_PORT: process.env.E2E_S3RVER_PORT ?? "4579",
   INNGEST_EXECUTOR_PORT: process.env.E2E_INNGEST_EXECUTOR_PORT ?? "8299",
+  // The SMTP catcher that scripts/start.ts runs (no EMAIL_SERVER is set): SMTP, and its page and API.
+  SMTP_CATCHER_PORT: process.env.E2E_SMTP_PORT ?? "2599",
+  SMTP_CATCHER_WEB_PORT: process.env.E2E_SMTP_WEB_PORT ?? "8098",
   EXPORT_CENTER_LOCAL_DIR: ".local/e2e",
   // The suite runs the signed path that `npm start` runs, whatever INNGEST_DEV the shell has.
   INNGEST_DEV: "0",

@@ -14,7 +14,7 @@ test("the sign-in page offers exactly the development sign-in's buttons", async 
 test("a wrong password gets a clear message", async ({ page }) => {
   await page.goto("/");
   await expect(page).toHaveURL(/\/signin/);
-  await page.getByLabel("Email").fill("demo@example.com");
+  await page.getByLabel("Email", { exact: true }).fill("demo@example.com");
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   // Next.js keeps its own (empty) route announcer with role="alert" on every page.
@@ -31,7 +31,7 @@ test("the demo user signs in and lands on the team's export center", async ({ pa
 
 test("a member signs in with email and password", async ({ page }) => {
   await page.goto("/signin");
-  await page.getByLabel("Email").fill("member@example.com");
+  await page.getByLabel("Email", { exact: true }).fill("member@example.com");
   await page.getByLabel("Password").fill("member-password");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Exports" })).toBeVisible();
@@ -59,7 +59,7 @@ test.describe("at http://127.0.0.1", () => {
 
   test("a member signs in with email and password on 127.0.0.1", async ({ page }) => {
     await page.goto("/signin");
-    await page.getByLabel("Email").fill("member@example.com");
+    await page.getByLabel("Email", { exact: true }).fill("member@example.com");
     await page.getByLabel("Password").fill("member-password");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(`${origin}/${DEMO_TEAM_ID}/exports`);

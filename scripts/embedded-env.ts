@@ -1,6 +1,7 @@
 /**
  * The embedded defaults behind `npm start`, `npm run dev` and the end-to-end tests: local
- * PostgreSQL and Redis, s3rver, the local Inngest executor and the local analytics provider.
+ * PostgreSQL and Redis, s3rver, the local Inngest executor, the SMTP catcher and the local
+ * analytics provider.
  * A variable already set in the environment always wins, so the same command runs against
  * real services once they are configured.
  */
@@ -43,6 +44,8 @@ export type EmbeddedPlan = {
   s3rver?: { port: number; directory: string; bucket: string };
   /** The local executor; its keys are the app's, in `env`. */
   inngest?: { port: number; dataDir: string };
+  /** The SMTP catcher (dev/smtp-catcher.ts), which EMAIL_SERVER points at: SMTP on `port`, caught messages on `webPort`. */
+  smtpCatcher?: { port: number; webPort: number };
   /** INNGEST_DEV is on: the user runs Inngest's dev server, and the SDK checks no signature. */
   inngestDevMode: boolean;
 };
@@ -82,6 +85,13 @@ export function embeddedPlan(source: NodeJS.ProcessEnv = process.env): EmbeddedP
       S3_BUCKET: plan.s3rver.bucket,
       S3_FORCE_PATH_STYLE: "true",
     });
+  }
+
+  // No mail server configured: email goes to the catcher, where a developer reads it. It also
+  // turns on the email sign-in (src/server/auth/config.ts), whose links land there too.
+  if (!source.EMAIL_SERVER) {
+    plan.smtpCatcher = { port: Number(source.SMTP_CATCHER_PORT ?? 2525), webPort: Number(source.SMTP_CATCHER_WEB_PORT ?? 8025) };
+    Object.assign(env, { EMAIL_SERVER: `smtp://127.0.0.1:${plan.smtpCatcher.port}`, EMAIL_FROM: "Export Center <exports@localhost>" });
   }
 
   // Another engine is configured: Inngest Cloud (a signing key), `inngest start` (a base URL)

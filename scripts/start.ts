@@ -14,6 +14,7 @@ import { embeddedPlan } from "./embedded-env";
 import { migrate } from "./db-migrate";
 import { startLocalInngest } from "../dev/local-inngest";
 import { startS3rver } from "../dev/s3rver";
+import { startSmtpCatcher } from "../dev/smtp-catcher";
 
 const dev = process.argv.includes("--dev");
 const log = (line: string) => console.log(`[start] ${line}`);
@@ -82,6 +83,11 @@ async function main() {
     const s3 = await startS3rver(plan.s3rver);
     closers.push(s3.close);
     log(`embedded S3 (s3rver) on ${s3.endpoint}, files in ${plan.s3rver.directory}`);
+  }
+  if (plan.smtpCatcher) {
+    const catcher = await startSmtpCatcher({ ...plan.smtpCatcher, log: (line) => log(`email ${line}`) });
+    closers.push(catcher.close);
+    log(`SMTP catcher on ${catcher.smtpUrl}: email is caught, not delivered; read it at ${catcher.webUrl}/`);
   }
   if (plan.inngest) {
     const executor = await startLocalInngest({

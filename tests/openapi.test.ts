@@ -94,6 +94,7 @@ const SCHEDULES = "/api/teams/{teamId}/schedules";
 const SCHEDULE = "/api/teams/{teamId}/schedules/{scheduleId}";
 const SCHEDULE_RUN = "/api/teams/{teamId}/schedules/{scheduleId}/run";
 const SCHEDULE_RUNS = "/api/teams/{teamId}/schedules/{scheduleId}/runs";
+const SEND_EMAIL = "/api/teams/{teamId}/export-jobs/{exportId}/send-email";
 
 beforeAll(async () => {
   harness = await startExportHarness({
@@ -202,6 +203,12 @@ describe("real answers match it", () => {
     expect((await call(JOBS, "GET", { teamId })).status).toBe(401);
     const stranger = await fixtures.createTeamWithUser("OWNER");
     expect((await call(JOBS, "GET", { teamId }, bearer(await fixtures.tokenFor(stranger.user.id, stranger.team.id)))).status).toBe(403);
+
+    // Asking for an email once the export has ended; its 202 is checked by tests/export-email.test.ts, where email is set up.
+    const late = await call(SEND_EMAIL, "POST", { teamId, exportId }, bearer(token, { method: "POST" }));
+    expect(late.status).toBe(409);
+    expect((await call(SEND_EMAIL, "POST", { teamId, exportId: "no-such-export" }, bearer(token, { method: "POST" }))).status).toBe(404);
+    expect((await call(SEND_EMAIL, "POST", { teamId, exportId }, { method: "POST" })).status).toBe(401);
 
     const download = await call(JOB, "GET", { teamId, exportId }, { ...bearer(token), query: "?download=true" });
     expect(download.status).toBe(302);

@@ -28,6 +28,9 @@ export function appEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEn
     S3_SECRET_ACCESS_KEY: "S3RVER",
     S3_BUCKET: "metric-exports",
     S3_FORCE_PATH_STYLE: "true",
+    // The suite's SMTP catcher, which the suite's own app started.
+    EMAIL_SERVER: `smtp://127.0.0.1:${e2eEnv.SMTP_CATCHER_PORT}`,
+    EMAIL_FROM: "Export Center <exports@localhost>",
     ...overrides,
   };
 }

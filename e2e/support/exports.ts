@@ -67,14 +67,17 @@ export async function startMetricExport(page: Page, metricName: string): Promise
 
 /**
  * Starts a visit export from the export center's "New export" picker: `choice` is the start of
- * the entry's accessible name (its title, then its detail line). Returns the confirmation's text.
+ * the entry's accessible name (its title, then its detail line), with "Email me when it is
+ * ready" ticked when `emailMe`. Returns the confirmation's text.
  */
-export async function startVisitExport(page: Page, choice: RegExp, label: string): Promise<string> {
-  await page.getByRole("button", { name: "New export" }).click();
+export async function startVisitExport(page: Page, choice: RegExp, label: string, options: { emailMe?: boolean } = {}): Promise<string> {
+  // The header's button; an empty list offers a second one.
+  await page.getByRole("button", { name: "New export" }).first().click();
   const dialog = page.getByRole("dialog", { name: "New export" });
   await dialog.getByRole("tab", { name: "Visits" }).click();
   await dialog.getByRole("button", { name: choice }).click();
   const summary = await dialog.getByRole("heading", { name: /^Export all/ }).innerText();
+  if (options.emailMe) await dialog.getByRole("checkbox", { name: /^Email me when it is ready/ }).check();
   await dialog.getByRole("button", { name: "Start export" }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByRole("status")).toContainText(`Export of “${label}” started.`);

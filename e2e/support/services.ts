@@ -9,6 +9,7 @@ import IORedis from "ioredis";
 import pg from "pg";
 import type { Download } from "@playwright/test";
 
+import type { CaughtMessage } from "../../dev/smtp-catcher";
 import { e2eEnv } from "../../playwright.config";
 import { defaultDemoPostgresUrl } from "../../prisma/demo/demo-databases";
 
@@ -79,4 +80,11 @@ export async function jobCount(teamId: string): Promise<number> {
 /** A downloaded CSV's records, keyed by its header row. */
 export async function readCsv(download: Download): Promise<Record<string, string>[]> {
   return parse(await readFile(await download.path()), { columns: true, bom: true }) as Record<string, string>[];
+}
+
+/** The messages the suite's SMTP catcher caught (dev/smtp-catcher.ts), newest first, read from its API as a developer would. */
+export async function caughtEmails(): Promise<CaughtMessage[]> {
+  const response = await fetch(`http://127.0.0.1:${e2eEnv.SMTP_CATCHER_WEB_PORT}/messages`);
+  if (!response.ok) throw new Error(`the SMTP catcher answered ${response.status}`);
+  return (await response.json()) as CaughtMessage[];
 }

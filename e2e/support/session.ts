@@ -12,7 +12,7 @@ export async function signInAsDemo(page: Page) {
 
 export async function signIn(page: Page, email: string, password: string) {
   await page.goto("/signin");
-  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Exports" })).toBeVisible();

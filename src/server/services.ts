@@ -7,6 +7,7 @@ import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analyt
 import { db } from "~/server/db";
 import { JobStore } from "~/server/exports/job/job-store";
 import { RepeatJoins } from "~/server/exports/job/repeat-joins";
+import { createSmtpMailer, type Mailer } from "~/server/notifications/smtp-mailer";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
 import { type AppRedis, createRedis } from "~/server/redis";
 import { ObjectStorage, OpenUploadIndex, type StorageConfig, storageConfigFromEnv } from "~/server/storage";
@@ -20,6 +21,7 @@ const services: {
   openUploads?: OpenUploadIndex;
   analytics?: AnalyticsProvider;
   rateLimits?: RateLimits;
+  mailer?: Mailer;
 } = {};
 
 export function getRedis(): AppRedis {
@@ -78,4 +80,11 @@ export function getRateLimits(): RateLimits {
     exportsPerTeam: { limit: env.RATE_LIMIT_EXPORTS_PER_TEAM_PER_HOUR, window: "1 h" },
     restPerToken: { limit: env.RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE, window: "1 m" },
   }));
+}
+
+/** SMTP from EMAIL_SERVER and EMAIL_FROM, the same settings as the email sign-in; null when either is unset. */
+export function getMailer(): Mailer | null {
+  const { EMAIL_SERVER, EMAIL_FROM } = getEnv();
+  if (!EMAIL_SERVER || !EMAIL_FROM) return null;
+  return (services.mailer ??= createSmtpMailer({ server: EMAIL_SERVER, from: EMAIL_FROM }));
 }

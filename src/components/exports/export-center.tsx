@@ -45,7 +45,8 @@ export function ExportCenter({ page }: { page: number }) {
     ...trpc.exports.list.queryOptions({ teamId, limit: PAGE_SIZE, offset }),
     placeholderData: keepPreviousData,
     // The fallback for dropped progress streams, and how teammates' status changes arrive.
-    refetchInterval: (query) => (query.state.data?.items.some((j) => !isTerminalStatus(j.status)) ? POLL_MS : false),
+    // An outcome email is sent just after its export ends: the list keeps polling until it went.
+    refetchInterval: (query) => (query.state.data?.items.some((j) => !isTerminalStatus(j.status) || j.email?.status === "PENDING") ? POLL_MS : false),
     structuralSharing: preferNewerJobs,
   });
   const items = list.data?.items;

@@ -62,6 +62,7 @@ export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
             {now === null ? formatDateTime(job.createdAt) : formatRelative(job.createdAt, now)}
           </time>
         </p>
+        {job.email ? <EmailState email={job.email} /> : !isTerminalStatus(job.status) && !kind.emailRefusal && <EmailMeButton job={job} name={name} />}
       </div>
 
       <div className="self-start lg:self-center">
@@ -117,6 +118,57 @@ function JobResult({ job, now }: { job: ExportJob; now: number | null }) {
       </p>
       <Expiry expiresAt={file.expiresAt} deletedAt={file.deletedAt} now={now} />
     </div>
+  );
+}
+
+/**
+ * "Email me when ready" on a running export (Papermark's "Email to …"): the server emails the
+ * signed-in user the download link, or the reason, when it ends. Kinds whose file lives too
+ * short a time for an emailed link (metric exports) do not offer it.
+ */
+function EmailMeButton({ job, name }: { job: ExportJob; name: string }) {
+  const trpc = useTRPC();
+  const toast = useToast();
+  const cache = useExportCache(job.teamId);
+  const once = useSingleFlight();
+  const emailMe = useMutation(
+    trpc.exports.sendEmail.mutationOptions({
+      onSuccess: (updated) => {
+        cache.update(updated);
+        toast.info(`An email will go to ${updated.email?.to} when “${name}” ends.`);
+      },
+      onError: (error) => {
+        toast.error(`Could not ask for an email about “${name}”: ${errorMessage(error)}`);
+        void cache.refresh();
+      },
+    }),
+  );
+  return (
+    <button
+      type="button"
+      className="text-xs font-medium text-indigo-700 underline-offset-2 hover:underline disabled:text-slate-400"
+      onClick={() => once(() => emailMe.mutateAsync({ teamId: job.teamId, exportId: job.id }))}
+      disabled={emailMe.isPending}
+      aria-busy={emailMe.isPending}
+      title="Get an email with the download link when the export ends"
+    >
+      {emailMe.isPending ? "Asking for an email…" : "Email me when ready"}
+    </button>
+  );
+}
+
+/** The outcome email asked for on this export: will be sent, sent, or failed with the reason. */
+function EmailState({ email }: { email: NonNullable<ExportJob["email"]> }) {
+  const { text, tone } =
+    email.status === "SENT"
+      ? { text: `Email sent to ${email.to}`, tone: "text-emerald-800" }
+      : email.status === "FAILED"
+        ? { text: `Email to ${email.to} failed: ${email.error ?? "no reason given"}`, tone: "text-red-800" }
+        : { text: `Email will be sent to ${email.to}${email.error ? ` (last try failed: ${email.error})` : ""}`, tone: "text-slate-600" };
+  return (
+    <p className={`truncate text-xs ${tone}`} title={text} data-testid="email-state">
+      {text}
+    </p>
   );
 }
 

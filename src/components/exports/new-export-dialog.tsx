@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState } from "react";
 
 import { sourceTypeLabel } from "~/components/data-sources/source-types";
 import { errorMessage, newRequestId, rateLimitMessage, retryAfterSeconds } from "~/components/errors";
+import { useExportKinds } from "~/components/exports/export-kinds";
 import { type ExportTarget, targetKey, useStartExport } from "~/components/exports/start-export";
 import { useExportLimits } from "~/components/exports/use-export-limits";
 import { formatInteger } from "~/components/format";
@@ -316,6 +317,8 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
   const limits = useExportLimits();
   const once = useSingleFlight();
   const [retryAt, setRetryAt] = useState<number | null>(null);
+  const [emailMe, setEmailMe] = useState(false);
+  const emailRefusal = useExportKinds()[target.kind].emailRefusal;
   const now = useNow();
   const headingRef = useRef<HTMLHeadingElement>(null);
 
@@ -330,7 +333,7 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
   function onStart() {
     once(() =>
       start.mutateAsync(
-        { target, requestId },
+        { target, requestId, emailMe: emailMe && !emailRefusal },
         {
           onError: (error) => {
             const seconds = retryAfterSeconds(error);
@@ -382,6 +385,12 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
           </>
         )}
       </ul>
+      {!emailRefusal && (
+        <label className="flex items-center gap-2 text-sm text-slate-700">
+          <input type="checkbox" checked={emailMe} onChange={(e) => setEmailMe(e.target.checked)} disabled={start.isPending} className="size-4 rounded border-slate-300" />
+          Email me when it is ready, with a link to the file
+        </label>
+      )}
       {problem}
       <DialogActions>
         <Button onClick={onBack} disabled={start.isPending}>

@@ -49,7 +49,7 @@ export function useStartExport(teamId: string, onStarted?: (job: ExportJob, targ
   const cache = useExportCache(teamId);
   return useMutation({
     // The server's schema for the kind keeps its input and drops the display fields.
-    mutationFn: ({ target, requestId }: { target: ExportTarget; requestId: string }) => client.exports.start.mutate({ teamId, target, requestId }),
+    mutationFn: ({ target, requestId, emailMe }: { target: ExportTarget; requestId: string; emailMe?: boolean }) => client.exports.start.mutate({ teamId, target, requestId, emailMe }),
     onSuccess: ({ job }, { target }) => {
       startedInThisTab.add(job.id);
       cache.insert(job);

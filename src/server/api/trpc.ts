@@ -15,13 +15,14 @@ import { getRateLimits } from "~/server/services";
 import { requireTeamAccess } from "~/server/teams/membership";
 
 /** The context without HTTP, so tests and server components can build one directly. */
-export function createContextInner(opts: { caller: Caller | null; channel?: ExportChannel }) {
-  return { caller: opts.caller, channel: opts.channel ?? (opts.caller?.via === "token" ? "CLIENT" : "UI") };
+export function createContextInner(opts: { caller: Caller | null; channel?: ExportChannel; origin?: string }) {
+  return { caller: opts.caller, channel: opts.channel ?? (opts.caller?.via === "token" ? "CLIENT" : "UI"), origin: opts.origin };
 }
 
-export async function createTRPCContext(opts: { headers: Headers }) {
+/** `origin`: the address the request came to, for links the app sends out when AUTH_URL is unset. */
+export async function createTRPCContext(opts: { headers: Headers; origin?: string }) {
   try {
-    return createContextInner({ caller: await resolveCaller(opts.headers) });
+    return createContextInner({ caller: await resolveCaller(opts.headers), origin: opts.origin });
   } catch (error) {
     // Context errors bypass the procedure middleware, so a refused token is mapped here.
     if (isAppError(error)) throw toTRPCError(error);

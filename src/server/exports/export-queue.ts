@@ -12,4 +12,6 @@ export interface ExportQueue {
   startRun(run: RunRequest): Promise<void>;
   /** Asks the engine to stop a cancelled export's run at its next step; rejects when the engine cannot be reached. */
   cancelRun(exportId: string): Promise<void>;
+  /** Queues the run that emails an export's outcome once it ends (outcome-email/); rejects when the engine cannot be reached. */
+  emailOutcome(exportId: string): Promise<void>;
 }

@@ -59,7 +59,20 @@ const isJoinable = (job: ExportJob) => !isTerminal(job.status) || liveFile(job) 
  * exports. A joined start creates nothing, so it is not counted against the rate limit: only
  * starts that create an export are.
  */
-export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget, options: StartOptions = {}): Promise<ExportJob> {
+/**
+ * What else happens to a new job before its run is queued, so that the run cannot end before it:
+ * e.g. asking for its outcome by email (outcome-email/). A failure fails the job as the queue's does.
+ */
+export type BeforeRun = (job: ExportJob) => Promise<void>;
+
+export async function startExportOf(
+  queue: ExportQueue,
+  requester: Requester,
+  kind: ExportKindDefinition,
+  target: ExportTarget,
+  options: StartOptions = {},
+  beforeRun?: BeforeRun,
+): Promise<ExportJob> {
   const resource = await kind.findResource(requester.teamId, target);
   // The version as resolved (the latest, when the target names none) is what the export runs.
   const resolved: ExportTarget = resource.version === undefined ? target : { ...target, version: resource.version };
@@ -100,6 +113,7 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     channel: requester.channel,
   });
   try {
+    await beforeRun?.(created);
     const request = { exportId: id, teamId: requester.teamId, userId: requester.userId, fileTtlSeconds: requester.fileTtlSeconds };
     await queue.startRun({ request, kind, target: resolved });
   } catch (error) {

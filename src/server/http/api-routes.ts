@@ -22,6 +22,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   { path: "/api/teams/[teamId]/datarooms/[id]/groups/[groupId]/export-visits", methods: ["GET", "POST"] },
   { path: "/api/teams/[teamId]/export-jobs", methods: ["GET"] },
   { path: "/api/teams/[teamId]/export-jobs/[exportId]", methods: ["GET", "PATCH", "DELETE"] },
+  { path: "/api/teams/[teamId]/export-jobs/[exportId]/send-email", methods: ["POST"] },
   { path: "/api/teams/[teamId]/schedules", methods: ["GET", "POST"] },
   { path: "/api/teams/[teamId]/schedules/[scheduleId]", methods: ["GET", "PATCH", "DELETE"] },
   { path: "/api/teams/[teamId]/schedules/[scheduleId]/run", methods: ["POST"] },

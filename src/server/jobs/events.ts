@@ -57,6 +57,11 @@ export function scheduleDueEvent(slot: DueSlot) {
   return scheduleDue.create(slot, { id: `schedule-${slot.scheduleId}-${slot.dueAt}` });
 }
 
+/** Someone asked for an email about an export's outcome; its run waits for the end and sends it. */
+export const exportOutcomeEmailRequested = eventType("export/outcome-email.requested", {
+  schema: z.object({ exportId: z.string() }),
+});
+
 /**
  * The event that starts a new export's run: each run has its own, whose data names the target
  * its own way. The export id is the event's id too, so that a repeated send starts one run.

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { AppError } from "~/server/errors";
 import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds";
 import { cancelExport, createDownloadLink, deleteExport, getExport, listExports, listResourceExports } from "~/server/exports/manage-export";
+import { requestOutcomeEmail } from "~/server/exports/outcome-email/outcome-email";
 import { startExportOf } from "~/server/exports/start-export";
 import { countVisits } from "~/server/exports/visit-count";
 import { wantsPage } from "~/server/http/error-page";
@@ -34,6 +35,8 @@ export const metricDownloadQuery = z.strictObject({
 });
 export type MetricDownloadQuery = z.infer<typeof metricDownloadQuery>;
 export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
+/** Papermark's modal sends no body; an empty object is the same request. */
+export const sendEmailBody = z.strictObject({});
 
 /** Papermark's export modal lists this many of a resource's exports. */
 const RESOURCE_EXPORTS_LIMIT = 10;
@@ -131,4 +134,15 @@ export const cancelExportJob = teamRoute<JobParams>(async ({ req, params, caller
 export const deleteExportJob = teamRoute<JobParams>(async ({ params, caller, role }) => {
   await deleteExport(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, role }, params.exportId);
   return new Response(null, { status: 204 });
+});
+
+/**
+ * Papermark's "Email to …": `202 { exportId, email, message }`. The caller's own address gets
+ * an email when the running export ends, with the download link or the reason it failed.
+ */
+export const sendExportEmail = teamRoute<JobParams>(async ({ req, params, caller }) => {
+  await readJsonBody(req, sendEmailBody);
+  const job = await requestOutcomeEmail(inngestExportQueue, { userId: caller.userId, teamId: params.teamId }, params.exportId, new URL(req.url).origin);
+  const message = `An email will go to ${job.email?.to} when the export ends`;
+  return Response.json({ exportId: job.id, email: job.email, message }, { status: 202 });
 });

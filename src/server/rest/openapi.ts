@@ -13,7 +13,7 @@ import { idSchema } from "~/server/ids";
 import { exportJobSchema } from "~/server/exports/job/export-job";
 import { allKindDefinitions } from "~/server/exports/kinds";
 import { exportJobAnswerSchema } from "~/server/rest/export-job-answer";
-import { cancelExportBody, jobQuery, listQuery, metricDownloadQuery, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
+import { cancelExportBody, jobQuery, listQuery, metricDownloadQuery, sendEmailBody, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
 import { createScheduleInput, updateScheduleInput } from "~/server/schedules/schedule-input";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
@@ -39,6 +39,7 @@ function limitTexts() {
     rows: `${limits.maxRows.toLocaleString("en")} rows`,
     bytes: Number.isInteger(mib) ? `${mib} MB` : `${limits.maxBytes.toLocaleString("en")} bytes`,
     visitFileLifetime: durationInWords(limits.jobTtlSeconds, "en"),
+    metricFileLifetime: durationInWords(limits.metricFileTtlSeconds, "en"),
   };
 }
 type LimitTexts = ReturnType<typeof limitTexts>;
@@ -69,6 +70,15 @@ const schemas = (text: LimitTexts): Record<string, Schema> => ({
     type: "object",
     required: ["exportId"],
     properties: { exportId: { type: "string", description: "Poll /api/teams/{teamId}/export-jobs/{exportId} for its status." } },
+  },
+  EmailRequested: {
+    type: "object",
+    required: ["exportId", "email", "message"],
+    properties: {
+      exportId: { type: "string" },
+      email: { ...jsonSchema(exportJobSchema.shape.email.unwrap(), "output"), description: "Whom the email goes to, and its state: `PENDING` until the export ends." },
+      message: { type: "string" },
+    },
   },
   MetricDownload: {
     type: "object",
@@ -193,6 +203,7 @@ const responses = (text: LimitTexts): Record<string, Schema> => ({
   RateLimited: errorResponse("Too many calls: per token on the whole API, and per user and per team when starting exports.", rateLimitHeaders),
   Internal: errorResponse("Something failed on the server's side; nothing was left half-done."),
   UpstreamUnavailable: errorResponse("The metric's data source (`upstream_unavailable`) or the file storage (`storage_unavailable`) could not be reached."),
+  Unprocessable: errorResponse("The request cannot be served here: e.g. an email for a metric export, whose file lives too short a time, or a server without email set up."),
   StorageUnavailable: errorResponse("The file storage could not be reached (`storage_unavailable`); try again shortly."),
   Timeout: errorResponse(`The export outlasted the wait of ${text.wait}. It goes on: \`exportId\` and \`statusUrl\` say where to fetch it.`),
 });
@@ -459,6 +470,29 @@ export function openApiDocument() {
           tags: ["Export jobs"],
           parameters: [teamId, pathId("exportId", "The export's id.")],
           responses: { "204": { description: "Deleted." }, "400": errorRef("BadRequest"), ...common, "404": errorRef("NotFound"), "502": errorRef("StorageUnavailable") },
+        },
+      },
+      "/api/teams/{teamId}/export-jobs/{exportId}/send-email": {
+        post: {
+          operationId: "sendExportEmail",
+          summary: "Email me when this export ends",
+          description:
+            "Registers the caller's own email address on a running export (Papermark's \"Email to …\"). When the export completes, an email goes there with the link " +
+            "`/api/teams/{teamId}/export-jobs/{exportId}?download=true`, which mints a fresh presigned link when opened signed in; when it fails, an email gives the reason. " +
+            "The job's `email` shows whether it will be sent, was sent, or failed. " +
+            `Metric exports are refused (422): their file is kept for ${text.metricFileLifetime}, too short for a link sent by email.`,
+          tags: ["Export jobs"],
+          parameters: [teamId, pathId("exportId", "The export's id.")],
+          requestBody: { required: false, description: "None; an empty JSON object is the same.", content: json(jsonSchema(sendEmailBody, "input")) },
+          responses: {
+            "202": { description: "The email will be sent when the export ends.", content: json(ref("EmailRequested")) },
+            "400": errorRef("BadRequest"),
+            ...common,
+            "404": errorRef("NotFound"),
+            "409": errorRef("Conflict"),
+            "422": errorRef("Unprocessable"),
+            "502": errorRef("UpstreamUnavailable"),
+          },
         },
       },
       ...schedulePaths(),

@@ -14,6 +14,7 @@ import {
   retryExport,
 } from "~/server/exports/manage-export";
 import { isTerminal } from "~/server/exports/job/export-job";
+import { requestOutcomeEmail } from "~/server/exports/outcome-email/outcome-email";
 import { idSchema } from "~/server/ids";
 import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
 
@@ -41,6 +42,11 @@ export const exportsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       retryExport(inngestExportQueue, { ...teamMember(ctx), channel: ctx.channel, requestId: input.requestId }, input.exportId),
     ),
+
+  /** "Email me when ready": the caller's own address gets the outcome of this running export (REST's send-email). */
+  sendEmail: teamProcedure
+    .input(exportId)
+    .mutation(({ ctx, input }) => requestOutcomeEmail(inngestExportQueue, teamMember(ctx), input.exportId, ctx.origin)),
 
   /** A fresh link on every call, never cached: it lives 60 seconds, or less if the file goes sooner. */
   downloadUrl: teamProcedure.input(exportId).mutation(async ({ ctx, input }) => {

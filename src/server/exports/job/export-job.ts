@@ -17,6 +17,14 @@ export const exportChannels = ["UI", "CLIENT", "REST", "SCHEDULE"] as const;
 /** Where an export was started from: the browser, a typed client, REST, or a schedule. */
 export type ExportChannel = (typeof exportChannels)[number];
 
+/**
+ * An email about the job's outcome, asked for while it ran (send-email): PENDING until the
+ * export ends and the message goes (`error` then says why the last try failed, while tries
+ * remain), SENT, or FAILED for good with the reason.
+ */
+export const outcomeEmailStatuses = ["PENDING", "SENT", "FAILED"] as const;
+export type OutcomeEmailStatus = (typeof outcomeEmailStatuses)[number];
+
 export const exportJobSchema = z.object({
   id: z.string(),
   type: z.enum(exportKinds),
@@ -51,6 +59,9 @@ export const exportJobSchema = z.object({
       deletedAt: z.string().optional(),
     })
     .optional(),
+  email: z
+    .object({ to: z.string(), status: z.enum(outcomeEmailStatuses), error: z.string().optional(), sentAt: z.string().optional() })
+    .optional(),
 });
 
 export type ExportJob = z.infer<typeof exportJobSchema>;
@@ -72,6 +83,7 @@ export type ProgressUpdate = ExportProgress & { phase: ProgressPhase };
  */
 export const stalledExportError = { message: "The export stopped responding; please start it again", code: "TIMEOUT" } as const;
 export type ExportFile = NonNullable<ExportJob["file"]>;
+export type OutcomeEmail = NonNullable<ExportJob["email"]>;
 
 /**
  * The job's file while a link to it can still be made: COMPLETED, not deleted, and with at

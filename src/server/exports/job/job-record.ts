@@ -5,7 +5,7 @@
  */
 import { AppError } from "~/server/errors";
 
-import { type ExportFile, type ExportJob, exportJobSchema, type ExportProgress } from "./export-job";
+import { type ExportFile, type ExportJob, exportJobSchema, type ExportProgress, type OutcomeEmail } from "./export-job";
 
 export type JobFields = Record<string, string | number>;
 
@@ -27,6 +27,18 @@ export function fileFields(f: ExportFile): JobFields {
   };
   if (f.deletedAt) fields.file_deletedAt = f.deletedAt;
   return fields;
+}
+
+/** The outcome email's fields (`email_to`, `email_status`, …), and those of its previous state to drop. */
+export function emailFields(e: OutcomeEmail): { set: JobFields; unset: string[] } {
+  const set: JobFields = { email_to: e.to, email_status: e.status };
+  const unset: string[] = [];
+  for (const field of ["error", "sentAt"] as const) {
+    const value = e[field];
+    if (value) set[`email_${field}`] = value;
+    else unset.push(`email_${field}`);
+  }
+  return { set, unset };
 }
 
 export function flatten(fields: JobFields): (string | number)[] {
@@ -78,6 +90,10 @@ export function fieldsToJob(h: Record<string, string>): ExportJob {
             expiresAt: h.file_expiresAt,
             deletedAt: text(h.file_deletedAt),
           }
+        : undefined,
+    email:
+      h.email_to !== undefined
+        ? { to: h.email_to, status: h.email_status, error: text(h.email_error), sentAt: text(h.email_sentAt) }
         : undefined,
   });
   if (!parsed.success) {

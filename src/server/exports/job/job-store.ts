@@ -27,12 +27,13 @@ import {
   type ExportJob,
   type ExportStatus,
   exportStatuses,
+  type OutcomeEmail,
   isTerminal,
   progressPhases,
   type ProgressUpdate,
   stalledExportError,
 } from "./export-job";
-import { fieldsToJob, fileFields, flatten, type JobFields, pairsToFields, progressFields } from "./job-record";
+import { emailFields, fieldsToJob, fileFields, flatten, type JobFields, pairsToFields, progressFields } from "./job-record";
 import {
   ACQUIRE_LEASE,
   CREATE_JOB,
@@ -247,12 +248,30 @@ export class JobStore {
     if (patch.fileKey) fields.file_key = patch.fileKey;
     if (patch.deadlineAt) fields.deadlineAt = patch.deadlineAt;
     if (patch.file) Object.assign(fields, fileFields(patch.file));
-    const result = await this.updateIfStatus(id, sourcesOf(to), fields);
-    if (result === null) throw new AppError("NOT_FOUND", "No such export");
-    if (result.startsWith("REFUSED:")) {
-      const current = result.slice("REFUSED:".length);
-      throw new AppError("CONFLICT", `The export is already ${current.toLowerCase()}`, { details: { status: current } });
-    }
+    refuseUnlessWritten(await this.updateIfStatus(id, sourcesOf(to), fields));
+  }
+
+  /**
+   * Asks for an email to `to` about the job's outcome, carrying `link`, while the job has not
+   * ended: one atomic step, so that whoever reads the job after it ended sees every email asked
+   * for in time. An ended job is refused with CONFLICT, as a transition is.
+   */
+  async requestOutcomeEmail(id: string, to: string, link: string): Promise<void> {
+    const { set, unset } = emailFields({ to, status: "PENDING" });
+    const fields = { ...set, email_link: link, updatedAt: new Date().toISOString() };
+    refuseUnlessWritten(await this.updateIfStatus(id, ["PENDING", "PROCESSING"], fields, unset));
+  }
+
+  /** Records how the outcome email went, whatever the job's status; NOT_FOUND once the record is gone. */
+  async recordOutcomeEmail(id: string, email: OutcomeEmail): Promise<void> {
+    const { set, unset } = emailFields(email);
+    refuseUnlessWritten(await this.updateIfStatus(id, exportStatuses, { ...set, updatedAt: new Date().toISOString() }, unset));
+  }
+
+  /** The download link the outcome email carries, set when it was asked for. */
+  async outcomeEmailLink(id: string): Promise<string | null> {
+    const [fields] = await this.readFields([id]);
+    return fields?.email_link || null;
   }
 
   /**
@@ -322,6 +341,15 @@ export class JobStore {
 function isOverdue(fields: Record<string, string> | null | undefined, now: Date): boolean {
   if (!fields?.deadlineAt || (fields.status !== "PENDING" && fields.status !== "PROCESSING")) return false;
   return Date.parse(fields.deadlineAt) < now.getTime();
+}
+
+/** An UPDATE_IF_STATUS reply as the error it stands for: NOT_FOUND without a record, CONFLICT with the status that refused it. */
+function refuseUnlessWritten(result: string | null): void {
+  if (result === null) throw new AppError("NOT_FOUND", "No such export");
+  if (result.startsWith("REFUSED:")) {
+    const current = result.slice("REFUSED:".length);
+    throw new AppError("CONFLICT", `The export is already ${current.toLowerCase()}`, { details: { status: current } });
+  }
 }
 
 function leaseStatus(reply: string | null | undefined): LeaseStatus {

@@ -44,9 +44,19 @@ export function kindsOfRun(run: ExportRun): ExportKindDefinition[] {
 /** Each kind's run limits: the engine's, and the watchdog's bounds. */
 export const runLimits = Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, kind.run.limits])) as Record<ExportKind, RunLimits>;
 
-/** What the UI shows of each kind: its name, and what its rows are. */
-export type ExportKindLabels = Record<ExportKind, Pick<ExportKindDefinition, "label" | "unit">>;
+/** The shortest file lifetime an emailed link is offered for: the file must outlast the time people take to read their mail. */
+export const MIN_EMAILED_FILE_LIFETIME_SECONDS = 3600;
+
+/** Why an email with a link to the file cannot be asked for on this kind's exports, or null when it can. */
+export function emailRefusal(kind: ExportKindDefinition): string | null {
+  const lifetime = kind.run.limits.fileTtlSeconds();
+  if (lifetime >= MIN_EMAILED_FILE_LIFETIME_SECONDS) return null;
+  return `A ${kind.label.toLowerCase()} export's file is kept for only ${lifetime} seconds, too short for a link sent by email; download it from the export center when it completes`;
+}
+
+/** What the UI shows of each kind: its name, what its rows are, and why it cannot be emailed, if so. */
+export type ExportKindLabels = Record<ExportKind, Pick<ExportKindDefinition, "label" | "unit"> & { emailRefusal: string | null }>;
 
 export function exportKindLabels(): ExportKindLabels {
-  return Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, { label: kind.label, unit: kind.unit }])) as ExportKindLabels;
+  return Object.fromEntries(allKindDefinitions.map((kind) => [kind.id, { label: kind.label, unit: kind.unit, emailRefusal: emailRefusal(kind) }])) as ExportKindLabels;
 }

@@ -1,4 +1,5 @@
 import { deleteExportFile } from "./delete-export-file";
+import { emailExportOutcome } from "./email-export-outcome";
 import { exportMetricData } from "./export-metric-data";
 import { exportVisits } from "./export-visits";
 import { exportWatchdog } from "./export-watchdog";
@@ -8,4 +9,4 @@ import { settleEndedExport } from "./settle-ended-export";
 import { exportStorageSweep } from "./sweep-export-storage";
 
 /** Every function the app serves at /api/inngest. */
-export const functions = [exportMetricData, exportVisits, deleteExportFile, settleEndedExport, exportWatchdog, exportStorageSweep, scheduler, runSchedule];
+export const functions = [exportMetricData, exportVisits, deleteExportFile, settleEndedExport, exportWatchdog, exportStorageSweep, scheduler, runSchedule, emailExportOutcome];

@@ -28,7 +28,7 @@ const handler = (req: Request) =>
     endpoint: "/api/trpc",
     req: withCappedBody(req),
     router: appRouter,
-    createContext: () => createTRPCContext({ headers: req.headers }),
+    createContext: () => createTRPCContext({ headers: req.headers, origin: new URL(req.url).origin }),
     // A rate-limited call says when to come back, in the same headers as REST.
     responseMeta: ({ errors }) => {
       const limited = errors.map((error) => error.cause).find((cause) => isAppError(cause) && cause.code === "RATE_LIMITED");
