@@ -55,6 +55,15 @@ function formatLimit(bytes: number): string {
   return Number.isInteger(mb) ? `${mb} MB` : `${bytes} bytes`;
 }
 
+/** The failure of a file that outgrew EXPORT_MAX_BYTES while `rowsWritten` rows were in it, whoever counted the bytes. */
+export function fileTooLargeError(maxBytes: number, rowsWritten: number): AppError {
+  return new AppError(
+    "FILE_TOO_LARGE",
+    `The export is larger than the ${formatLimit(maxBytes)} limit (stopped after ${rowsWritten} rows). Select fewer rows or columns.`,
+    { details: { maxBytes, rowsWritten } },
+  );
+}
+
 export class CsvWriter {
   private readonly columns: readonly CsvColumn[];
   private readonly neutralize: boolean[];
@@ -168,14 +177,7 @@ export class CsvWriter {
   }
 
   private flush(chunk: Buffer): Buffer {
-    if (this.bytes + chunk.length > this.maxBytes) {
-      throw new AppError(
-        "FILE_TOO_LARGE",
-        `The export is larger than the ${formatLimit(this.maxBytes)} limit (stopped after ${this.rows} rows). ` +
-          "Select fewer rows or columns.",
-        { details: { maxBytes: this.maxBytes, rowsWritten: this.rows } },
-      );
-    }
+    if (this.bytes + chunk.length > this.maxBytes) throw fileTooLargeError(this.maxBytes, this.rows);
     this.bytes += chunk.length;
     this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
     return chunk;

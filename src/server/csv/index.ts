@@ -1,6 +1,7 @@
 export { type ColumnType, type CsvColumn } from "./column-types";
 export {
   CsvWriter,
+  fileTooLargeError,
   type CsvProgress,
   type CsvRecords,
   type CsvResult,

@@ -9,17 +9,18 @@ import { db } from "~/server/db";
 import { AppError, type ErrorCode, errorCodes } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
+import type { FileOptions } from "~/server/exports/formats/file-options";
 import { metricKind } from "~/server/exports/kinds/metric";
 import { createDownloadLink, waitForExport } from "~/server/exports/manage-export";
 import { startExport } from "~/server/exports/start-export";
 import { requireTeamAccess } from "~/server/teams/membership";
 
-export async function downloadMetricFile(queue: ExportQueue, caller: Caller, metricId: string, signal?: AbortSignal) {
+export async function downloadMetricFile(queue: ExportQueue, caller: Caller, metricId: string, file: FileOptions, signal?: AbortSignal) {
   const metric = await db.metric.findUnique({ where: { id: metricId }, select: { teamId: true } });
   if (!metric) throw new AppError("NOT_FOUND", "No such metric");
   await requireTeamAccess(caller, metric.teamId);
 
-  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId });
+  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId }, file);
   const { restWaitMs } = exportLimits();
   const job = await waitForExport(metric.teamId, started.id, { timeoutMs: restWaitMs, signal });
 

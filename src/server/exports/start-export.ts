@@ -14,6 +14,7 @@ import type { z } from "zod";
 import { recordExportOutcome, recordExportStarted } from "~/server/audit/export-audit";
 import { AppError } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
+import { type FileOptions, fileOptionsOf } from "~/server/exports/formats/file-options";
 import type { ExportChannel, ExportJob } from "~/server/exports/job/export-job";
 import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds";
 import { log } from "~/server/log";
@@ -27,15 +28,21 @@ function exportIdFor(requester: Requester): string {
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
 }
 
-/** Starts an export of `kind` from its input, as tRPC and REST receive it. */
-export function startExport<Kind extends ExportKindDefinition>(queue: ExportQueue, requester: Requester, kind: Kind, input: z.infer<Kind["input"]>): Promise<ExportJob> {
-  return startExportOf(queue, requester, kind, kind.target(input));
+/** Starts an export of `kind` from its input, as tRPC and REST receive it, written as `file` says. */
+export function startExport<Kind extends ExportKindDefinition>(
+  queue: ExportQueue,
+  requester: Requester,
+  kind: Kind,
+  input: z.infer<Kind["input"]>,
+  file: FileOptions,
+): Promise<ExportJob> {
+  return startExportOf(queue, requester, kind, kind.target(input), file);
 }
 
 /** Starts an export of `kind` for a target, as a job records it (a retry starts the same one again). */
-export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget): Promise<ExportJob> {
+export async function startExportOf(queue: ExportQueue, requester: Requester, kind: ExportKindDefinition, target: ExportTarget, file: FileOptions): Promise<ExportJob> {
   const resource = await kind.findResource(requester.teamId, target);
-  const job = { type: kind.id, resourceId: target.resourceId, groupId: target.groupId, resourceName: resource.name };
+  const job = { type: kind.id, resourceId: target.resourceId, groupId: target.groupId, resourceName: resource.name, ...fileOptionsOf(file) };
   const id = exportIdFor(requester);
   // A repeated request (same requestId) finds its job and costs nothing.
   const existing = requester.requestId ? await getJobStore().get(id) : null;
@@ -57,9 +64,11 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     resourceId: job.resourceId,
     resourceName: job.resourceName,
     channel: requester.channel,
+    format: job.format,
+    compression: job.compression,
   });
   try {
-    await queue.startRun({ request: { exportId: id, teamId: requester.teamId, userId: requester.userId }, kind, target });
+    await queue.startRun({ request: { exportId: id, teamId: requester.teamId, userId: requester.userId }, kind, target, file: fileOptionsOf(file) });
   } catch (error) {
     // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.
     const reason = "The export could not be queued; please try again";
@@ -68,6 +77,6 @@ export async function startExportOf(queue: ExportQueue, requester: Requester, ki
     log("error", "export.queue_failed", { exportId: id, error: String(error) });
     throw new AppError("UPSTREAM_UNAVAILABLE", reason, { cause: error });
   }
-  log("info", "export.requested", { exportId: id, type: job.type, resourceId: job.resourceId, teamId: requester.teamId, channel: requester.channel });
+  log("info", "export.requested", { exportId: id, type: job.type, format: job.format, compression: job.compression, resourceId: job.resourceId, teamId: requester.teamId, channel: requester.channel });
   return created;
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 
 import { AppError } from "~/server/errors";
+import { fileOptionsFields, fileOptionsFrom, fileOptionsShape, refineFileOptions } from "~/server/exports/formats/file-options";
 import type { ExportKindDefinition } from "~/server/exports/kinds";
 import { createDownloadLink, deleteExport, getExport, listExports } from "~/server/exports/manage-export";
 import { startExportOf } from "~/server/exports/start-export";
@@ -20,23 +21,31 @@ export const listQuery = z.strictObject({
   limit: wholeNumber.pipe(z.number().min(1).max(100)).default(20),
   offset: wholeNumber.default(0),
 });
+/** GET /api/v2/metric_files/:id/download: what the file is to be. */
+export const metricDownloadQuery = z.strictObject(fileOptionsShape).superRefine(refineFileOptions);
 export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
-export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
+/** The file's format and compression may come in the query string, in the JSON body, or both if they agree. */
+export const startExportQuery = z.strictObject(fileOptionsFields);
+export const startExportBody = z.strictObject({ requestId: idSchema.optional(), ...fileOptionsFields });
 
 /**
  * POST to a kind's REST endpoint (its `rest`, e.g. …/documents/:id/export-visits): `202 {
- * exportId }`. The path's parameters fill the kind's input; a JSON body, when sent, may carry
- * a `requestId`.
+ * exportId }`. The path's parameters fill the kind's input; the query string or a JSON body
+ * may name the file's format and compression, and the body carry a `requestId`.
  */
 export function startExportRoute(kind: ExportKindDefinition) {
   const endpoint = kind.rest;
   if (!endpoint) throw new AppError("INTERNAL", `Exports of ${kind.id} have no REST endpoint`);
-  return teamRoute<Record<string, string> & { teamId: string }>(async ({ req, params, caller }) => {
-    const body = await readJsonBody(req, startExportBody);
-    const input = kind.input.parse(Object.fromEntries(Object.entries(endpoint.params).map(([param, { field }]) => [field, params[param]])));
-    const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, kind.target(input));
-    return Response.json({ exportId: job.id }, { status: 202 });
-  });
+  return teamRoute<Record<string, string> & { teamId: string }, z.infer<typeof startExportQuery>>(
+    async ({ req, params, query, caller }) => {
+      const { requestId, ...bodyFile } = await readJsonBody(req, startExportBody);
+      const file = fileOptionsFrom(query, bodyFile);
+      const input = kind.input.parse(Object.fromEntries(Object.entries(endpoint.params).map(([param, { field }]) => [field, params[param]])));
+      const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId }, kind, kind.target(input), file);
+      return Response.json({ exportId: job.id }, { status: 202 });
+    },
+    { query: startExportQuery },
+  );
 }
 
 export const listExportJobs = teamRoute<{ teamId: string }, z.infer<typeof listQuery>>(

@@ -1,6 +1,9 @@
 import { downloadMetricFile } from "~/server/exports/download-metric-file";
 import { methodNotAllowed } from "~/server/http/error-response";
 import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
+import type { z } from "zod";
+
+import { metricDownloadQuery } from "~/server/rest/export-routes";
 import { authedRoute } from "~/server/rest/handler";
 
 // The export may take up to two minutes before this answers.
@@ -10,6 +13,7 @@ export const dynamic = "force-dynamic";
 // Next would answer HEAD with GET, which starts an export: a link checker must not.
 export const HEAD = methodNotAllowed(["GET"]);
 
-export const GET = authedRoute<{ id: string }>(async ({ req, params, caller }) =>
-  Response.json(await downloadMetricFile(inngestExportQueue, caller, params.id, req.signal)),
+export const GET = authedRoute<{ id: string }, z.infer<typeof metricDownloadQuery>>(
+  async ({ req, params, query, caller }) => Response.json(await downloadMetricFile(inngestExportQueue, caller, params.id, query, req.signal)),
+  { query: metricDownloadQuery },
 );
