@@ -76,6 +76,8 @@ function defaultExpression(field: PrismaField, where: string, enumNames: Set<str
   if (CLIENT_DEFAULTS.test(value)) return undefined;
   if (field.type === "Boolean" && (value === "true" || value === "false")) return value;
   if (enumNames.has(field.type) && /^\w+$/.test(value)) return `'${value}'::${quoteIdent(field.type)}`;
+  // A plain string literal; one with quotes or backslashes would need PostgreSQL's escaping taught too.
+  if (field.type === "String" && /^"[^"'\\]*"$/.test(value)) return `'${value.slice(1, -1)}'::text`;
   throw new UnsupportedSchemaError(where, `@default(${value})`);
 }
 
