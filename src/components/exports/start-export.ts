@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 
 import { useExportCache } from "~/components/exports/export-cache";
 import { startedInThisTab } from "~/components/exports/tab-memory";
+import type { CompressionId, FormatId } from "~/server/exports/formats";
 import type { ExportJob } from "~/server/exports/job/export-job";
 import type { KindInput } from "~/server/exports/kinds";
 import { useTRPCClient } from "~/trpc/react";
@@ -37,6 +38,9 @@ export function targetLabel(target: ExportTarget): string {
   return target.kind === "dataroom-group" ? `${target.dataroomName} — ${target.name}` : target.name;
 }
 
+/** What the file is to be, as the dialog's format picker chose it. */
+export type FileChoice = { format: FormatId; compression?: CompressionId };
+
 /**
  * Starts an export and puts the returned job at the top of the list at once (the server
  * answers before any work is done). The requestId comes from the caller, made when the
@@ -47,7 +51,8 @@ export function useStartExport(teamId: string, onStarted?: (job: ExportJob, targ
   const cache = useExportCache(teamId);
   return useMutation({
     // The server's schema for the kind keeps its input and drops the display fields.
-    mutationFn: ({ target, requestId }: { target: ExportTarget; requestId: string }) => client.exports.start.mutate({ teamId, target, requestId }),
+    mutationFn: ({ target, requestId, file }: { target: ExportTarget; requestId: string; file: FileChoice }) =>
+      client.exports.start.mutate({ teamId, target, requestId, format: file.format, compression: file.compression }),
     onSuccess: ({ job }, { target }) => {
       startedInThisTab.add(job.id);
       cache.insert(job);
