@@ -321,3 +321,24 @@ describe("the file options schema", () => {
     expect(exportFileType({ format: "csv", compression: "gzip" })).toMatchObject({ extension: "csv.gz", contentType: "application/gzip" });
   });
 });
+
+describe("OpenAPI", () => {
+  it("describes format and compression, with the registry's values, on the metric download and every export-visits POST", async () => {
+    const { openApiDocument } = await import("~/server/rest/openapi");
+    const { allKindDefinitions } = await import("~/server/exports/kinds");
+    const doc = openApiDocument() as unknown as { paths: Record<string, Record<string, { parameters: { name: string; in: string; schema: { enum?: string[] } }[]; requestBody?: { content: Record<string, { schema: { properties: Record<string, { enum?: string[] }> } }> } }>> };
+    const visitPaths = allKindDefinitions.flatMap((kind) => (kind.rest ? [kind.rest.path] : []));
+    expect(visitPaths.length).toBeGreaterThan(0);
+    for (const [path, method] of [["/api/v2/metric_files/{id}/download", "get"], ...visitPaths.map((p) => [p, "post"])] as const) {
+      const operation = doc.paths[path]![method]!;
+      const queryEnum = (name: string) => operation.parameters.find((p) => p.in === "query" && p.name === name)?.schema.enum;
+      expect(queryEnum("format"), path).toEqual(formatIds);
+      expect(queryEnum("compression"), path).toEqual(compressionIds);
+      if (method === "post") {
+        const body = operation.requestBody!.content["application/json"]!.schema.properties;
+        expect(body.format?.enum).toEqual(formatIds);
+        expect(body.compression?.enum).toEqual(compressionIds);
+      }
+    }
+  });
+});
