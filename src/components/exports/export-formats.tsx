@@ -2,7 +2,7 @@
 
 import { createContext, useContext } from "react";
 
-import type { CompressionId, FormatChoice, FormatId } from "~/server/exports/formats";
+import type { FormatChoice, FormatId } from "~/server/exports/formats";
 
 export type ExportFormats = { choices: readonly FormatChoice[]; defaultId: FormatId };
 
@@ -19,8 +19,8 @@ export function useExportFormats(): ExportFormats {
   return formats;
 }
 
-/** How a row names its file's format, e.g. "CSV · gzip". */
-export function fileFormatLabel(choices: readonly FormatChoice[], file: { format: FormatId; compression?: CompressionId }): string {
+/** How a row names its file's format, e.g. "CSV · gzip"; an audit row may name a format no longer registered. */
+export function fileFormatLabel(choices: readonly FormatChoice[], file: { format: string; compression?: string | null }): string {
   const label = choices.find((choice) => choice.id === file.format)?.label ?? file.format;
   return file.compression ? `${label} · ${file.compression}` : label;
 }
