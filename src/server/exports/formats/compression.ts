@@ -19,8 +19,6 @@ export interface ExportCompression {
    * the compression and save bytes that no longer match the file's name.
    */
   contentType: string;
-  /** How the UI names the choice. */
-  label: string;
   createCompressor(): Transform;
 }
 
@@ -28,7 +26,6 @@ const gzip: ExportCompression = {
   id: "gzip",
   extension: "gz",
   contentType: "application/gzip",
-  label: "gzip",
   createCompressor: () => createGzip(),
 };
 
