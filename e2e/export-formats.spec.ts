@@ -21,7 +21,7 @@ test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .
   const formats = dialog.getByRole("group", { name: "Format" });
   const csv = formats.getByRole("radio", { name: /^CSV/ });
   await expect(csv).toBeChecked();
-  await expect(formats.locator("label", { has: csv })).toContainText("every spreadsheet");
+  await expect(csv).toHaveAccessibleName(/every spreadsheet/);
   const gzip = formats.getByRole("checkbox", { name: /^Compress with gzip/ });
   await expect(gzip).not.toBeChecked();
   await gzip.check();
