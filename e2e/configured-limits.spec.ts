@@ -38,7 +38,7 @@ async function limitTexts(page: Page) {
 
   await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Metrics" }).click();
   await page.getByRole("button", { name: `Export ${METRIC}` }).click();
-  const metricDialog = page.getByRole("dialog", { name: "Export to CSV" });
+  const metricDialog = page.getByRole("dialog", { name: "Export", exact: true });
   await expect(metricDialog).toContainText("Files stop at");
   const metric = await metricDialog.innerText();
   await metricDialog.getByRole("button", { name: "Cancel" }).click();

@@ -70,7 +70,7 @@ test("an export started from a freshly loaded Metrics page still downloads, even
   await page.goto(`/${DEMO_TEAM_ID}/metrics`);
   const download = page.waitForEvent("download", { timeout: 45_000 });
   await page.getByRole("button", { name: `Export ${SMALL_METRIC}` }).click();
-  await page.getByRole("dialog", { name: "Export to CSV" }).getByRole("button", { name: "Start export" }).click();
+  await page.getByRole("dialog", { name: "Export", exact: true }).getByRole("button", { name: "Start export" }).click();
   await expect(page).toHaveURL(`/${DEMO_TEAM_ID}/exports`);
   await expect(status(newestExport(page), "Completed")).toBeVisible({ timeout: 30_000 });
 

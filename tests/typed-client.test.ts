@@ -68,6 +68,19 @@ describe("the example app (examples/node-client)", () => {
     expect(job).toMatchObject({ status: "COMPLETED", channel: "CLIENT", file: { rowCount: 2500, truncated: false } });
   });
 
+  it("with --gzip, downloads the .csv.gz and counts the rows inside", async () => {
+    const { team, token } = await teamWithToken();
+    const metric = await team.metric("SELECT g AS n, 'row ' || g AS label FROM generate_series(1, 2500) AS g ORDER BY g");
+    const { stdout } = await promisify(execFile)(
+      "npx",
+      ["tsx", "--tsconfig", "examples/node-client/tsconfig.json", "examples/node-client/src/main.ts", team.id, metric.id, "--gzip"],
+      { env: { ...process.env, EXPORT_CENTER_URL: appUrl, EXPORT_CENTER_TOKEN: token }, timeout: 90_000 },
+    );
+    expect(stdout).toMatch(/^downloaded [\w-]+_\d+\.csv\.gz: 2500 rows, \d+ bytes, header: n,label$/m);
+    const exportId = /^started export ([\w-]+)/m.exec(stdout)![1]!;
+    expect(await team.trpc.exports.get({ teamId: team.id, exportId })).toMatchObject({ format: "csv", compression: "gzip", channel: "CLIENT" });
+  });
+
   it("fails with the database's message and a non-zero exit when the metric's SQL is broken", async () => {
     const { team, token } = await teamWithToken();
     const metric = await team.metric("SELECT * FROM no_such_table_for_the_client");
@@ -166,6 +179,24 @@ describe("createExportCenterClient", () => {
     const missing = { kind: "dataroom-group", dataroomId: seeded.dataroom.id } as unknown as Parameters<typeof client.startExport>[1];
     await expect(client.startExport(seeded.team.id, missing)).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
     await expect(client.startExport(seeded.team.id, { kind: "dataroom", dataroomId: seeded.otherRoom.id.replace(/.$/, "x") })).rejects.toMatchObject({ data: { code: "NOT_FOUND" } });
+  });
+
+  it("passes the file's format and compression through exportMetric, startExport and exportVisits", async () => {
+    const { seedVisits } = await import("./support/visit-fixtures");
+    const seeded = await seedVisits({ views: 1 });
+    const client = clientModule.createExportCenterClient({ url: appUrl, token: await fixtures.tokenFor(seeded.user.id, seeded.team.id) });
+    const byKind = await client.exportVisits({ teamId: seeded.team.id, documentId: seeded.document.id, compression: "gzip" });
+    const byTarget = await client.startExport(seeded.team.id, { kind: "dataroom", dataroomId: seeded.dataroom.id }, { format: "csv", compression: "gzip" });
+    for (const job of [byKind, byTarget]) {
+      expect(job).toMatchObject({ format: "csv", compression: "gzip" });
+      expect((await client.waitForExport(seeded.team.id, job.id)).file?.name).toMatch(/\.csv\.gz$/);
+    }
+    const { team, client: metricClient } = await teamWithToken();
+    const metric = await team.metric("SELECT 1 AS one");
+    expect(await metricClient.exportMetric(team.id, metric.id, { compression: "gzip" })).toMatchObject({ format: "csv", compression: "gzip" });
+    await expect(metricClient.exportMetric(team.id, metric.id, { format: "xml" as "csv" })).rejects.toMatchObject({
+      data: { code: "BAD_REQUEST", zodError: { fieldErrors: { format: [expect.stringContaining("must be one of csv")] } } },
+    });
   });
 
   it("is refused with the server's code for another team's export, without polling on", async () => {

@@ -50,7 +50,7 @@ export function isTrpcCall(procedure: string) {
 export async function startMetricExport(page: Page, metricName: string): Promise<string> {
   await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Metrics" }).click();
   await page.getByRole("button", { name: `Export ${metricName}` }).click();
-  const dialog = page.getByRole("dialog", { name: "Export to CSV" });
+  const dialog = page.getByRole("dialog", { name: "Export", exact: true });
   await expect(dialog).toContainText(`Export all rows of metric “${metricName}”`);
   // The export center starts every kind through exports.start.
   const started = page.waitForResponse(isTrpcCall("exports.start"));

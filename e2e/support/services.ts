@@ -5,6 +5,7 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { parse } from "csv-parse/sync";
 import { readFile } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
 import IORedis from "ioredis";
 import pg from "pg";
 import type { Download } from "@playwright/test";
@@ -79,7 +80,17 @@ export async function jobCount(teamId: string): Promise<number> {
 
 /** A downloaded CSV's records, keyed by its header row. */
 export async function readCsv(download: Download): Promise<Record<string, string>[]> {
-  return parse(await readFile(await download.path()), { columns: true, bom: true }) as Record<string, string>[];
+  return parseCsv(await readFile(await download.path()));
+}
+
+/** A downloaded `.csv.gz`, as saved: the gzip bytes themselves (gzip's magic number first), and the CSV records inside. */
+export async function readGzippedCsv(download: Download): Promise<{ magic: number[]; records: Record<string, string>[] }> {
+  const bytes = await readFile(await download.path());
+  return { magic: [...bytes.subarray(0, 2)], records: parseCsv(gunzipSync(bytes)) };
+}
+
+function parseCsv(bytes: Buffer): Record<string, string>[] {
+  return parse(bytes, { columns: true, bom: true }) as Record<string, string>[];
 }
 
 /** The messages the suite's SMTP catcher caught (dev/smtp-catcher.ts), newest first, read from its API as a developer would. */

@@ -84,7 +84,7 @@ async function downloadThroughApp(runtime: AppRuntime, team: Team, metric: Metri
 /** Seconds to read every row of `sql` through the source's adapter, and through the CSV format too. */
 async function readAlone(teamId: string, dataSourceId: string, sql: string): Promise<{ queryMs: number; encodeMs: number }> {
   const { openDataSource } = await import("~/server/data-sources/data-sources");
-  const { defaultFormat } = await import("~/server/exports/formats");
+  const { exportFormats } = await import("~/server/exports/formats");
   const { exportLimits } = await import("~/server/exports/export-limits");
   const { maxRows, maxBytes, statementTimeoutMs } = exportLimits();
   const timed = async (encode: boolean) => {
@@ -92,10 +92,10 @@ async function readAlone(teamId: string, dataSourceId: string, sql: string): Pro
     try {
       const started = performance.now();
       const query = { sql, maxRows, statementTimeoutMs };
-      const rules = defaultFormat.databaseEncoding;
+      const rules = exportFormats.csv.databaseEncoding;
       const result = adapter.queryCsv && rules ? await adapter.queryCsv(query, rules) : await adapter.query(query);
       const chunks: AsyncIterable<unknown> = encode
-        ? defaultFormat.encode(result, { maxRows, maxBytes, onProgress: () => {} }).body
+        ? exportFormats.csv.encode(result, { maxRows, maxBytes, onProgress: () => {} }).body
         : "csvRecords" in result
           ? result.csvRecords
           : result.batches;

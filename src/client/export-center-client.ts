@@ -127,18 +127,19 @@ export function createExportCenterClient(options: ExportCenterClientOptions) {
 
     /**
      * Starts an export of any kind; answers at once with the new job (PENDING). A `requestId`
-     * makes a retried call reach the same export.
+     * makes a retried call reach the same export; `format` (CSV unless told) and `compression`
+     * (`"gzip"`, where the format takes it) say what the file is to be.
      */
     async startExport(teamId: string, target: ExportTarget, input: Omit<Inputs["exports"]["start"], "teamId" | "target"> = {}) {
       return (await trpc.exports.start.mutate({ teamId, target, ...input })).job;
     },
 
-    /** Starts a metric's export; answers at once with the new job (PENDING). */
+    /** Starts a metric's export, in the `format` and `compression` given (CSV unless told); answers at once with the new job (PENDING). */
     async exportMetric(teamId: string, metricId: string, input: Omit<Inputs["metrics"]["export"], "teamId" | "metricId"> = {}) {
       return (await trpc.metrics.export.mutate({ teamId, metricId, ...input })).job;
     },
 
-    /** Starts an export of the visits of a document, a dataroom, or one of its groups. */
+    /** Starts an export of the visits of a document, a dataroom, or one of its groups; the target may carry `format` and `compression`. */
     async exportVisits(target: VisitTarget) {
       if ("groupId" in target) return (await trpc.visits.exportGroup.mutate(target)).job;
       if ("dataroomId" in target) return (await trpc.visits.exportDataroom.mutate(target)).job;

@@ -78,6 +78,8 @@ function defaultExpression(field: PrismaField, where: string, enumNames: Set<str
   // PostgreSQL shows an integer default as its digits, with no cast.
   if (field.type === "Int" && /^-?\d+$/.test(value)) return value;
   if (enumNames.has(field.type) && /^\w+$/.test(value)) return `'${value}'::${quoteIdent(field.type)}`;
+  // A plain string literal; one with quotes or backslashes would need PostgreSQL's escaping taught too.
+  if (field.type === "String" && /^"[^"'\\]*"$/.test(value)) return `'${value.slice(1, -1)}'::text`;
   throw new UnsupportedSchemaError(where, `@default(${value})`);
 }
 

@@ -1,5 +1,6 @@
 import type { inferRouterOutputs } from "@trpc/server";
 
+import { fileFormatLabel, useExportFormats } from "~/components/exports/export-formats";
 import { useExportKinds } from "~/components/exports/export-kinds";
 import { formatBytes, formatDateTime, formatDuration, formatInteger } from "~/components/format";
 import { Badge, type BadgeTone } from "~/components/ui/badge";
@@ -47,6 +48,7 @@ const dash = <span aria-label="none">—</span>;
 
 export function AuditEventRow({ event, onPickUser }: { event: AuditEvent; onPickUser: (user: AuditEvent["user"]) => void }) {
   const kinds = useExportKinds();
+  const { choices } = useExportFormats();
   const who = event.user.name ?? event.user.email;
   const resource = event.resourceName ?? event.resourceId;
   return (
@@ -65,7 +67,9 @@ export function AuditEventRow({ event, onPickUser }: { event: AuditEvent; onPick
         </button>
       </p>
       <div className="col-span-2 min-w-0 lg:col-span-1">
-        <p className="text-xs font-medium text-slate-500">{kinds[event.kind as ExportKind]?.label ?? event.kind}</p>
+        <p className="text-xs font-medium text-slate-500">
+          {kinds[event.kind as ExportKind]?.label ?? event.kind} · {fileFormatLabel(choices, event)}
+        </p>
         <p className="truncate font-medium text-slate-900" title={resource}>
           {resource}
         </p>

@@ -85,7 +85,7 @@ export function ExportCenter({ page }: { page: number }) {
   } else if (list.data.items.length === 0 && list.data.total === 0) {
     body = (
       <EmptyState title="No exports yet — start one" action={newExportButton}>
-        Export a metric&apos;s rows or a document&apos;s visits to CSV. Exports run in the background, and you can watch them here.
+        Export a metric&apos;s rows or a document&apos;s visits as a file, in the format you choose. Exports run in the background, and you can watch them here.
       </EmptyState>
     );
   } else if (list.data.items.length === 0) {

@@ -5,6 +5,7 @@ import { useId, useState } from "react";
 
 import { errorMessage, newRequestId, rateLimitMessage } from "~/components/errors";
 import { useExportCache } from "~/components/exports/export-cache";
+import { fileFormatLabel, useExportFormats } from "~/components/exports/export-formats";
 import { useExportKinds } from "~/components/exports/export-kinds";
 import { downloadBlockedReason, isTerminalStatus, jobName } from "~/components/exports/export-labels";
 import { JobProgress } from "~/components/exports/job-progress";
@@ -40,6 +41,7 @@ type RowProps = {
 
 export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
   const kind = useExportKinds()[job.type];
+  const { choices } = useExportFormats();
   const now = useNow();
   const name = jobName(job);
   const nameId = useId();
@@ -51,7 +53,11 @@ export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
       className={`grid grid-cols-[minmax(0,1fr)_auto] gap-x-4 gap-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:items-center lg:rounded-none lg:border-0 lg:border-b lg:border-slate-100 lg:px-4 lg:py-3 lg:shadow-none lg:last:border-b-0 ${rowGrid}`}
     >
       <div className="min-w-0">
-        <p className="text-xs font-medium text-slate-500">{kind.label}</p>
+        <p className="text-xs font-medium text-slate-500">
+          {kind.label}
+          {" · "}
+          <span>{fileFormatLabel(choices, job)}</span>
+        </p>
         <p id={nameId} className="truncate font-medium text-slate-900" title={name}>
           {name}
         </p>

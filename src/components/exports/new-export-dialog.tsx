@@ -6,8 +6,9 @@ import { useEffect, useId, useRef, useState } from "react";
 
 import { sourceTypeLabel } from "~/components/data-sources/source-types";
 import { errorMessage, newRequestId, rateLimitMessage, retryAfterSeconds } from "~/components/errors";
+import { useExportFormats } from "~/components/exports/export-formats";
 import { useExportKinds } from "~/components/exports/export-kinds";
-import { type ExportTarget, targetKey, useStartExport } from "~/components/exports/start-export";
+import { type ExportTarget, type FileChoice, targetKey, useStartExport } from "~/components/exports/start-export";
 import { useExportLimits } from "~/components/exports/use-export-limits";
 import { formatInteger } from "~/components/format";
 import { Button, Spinner } from "~/components/ui/button";
@@ -33,7 +34,7 @@ export function NewExportDialog({ teamId, open, onClose, onStarted, initialTarge
   // Asked for while the dialog is still closed, so that its confirmation opens with them.
   useExportLimits();
   return (
-    <Dialog open={open} onClose={onClose} title={initialTarget ? "Export to CSV" : "New export"} size="lg">
+    <Dialog open={open} onClose={onClose} title={initialTarget ? "Export" : "New export"} size="lg">
       <ExportFlow
         teamId={teamId}
         initialTarget={initialTarget ?? null}
@@ -288,32 +289,82 @@ export function TargetSummary({ target }: { target: ExportTarget }) {
       return (
         <>
           Export all rows of metric <Quoted>{target.name}</Quoted>
-          {target.metricVersionNumber === undefined ? " (its latest version)" : `, version ${target.metricVersionNumber},`} from <Quoted>{target.dataSource.name}</Quoted> ({sourceTypeLabel(target.dataSource.type)}) to CSV.
+          {target.metricVersionNumber === undefined ? " (its latest version)" : `, version ${target.metricVersionNumber},`} from <Quoted>{target.dataSource.name}</Quoted> ({sourceTypeLabel(target.dataSource.type)}).
         </>
       );
     case "document":
       return (
         <>
-          Export all {views(target.viewCount)} of document <Quoted>{target.name}</Quoted> to CSV.
+          Export all {views(target.viewCount)} of document <Quoted>{target.name}</Quoted>.
         </>
       );
     case "dataroom":
       return (
         <>
-          Export all {views(target.viewCount)} of dataroom <Quoted>{target.name}</Quoted> to CSV.
+          Export all {views(target.viewCount)} of dataroom <Quoted>{target.name}</Quoted>.
         </>
       );
     case "dataroom-group":
       return (
         <>
-          Export all {views(target.viewCount)} of group <Quoted>{target.name}</Quoted> in dataroom <Quoted>{target.dataroomName}</Quoted> to CSV.
+          Export all {views(target.viewCount)} of group <Quoted>{target.name}</Quoted> in dataroom <Quoted>{target.dataroomName}</Quoted>.
         </>
       );
   }
 }
 
+/**
+ * The format picker: one choice per format of the server's registry, with its one-line hint,
+ * and each compression the chosen format takes. Changing the format drops a compression the
+ * new one does not take.
+ */
+function FileFormatPicker({ file, onChange, disabled }: { file: FileChoice; onChange: (file: FileChoice) => void; disabled: boolean }) {
+  const { choices } = useExportFormats();
+  const name = useId();
+  const chosen = choices.find((choice) => choice.id === file.format);
+  return (
+    <fieldset className="flex flex-col gap-2" disabled={disabled}>
+      <legend className="mb-1 text-sm font-medium text-slate-700">Format</legend>
+      <div className="grid gap-2 sm:grid-cols-2">
+        {choices.map((choice) => (
+          <label
+            key={choice.id}
+            className="flex cursor-pointer items-start gap-2 rounded-md border border-slate-200 px-3 py-2 has-checked:border-indigo-400 has-checked:bg-indigo-50"
+          >
+            <input
+              type="radio"
+              name={name}
+              value={choice.id}
+              checked={file.format === choice.id}
+              onChange={() => onChange({ format: choice.id, compression: file.compression && choice.compressions.includes(file.compression) ? file.compression : undefined })}
+              className="mt-1"
+            />
+            <span className="min-w-0">
+              <span className="block text-sm font-medium text-slate-900">{choice.label}</span>
+              <span className="block text-xs text-slate-600">{choice.hint}</span>
+            </span>
+          </label>
+        ))}
+      </div>
+      {chosen?.compressions.map((compression) => (
+        <label key={compression} className="flex items-center gap-2 text-sm text-slate-700">
+          <input
+            type="checkbox"
+            checked={file.compression === compression}
+            onChange={(e) => onChange({ format: file.format, compression: e.target.checked ? compression : undefined })}
+          />
+          Compress with {compression}
+          <span className="text-xs text-slate-500">(a smaller download, to unpack before opening)</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { teamId: string; target: ExportTarget; requestId: string; backLabel: string; onBack: () => void; onStarted: (job: ExportJob, target: ExportTarget) => void }) {
   const start = useStartExport(teamId, onStarted);
+  const formats = useExportFormats();
+  const [file, setFile] = useState<FileChoice>({ format: formats.defaultId });
   const limits = useExportLimits();
   const once = useSingleFlight();
   const [retryAt, setRetryAt] = useState<number | null>(null);
@@ -333,7 +384,7 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
   function onStart() {
     once(() =>
       start.mutateAsync(
-        { target, requestId, emailMe: emailMe && !emailRefusal },
+        { target, requestId, file, emailMe: emailMe && !emailRefusal },
         {
           onError: (error) => {
             const seconds = retryAfterSeconds(error);
@@ -385,6 +436,7 @@ function Confirm({ teamId, target, requestId, backLabel, onBack, onStarted }: { 
           </>
         )}
       </ul>
+      <FileFormatPicker file={file} onChange={setFile} disabled={start.isPending} />
       {!emailRefusal && (
         <label className="flex items-center gap-2 text-sm text-slate-700">
           <input type="checkbox" checked={emailMe} onChange={(e) => setEmailMe(e.target.checked)} disabled={start.isPending} className="size-4 rounded border-slate-300" />

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 
 import { useExportCache } from "~/components/exports/export-cache";
 import { startedInThisTab } from "~/components/exports/tab-memory";
+import type { CompressionId, FormatId } from "~/server/exports/formats";
 import type { ExportJob } from "~/server/exports/job/export-job";
 import type { KindInput } from "~/server/exports/kinds";
 import { useTRPCClient } from "~/trpc/react";
@@ -39,6 +40,9 @@ export function targetLabel(target: ExportTarget): string {
   return target.name;
 }
 
+/** What the file is to be, as the dialog's format picker chose it. */
+export type FileChoice = { format: FormatId; compression?: CompressionId };
+
 /**
  * Starts an export and puts the returned job at the top of the list at once (the server
  * answers before any work is done). The requestId comes from the caller, made when the
@@ -49,7 +53,8 @@ export function useStartExport(teamId: string, onStarted?: (job: ExportJob, targ
   const cache = useExportCache(teamId);
   return useMutation({
     // The server's schema for the kind keeps its input and drops the display fields.
-    mutationFn: ({ target, requestId, emailMe }: { target: ExportTarget; requestId: string; emailMe?: boolean }) => client.exports.start.mutate({ teamId, target, requestId, emailMe }),
+    mutationFn: ({ target, requestId, file, emailMe }: { target: ExportTarget; requestId: string; file: FileChoice; emailMe?: boolean }) =>
+      client.exports.start.mutate({ teamId, target, requestId, format: file.format, compression: file.compression, emailMe }),
     onSuccess: ({ job }, { target }) => {
       startedInThisTab.add(job.id);
       cache.insert(job);

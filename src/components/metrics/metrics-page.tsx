@@ -134,7 +134,7 @@ export function MetricsPage() {
 
   return (
     <section aria-labelledby="metrics-heading">
-      <PageHeader id="metrics-heading" title="Metrics" description="Saved queries on the team's data sources. Export one to CSV; it runs in the background." />
+      <PageHeader id="metrics-heading" title="Metrics" description="Saved queries on the team's data sources. Export one in the format you choose; it runs in the background." />
       {body}
       <NewExportDialog
         teamId={teamId}

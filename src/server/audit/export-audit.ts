@@ -19,6 +19,9 @@ export async function recordExportStarted(entry: {
   resourceName?: string;
   resourceVersion?: number;
   channel: ExportChannel;
+  /** The column's default (CSV) stands for rows written before exports had a format. */
+  format?: string;
+  compression?: string;
 }) {
   await db.exportAuditEvent.upsert({ where: { exportId: entry.exportId }, create: entry, update: {} });
 }

@@ -30,6 +30,8 @@ const auditEventSelect = {
   resourceId: true,
   resourceName: true,
   channel: true,
+  format: true,
+  compression: true,
   outcome: true,
   rows: true,
   bytes: true,

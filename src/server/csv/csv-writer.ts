@@ -56,12 +56,11 @@ function formatLimit(bytes: number): string {
   return Number.isInteger(mb) ? `${mb} MB` : `${bytes} bytes`;
 }
 
-/** The size cap's failure, for every format's writer. */
-export function fileTooLarge(maxBytes: number, rowsWritten: number): AppError {
+/** The failure of a file that outgrew EXPORT_MAX_BYTES while `rowsWritten` rows were in it, whoever counted the bytes. */
+export function fileTooLargeError(maxBytes: number, rowsWritten: number): AppError {
   return new AppError(
     "FILE_TOO_LARGE",
-    `The export is larger than the ${formatLimit(maxBytes)} limit (stopped after ${rowsWritten} rows). ` +
-      "Select fewer rows or columns.",
+    `The export is larger than the ${formatLimit(maxBytes)} limit (stopped after ${rowsWritten} rows). Select fewer rows or columns.`,
     { details: { maxBytes, rowsWritten } },
   );
 }
@@ -179,9 +178,7 @@ export class CsvWriter {
   }
 
   private flush(chunk: Buffer): Buffer {
-    if (this.bytes + chunk.length > this.maxBytes) {
-      throw fileTooLarge(this.maxBytes, this.rows);
-    }
+    if (this.bytes + chunk.length > this.maxBytes) throw fileTooLargeError(this.maxBytes, this.rows);
     this.bytes += chunk.length;
     this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
     return chunk;

@@ -1,7 +1,7 @@
 export { type CsvColumn } from "./column-types";
 export {
   CsvWriter,
-  fileTooLarge,
+  fileTooLargeError,
   type CsvProgress,
   type CsvRecords,
   type CsvResult,

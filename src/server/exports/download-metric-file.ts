@@ -11,6 +11,7 @@ import { db } from "~/server/db";
 import { AppError, type ErrorCode, errorCodes } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
+import type { FileOptions } from "~/server/exports/formats/file-options";
 import { metricKind } from "~/server/exports/kinds/metric";
 import { createDownloadLink, waitForExport } from "~/server/exports/manage-export";
 import { startExport } from "~/server/exports/start-export";
@@ -22,7 +23,7 @@ import { requireTeamAccess } from "~/server/teams/membership";
  */
 export type MetricDownloadRequest = { metricId: string; metricVersionNumber?: number; reportFileId?: string };
 
-export async function downloadMetricFile(queue: ExportQueue, caller: Caller, request: MetricDownloadRequest, signal?: AbortSignal) {
+export async function downloadMetricFile(queue: ExportQueue, caller: Caller, request: MetricDownloadRequest, file: FileOptions, signal?: AbortSignal) {
   const { metricId, metricVersionNumber } = request;
   const metric = await db.metric.findUnique({ where: { id: metricId }, select: { teamId: true } });
   if (!metric) throw new AppError("NOT_FOUND", "No such metric");
@@ -31,7 +32,7 @@ export async function downloadMetricFile(queue: ExportQueue, caller: Caller, req
     throw new AppError("NOT_FOUND", "There are no reports in Export Center, so report_file_id names none; download the metric without it");
   }
 
-  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId, metricVersionNumber });
+  const started = await startExport(queue, { userId: caller.userId, teamId: metric.teamId, channel: "REST" }, metricKind, { metricId, metricVersionNumber }, file);
   const { restWaitMs } = exportLimits();
   const job = await waitForExport(metric.teamId, started.id, { timeoutMs: restWaitMs, signal });
 

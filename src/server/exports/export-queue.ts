@@ -3,9 +3,10 @@
  * what to stop; src/server/jobs implements it with Inngest events, and the route layer hands
  * that implementation in, so that the domain never imports the engine.
  */
+import type { FileOptions } from "~/server/exports/formats/file-options";
 import type { ExportKindDefinition, ExportRequest, ExportTarget } from "~/server/exports/kinds";
 
-export type RunRequest = { request: ExportRequest; kind: ExportKindDefinition; target: ExportTarget };
+export type RunRequest = { request: ExportRequest; kind: ExportKindDefinition; target: ExportTarget; file: FileOptions };
 
 export interface ExportQueue {
   /** Queues the run that produces a new export; rejects when the engine cannot be reached. */

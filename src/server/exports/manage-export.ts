@@ -90,7 +90,13 @@ export async function retryExport(queue: ExportQueue, requester: Requester & Tea
   if (job.status !== "FAILED" && job.status !== "CANCELLED") {
     throw new AppError("CONFLICT", `Only a failed or cancelled export can be retried; this one is ${job.status.toLowerCase()}`);
   }
-  return startExportOf(queue, requester, kindDefinition(job.type), { resourceId: job.resourceId, groupId: job.groupId, version: job.resourceVersion });
+  return startExportOf(
+    queue,
+    requester,
+    kindDefinition(job.type),
+    { resourceId: job.resourceId, groupId: job.groupId, version: job.resourceVersion },
+    { format: job.format, compression: job.compression },
+  );
 }
 
 /**

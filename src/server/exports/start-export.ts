@@ -14,6 +14,7 @@ import type { z } from "zod";
 import { recordExportOutcome, recordExportStarted } from "~/server/audit/export-audit";
 import { AppError } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
+import { type FileOptions, fileOptionsOf } from "~/server/exports/formats/file-options";
 import { type ExportChannel, type ExportJob, isTerminal, liveFile } from "~/server/exports/job/export-job";
 import { START_WITHIN_MS } from "~/server/exports/job/job-store";
 import { RepeatJoins } from "~/server/exports/job/repeat-joins";
@@ -29,18 +30,16 @@ function exportIdFor(requester: Requester): string {
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
 }
 
-/** Starts an export of `kind` from its input, as tRPC and REST receive it. */
-export function startExport<Kind extends ExportKindDefinition>(queue: ExportQueue, requester: Requester, kind: Kind, input: z.infer<Kind["input"]>): Promise<ExportJob> {
-  return startExportOf(queue, requester, kind, kind.target(input));
+/** Starts an export of `kind` from its input, as tRPC and REST receive it, written as `file` says. */
+export function startExport<Kind extends ExportKindDefinition>(
+  queue: ExportQueue,
+  requester: Requester,
+  kind: Kind,
+  input: z.infer<Kind["input"]>,
+  file: FileOptions,
+): Promise<ExportJob> {
+  return startExportOf(queue, requester, kind, kind.target(input), file);
 }
-
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-/**
- * What a start asks for beyond its kind and target (an export's format, …). Part of the start
- * request, so a repeat joins an export only when these match too.
- */
-export type StartOptions = { [key: string]: Json };
 
 /** How long a repeat-join entry may matter: the export's wait to start, its run, then its file's life. */
 function joinTtlSeconds(kind: ExportKindDefinition): number {
@@ -53,7 +52,7 @@ const isJoinable = (job: ExportJob) => !isTerminal(job.status) || liveFile(job) 
 /**
  * Starts an export of `kind` for a target, as a job records it (a retry starts the same one
  * again). For a kind that `joinsRepeats`, the same start request again (same user, target,
- * version and options, whatever the channel) answers with the export it repeats while that
+ * version and file options, whatever the channel) answers with the export it repeats while that
  * runs or its file lives. A start with a requestId is the one export its key names instead:
  * the client (our UI, a typed client) keeps its own idempotency, and two keys are two
  * exports. A joined start creates nothing, so it is not counted against the rate limit: only
@@ -70,19 +69,19 @@ export async function startExportOf(
   requester: Requester,
   kind: ExportKindDefinition,
   target: ExportTarget,
-  options: StartOptions = {},
+  file: FileOptions,
   beforeRun?: BeforeRun,
 ): Promise<ExportJob> {
   const resource = await kind.findResource(requester.teamId, target);
   // The version as resolved (the latest, when the target names none) is what the export runs.
   const resolved: ExportTarget = resource.version === undefined ? target : { ...target, version: resource.version };
-  const job = { type: kind.id, resourceId: resolved.resourceId, groupId: resolved.groupId, resourceVersion: resolved.version, resourceName: resource.name };
+  const job = { type: kind.id, resourceId: resolved.resourceId, groupId: resolved.groupId, resourceVersion: resolved.version, resourceName: resource.name, ...fileOptionsOf(file) };
   const id = exportIdFor(requester);
   // A repeated request (same requestId) finds its job and costs nothing.
   const existing = requester.requestId ? await getJobStore().get(id) : null;
   if (existing) return existing;
   const joinKey = kind.joinsRepeats && !requester.requestId
-    ? RepeatJoins.keyOf({ teamId: requester.teamId, userId: requester.userId, kind: kind.id, target: { ...resolved }, options })
+    ? RepeatJoins.keyOf({ teamId: requester.teamId, userId: requester.userId, kind: kind.id, target: { ...resolved }, options: fileOptionsOf(file) })
     : undefined;
   if (joinKey) {
     const outcome = await getRepeatJoins().claimOrJoin(joinKey, id, joinTtlSeconds(kind), (jobId) => getJobStore().get(jobId), isJoinable);
@@ -111,11 +110,13 @@ export async function startExportOf(
     resourceName: job.resourceName,
     resourceVersion: job.resourceVersion,
     channel: requester.channel,
+    format: job.format,
+    compression: job.compression,
   });
   try {
     await beforeRun?.(created);
     const request = { exportId: id, teamId: requester.teamId, userId: requester.userId, fileTtlSeconds: requester.fileTtlSeconds };
-    await queue.startRun({ request, kind, target: resolved });
+    await queue.startRun({ request, kind, target: resolved, file: fileOptionsOf(file) });
   } catch (error) {
     // Without its event the job would sit in PENDING forever, and its audit row stay STARTED.
     const reason = "The export could not be queued; please try again";
@@ -125,6 +126,15 @@ export async function startExportOf(
     log("error", "export.queue_failed", { exportId: id, error: String(error) });
     throw new AppError("UPSTREAM_UNAVAILABLE", reason, { cause: error });
   }
-  log("info", "export.requested", { exportId: id, type: job.type, resourceId: job.resourceId, resourceVersion: job.resourceVersion, teamId: requester.teamId, channel: requester.channel });
+  log("info", "export.requested", {
+    exportId: id,
+    type: job.type,
+    format: job.format,
+    compression: job.compression,
+    resourceId: job.resourceId,
+    resourceVersion: job.resourceVersion,
+    teamId: requester.teamId,
+    channel: requester.channel,
+  });
   return created;
 }

@@ -9,6 +9,8 @@ import { z } from "zod";
 
 import { AppError } from "~/server/errors";
 import type { RunRequest } from "~/server/exports/export-queue";
+import { type CompressionId, compressionIds, defaultFormatId, type FormatId, formatIds } from "~/server/exports/formats";
+import type { FileOptions } from "~/server/exports/formats/file-options";
 import type { ExportKind } from "~/server/exports/job/export-job";
 import { kindsOfRun } from "~/server/exports/kinds";
 import { metricKind, metricRun } from "~/server/exports/kinds/metric";
@@ -22,8 +24,15 @@ const requester = {
   fileTtlSeconds: z.number().int().positive().optional(),
 };
 
+/** The file the run writes (`fileOf` reads it): an event sent before exports had a format has none, and was CSV. */
+const file = { format: z.enum(formatIds).optional(), compression: z.enum(compressionIds).optional() };
+
+export function fileOf(data: { format?: FormatId; compression?: CompressionId }): FileOptions {
+  return { format: data.format ?? defaultFormatId, compression: data.compression };
+}
+
 export const metricExportRequested = eventType("export/metric.requested", {
-  schema: z.object({ ...requester, ...metricKind.input.shape }),
+  schema: z.object({ ...requester, ...file, ...metricKind.input.shape }),
 });
 
 const visitKinds = kindsOfRun(visitRun).map((kind) => kind.id) as [ExportKind, ...ExportKind[]];
@@ -31,6 +40,7 @@ const visitKinds = kindsOfRun(visitRun).map((kind) => kind.id) as [ExportKind, .
 export const visitExportRequested = eventType("export/visits.requested", {
   schema: z.object({
     ...requester,
+    ...file,
     kind: z.enum(visitKinds),
     resourceId: z.string(),
     groupId: z.string().optional(),
@@ -66,13 +76,13 @@ export const exportOutcomeEmailRequested = eventType("export/outcome-email.reque
  * The event that starts a new export's run: each run has its own, whose data names the target
  * its own way. The export id is the event's id too, so that a repeated send starts one run.
  */
-export function exportRequested({ request, kind, target }: RunRequest) {
+export function exportRequested({ request, kind, target, file }: RunRequest) {
   const options = { id: `export-${request.exportId}` };
   if (kind.run === metricRun) {
-    return metricExportRequested.create({ ...request, metricId: target.resourceId, metricVersionNumber: target.version }, options);
+    return metricExportRequested.create({ ...request, ...file, metricId: target.resourceId, metricVersionNumber: target.version }, options);
   }
   if (kind.run === visitRun) {
-    return visitExportRequested.create({ ...request, kind: kind.id, resourceId: target.resourceId, groupId: target.groupId }, options);
+    return visitExportRequested.create({ ...request, ...file, kind: kind.id, resourceId: target.resourceId, groupId: target.groupId }, options);
   }
   throw new AppError("INTERNAL", `No event starts a run of ${kind.id} exports`);
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 
 import { AppError } from "~/server/errors";
+import { fileOptionsFields, fileOptionsFrom, fileOptionsShape, refineFileOptions } from "~/server/exports/formats/file-options";
 import type { ExportKindDefinition, ExportTarget } from "~/server/exports/kinds";
 import { cancelExport, createDownloadLink, deleteExport, getExport, listExports, listResourceExports } from "~/server/exports/manage-export";
 import { requestOutcomeEmail } from "~/server/exports/outcome-email/outcome-email";
@@ -26,15 +27,21 @@ export const listQuery = z.strictObject({
 });
 export const jobQuery = z.strictObject({ download: z.enum(["true", "false"]).optional() });
 /**
- * GET /api/v2/metric_files/:id/download's query, as Buster's download menu sends it: one
- * strict object, so any other parameter is refused by name and a new one is a line here.
+ * GET /api/v2/metric_files/:id/download's query: Buster's download menu's parameters and the
+ * file's options, in one strict object, so any other parameter is refused by name and a new one
+ * is a line here.
  */
-export const metricDownloadQuery = z.strictObject({
-  metric_version_number: wholeNumber.pipe(z.number().min(1, "must be 1 or more")).optional(),
-  report_file_id: z.string().max(200).optional(),
-});
+export const metricDownloadQuery = z
+  .strictObject({
+    metric_version_number: wholeNumber.pipe(z.number().min(1, "must be 1 or more")).optional(),
+    report_file_id: z.string().max(200).optional(),
+    ...fileOptionsShape,
+  })
+  .superRefine(refineFileOptions);
 export type MetricDownloadQuery = z.infer<typeof metricDownloadQuery>;
-export const startExportBody = z.strictObject({ requestId: idSchema.optional() });
+/** The file's format and compression may come in the query string, in the JSON body, or both if they agree. */
+export const startExportQuery = z.strictObject(fileOptionsFields);
+export const startExportBody = z.strictObject({ requestId: idSchema.optional(), ...fileOptionsFields });
 /** Papermark's modal sends no body; an empty object is the same request. */
 export const sendEmailBody = z.strictObject({});
 
@@ -52,16 +59,20 @@ function pathTarget(kind: ExportKindDefinition): (params: Record<string, string>
 
 /**
  * POST to a kind's REST endpoint (its `rest`, e.g. …/documents/:id/export-visits): `202 {
- * exportId }`. The path's parameters fill the kind's input; a JSON body, when sent, may carry
- * a `requestId`.
+ * exportId }`. The path's parameters fill the kind's input; the query string or a JSON body
+ * may name the file's format and compression, and the body carry a `requestId`.
  */
 export function startExportRoute(kind: ExportKindDefinition) {
   const targetOf = pathTarget(kind);
-  return teamRoute<KindPathParams>(async ({ req, params, caller }) => {
-    const body = await readJsonBody(req, startExportBody);
-    const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId: body.requestId }, kind, targetOf(params));
-    return Response.json({ exportId: job.id }, { status: 202 });
-  });
+  return teamRoute<KindPathParams, z.infer<typeof startExportQuery>>(
+    async ({ req, params, query, caller }) => {
+      const { requestId, ...bodyFile } = await readJsonBody(req, startExportBody);
+      const file = fileOptionsFrom(query, bodyFile);
+      const job = await startExportOf(inngestExportQueue, { userId: caller.userId, teamId: params.teamId, channel: "REST", requestId }, kind, targetOf(params), file);
+      return Response.json({ exportId: job.id }, { status: 202 });
+    },
+    { query: startExportQuery },
+  );
 }
 
 /**

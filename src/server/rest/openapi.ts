@@ -11,9 +11,10 @@ import { errorCodes } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import { idSchema } from "~/server/ids";
 import { exportJobSchema } from "~/server/exports/job/export-job";
+import { formatChoices } from "~/server/exports/formats";
 import { allKindDefinitions } from "~/server/exports/kinds";
 import { exportJobAnswerSchema } from "~/server/rest/export-job-answer";
-import { cancelExportBody, jobQuery, listQuery, metricDownloadQuery, sendEmailBody, startExportBody, viewsCountQuery } from "~/server/rest/export-routes";
+import { cancelExportBody, jobQuery, listQuery, metricDownloadQuery, sendEmailBody, startExportBody, startExportQuery, viewsCountQuery } from "~/server/rest/export-routes";
 import { createScheduleInput, updateScheduleInput } from "~/server/schedules/schedule-input";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
@@ -87,7 +88,7 @@ const schemas = (text: LimitTexts): Record<string, Schema> => ({
       downloadUrl: { type: "string", format: "uri", description: `Presigned for ${text.linkLifetime} from the moment of the answer, or less when the file is deleted sooner.` },
       expiresAt: { type: "string", format: "date-time", description: "When the link stops working; never later than the file's deletion." },
       fileSize: { type: "integer", minimum: 0, description: "Bytes." },
-      fileName: { type: "string", description: "`<metric name made safe>_<unix time>.csv`" },
+      fileName: { type: "string", description: "`<metric name made safe>_<unix time>.<extension>`: the format's extension, then `.gz` when compressed (`.csv`, `.csv.gz`)." },
       rowCount: { type: "integer", minimum: 0 },
       truncated: { type: "boolean", description: `True when the cap of ${text.rows} cut the result; the file ends at the cap.` },
       exportId: { type: "string", description: "The export's id; a repeated download that joined an export answers with that export's." },
@@ -217,6 +218,12 @@ function queryParameters(schema: z.ZodObject, descriptions: Record<string, strin
   return Object.entries(properties).map(([name, property]) => ({ name, in: "query", required: false, description: descriptions[name], schema: property }));
 }
 
+/** What an unknown or refused value answers; each field's own description (file-options.ts) says what it takes. */
+const fileOptionDescriptions = {
+  format: "The file's format. Anything else is a 400 that lists the formats.",
+  compression: "`gzip`, for the formats that take it; on any other format a 400.",
+};
+
 const common = { "401": errorRef("Unauthorized"), "403": errorRef("Forbidden"), "429": errorRef("RateLimited"), "500": errorRef("Internal") };
 
 const metricDownload = (text: LimitTexts) => ({
@@ -233,6 +240,7 @@ const metricDownload = (text: LimitTexts) => ({
       ...queryParameters(metricDownloadQuery, {
         metric_version_number: "The version to export, from 1; the latest when absent. A version the metric does not have is a 404 that names it.",
         report_file_id: "Buster's report the metric sits in. There are no reports here: any value is a 404 that says so.",
+        ...fileOptionDescriptions,
       }),
     ],
     responses: {
@@ -275,10 +283,12 @@ function visitExport(text: LimitTexts, operationId: string, summary: string, ids
       summary,
       description: `Starts the export in the background and answers at once. The file is kept for the job's lifetime (${text.visitFileLifetime}).`,
       tags: ["Visit exports"],
-      parameters: [teamId, ...ids],
+      parameters: [teamId, ...ids, ...queryParameters(startExportQuery, fileOptionDescriptions)],
       requestBody: {
         required: false,
-        description: `Optional. \`requestId\` makes a retried request reach the same export. At most ${MAX_BODY_BYTES} bytes.`,
+        description:
+          `Optional. \`requestId\` makes a retried request reach the same export; \`format\` and \`compression\` may be given here instead of in the query ` +
+          `(in both only with the same value). At most ${MAX_BODY_BYTES} bytes.`,
         content: json(jsonSchema(startExportBody, "input")),
       },
       responses: {
@@ -395,7 +405,8 @@ export function openApiDocument() {
       title: "Export Center REST API",
       version: "2",
       description:
-        "Export metrics and visit analytics to CSV. Authenticate with an API token: `Authorization: Bearer ec_…`. " +
+        `Export metrics and visit analytics as ${formatChoices().map((format) => format.label).join(", ")} (\`format\`), optionally compressed (\`compression\`). ` +
+        "Authenticate with an API token: `Authorization: Bearer ec_…`. " +
         "Every error has the same shape: `{ code, message, error, … }`, where `error` repeats `message` for clients that read it.",
     },
     servers: [{ url: "/" }],

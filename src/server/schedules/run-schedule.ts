@@ -15,6 +15,7 @@ import { getEnv } from "~/env";
 import { db } from "~/server/db";
 import { AppError, failureOf } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
+import { fileOptionsSchema } from "~/server/exports/formats/file-options";
 import { terminalStatuses } from "~/server/exports/job/export-job";
 import { kindDefinition, kindInputSchema } from "~/server/exports/kinds";
 import { startExportOf } from "~/server/exports/start-export";
@@ -52,7 +53,8 @@ export async function beginScheduledRun(queue: ExportQueue, scheduleId: string, 
     const input = kindInputSchema.parse(schedule.exportInput);
     const kind = kindDefinition(input.kind);
     const requester = { userId: schedule.ownerId, teamId: schedule.teamId, channel: "SCHEDULE" as const, requestId: run.id, fileTtlSeconds: schedule.retentionDays * 86_400 };
-    const job = await startExportOf(queue, requester, kind, kind.target(input as never));
+    const file = fileOptionsSchema.parse({ format: schedule.format, compression: schedule.compression ?? undefined });
+    const job = await startExportOf(queue, requester, kind, kind.target(input as never), file);
     await db.scheduleRun.update({ where: { id: run.id }, data: { exportId: job.id } });
     log("info", "schedule.run_started", { scheduleId, runId: run.id, exportId: job.id, dueAt: dueAt.toISOString() });
     return { runId: run.id, exportId: job.id };

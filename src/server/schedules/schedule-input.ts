@@ -5,16 +5,15 @@
  */
 import { z } from "zod";
 
+import { fileOptionsShape, refineFileOptions } from "~/server/exports/formats/file-options";
 import { kindInputSchema } from "~/server/exports/kinds";
 
 import { destinationInput } from "./destinations";
-import { exportCompressionSchema, exportFormatSchema } from "./export-format-choice";
 
 export const scheduleFields = {
   name: z.string().trim().min(1, "is required").max(200),
   export: kindInputSchema,
-  format: exportFormatSchema,
-  compression: exportCompressionSchema.optional(),
+  ...fileOptionsShape,
   cron: z.string().trim().min(1, "is required").max(200),
   timezone: z.string().trim().min(1, "is required").max(100),
   enabled: z.boolean(),
@@ -22,7 +21,7 @@ export const scheduleFields = {
   destinations: z.array(destinationInput).min(1, "needs at least one destination").max(10),
 };
 
-export const createScheduleInput = z.strictObject(scheduleFields);
+export const createScheduleInput = z.strictObject(scheduleFields).superRefine(refineFileOptions);
 export type CreateScheduleInput = z.infer<typeof createScheduleInput>;
 
 /** A change: any of the fields, and `paused: false` to resume a schedule that paused itself. */

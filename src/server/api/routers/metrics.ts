@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { requestIdInput, startsExportOf } from "~/server/api/start-export-procedure";
+import { startInput, startsExportOf } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { metricKind } from "~/server/exports/kinds/metric";
 import { listMetricVersions } from "~/server/metrics/metric-versions";
@@ -33,7 +33,7 @@ export const metricsRouter = createTRPCRouter({
     return updateMetric(ctx.team.id, metricId, changes);
   }),
 
-  export: teamProcedure.input(metricKind.input).input(requestIdInput).mutation(startsExportOf(metricKind)),
+  export: teamProcedure.input(metricKind.input).input(startInput).mutation(startsExportOf(metricKind)),
 
   delete: teamProcedure.input(z.object({ metricId: idSchema })).mutation(async ({ ctx, input }) => {
     requireRole(ctx.team.role, "MEMBER");

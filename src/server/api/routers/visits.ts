@@ -1,4 +1,4 @@
-import { requestIdInput, startsExportOf } from "~/server/api/start-export-procedure";
+import { startInput, startsExportOf } from "~/server/api/start-export-procedure";
 import { createTRPCRouter, teamProcedure } from "~/server/api/trpc";
 import { dataroomKind } from "~/server/exports/kinds/dataroom";
 import { dataroomGroupKind } from "~/server/exports/kinds/dataroom-group";
@@ -7,7 +7,7 @@ import { listVisitResources } from "~/server/exports/visits/visit-resources";
 
 export const visitsRouter = createTRPCRouter({
   resources: teamProcedure.query(({ ctx }) => listVisitResources(ctx.team.id)),
-  exportDocument: teamProcedure.input(documentKind.input).input(requestIdInput).mutation(startsExportOf(documentKind)),
-  exportDataroom: teamProcedure.input(dataroomKind.input).input(requestIdInput).mutation(startsExportOf(dataroomKind)),
-  exportGroup: teamProcedure.input(dataroomGroupKind.input).input(requestIdInput).mutation(startsExportOf(dataroomGroupKind)),
+  exportDocument: teamProcedure.input(documentKind.input).input(startInput).mutation(startsExportOf(documentKind)),
+  exportDataroom: teamProcedure.input(dataroomKind.input).input(startInput).mutation(startsExportOf(dataroomKind)),
+  exportGroup: teamProcedure.input(dataroomGroupKind.input).input(startInput).mutation(startsExportOf(dataroomGroupKind)),
 });

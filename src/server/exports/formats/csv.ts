@@ -10,8 +10,11 @@ const rules = { neutralizeFormulas: true } as const;
 
 export const csvFormat: ExportFormat = {
   id: "csv",
+  label: "CSV",
+  hint: "Plain text that every spreadsheet and tool opens; the choice when unsure.",
   extension: "csv",
   contentType: "text/csv; charset=utf-8",
+  compressions: ["gzip"],
   databaseEncoding: rules,
   encode(rows, { maxRows, maxBytes, onProgress }) {
     const writer = new CsvWriter(rows.columns, { ...rules, maxRows, maxBytes, onProgress });

@@ -1,11 +1,15 @@
 /**
  * What a format is: how an export's typed rows become the bytes of its file. One file per
  * format under formats/, listed in the registry (formats/index.ts); the run encodes whatever
- * its kind produces with the format, and hands the bytes to the destination.
+ * its kind produces with the format, and hands the bytes to the destination. Everything that
+ * lets a user choose a format (the request schemas, OpenAPI, the UI's picker) reads the
+ * registry, so a new format's file and its line there are all it takes.
  */
 import type { Readable } from "node:stream";
 
 import type { CsvRecordsResult, CsvRules, QueryResult } from "~/server/sources";
+
+import type { CompressionId } from "./compression";
 
 /** The export's caps (EXPORT_MAX_ROWS, EXPORT_MAX_BYTES), enforced while the bytes stream. */
 export type EncodeOptions = {
@@ -22,9 +26,15 @@ export type EncodedFile = { body: Readable; summary: () => EncodedSummary };
 
 export interface ExportFormat {
   id: string;
+  /** How the UI's format picker names it, e.g. "CSV". */
+  label: string;
+  /** One line under the label in the picker: what the format is good for. */
+  hint: string;
   /** The file name's extension, without the dot. */
   extension: string;
   contentType: string;
+  /** The compressions a request may ask for on this format; empty when it takes none (it compresses itself). */
+  compressions: readonly CompressionId[];
   /**
    * The rules under which a database may encode records of this format itself, so that they
    * are framed as they come rather than parsed and written again; null when the format needs

@@ -77,6 +77,9 @@ function jsonLinesEncoder(columns: readonly Column[]): RowEncoder {
 
 export const jsonlFormat: ExportFormat = {
   id: "jsonl",
+  label: "JSON Lines",
+  hint: "One JSON object a line, keys in column order: for scripts and data tools.",
+  compressions: ["gzip"],
   extension: "jsonl",
   contentType: "application/jsonl; charset=utf-8",
   databaseEncoding: null,

@@ -148,6 +148,9 @@ function parquetEncoder(columns: readonly Column[]): RowEncoder {
 
 export const parquetFormat: ExportFormat = {
   id: "parquet",
+  label: "Parquet",
+  hint: "Columnar and typed, for data warehouses, pandas and DuckDB.",
+  compressions: [],
   extension: "parquet",
   contentType: "application/vnd.apache.parquet",
   databaseEncoding: null,

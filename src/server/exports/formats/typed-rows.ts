@@ -7,7 +7,7 @@
 import { Readable } from "node:stream";
 
 import { type Column } from "~/server/columns";
-import { fileTooLarge } from "~/server/csv";
+import { fileTooLargeError } from "~/server/csv";
 import { AppError } from "~/server/errors";
 import type { CsvRecordsResult, QueryResult } from "~/server/sources";
 
@@ -75,7 +75,7 @@ export function encodeTypedRows(
   const figures: EncodedSummary = { rows: 0, bytes: 0, truncated: false };
 
   function handOn(chunk: Buffer): Buffer {
-    if (figures.bytes + chunk.length > maxBytes) throw fileTooLarge(maxBytes, figures.rows);
+    if (figures.bytes + chunk.length > maxBytes) throw fileTooLargeError(maxBytes, figures.rows);
     figures.bytes += chunk.length;
     onProgress({ rows: figures.rows, bytes: figures.bytes });
     return chunk;

@@ -173,6 +173,9 @@ function xlsxEncoder(columns: readonly Column[]): RowEncoder {
 
 export const xlsxFormat: ExportFormat = {
   id: "xlsx",
+  label: "Excel (XLSX)",
+  hint: "A spreadsheet with typed cells and a frozen header, up to Excel's row limit.",
+  compressions: [],
   extension: "xlsx",
   contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
   databaseEncoding: null,

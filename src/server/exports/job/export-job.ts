@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 
+import { compressionIds, formatIds } from "~/server/exports/formats";
+
 /** What a job can be an export of: each kind is defined in src/server/exports/kinds/, whose registry lists exactly these. */
 export const exportKinds = ["metric", "document", "dataroom", "dataroom-group"] as const;
 export type ExportKind = (typeof exportKinds)[number];
@@ -40,6 +42,9 @@ export const exportJobSchema = z.object({
   userId: z.string(),
   teamId: z.string(),
   channel: z.enum(exportChannels).optional(),
+  /** What the file is written as (formats/): its format, and its compression if it has one. */
+  format: z.enum(formatIds),
+  compression: z.enum(compressionIds).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   startedAt: z.string().optional(),

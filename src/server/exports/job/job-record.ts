@@ -4,6 +4,7 @@
  * `file_key`, …, so that a progress update sets a few fields in place.
  */
 import { AppError } from "~/server/errors";
+import { defaultFormatId } from "~/server/exports/formats";
 
 import { type ExportFile, type ExportJob, exportJobSchema, type ExportProgress, type OutcomeEmail } from "./export-job";
 
@@ -69,6 +70,9 @@ export function fieldsToJob(h: Record<string, string>): ExportJob {
     userId: h.userId,
     teamId: h.teamId,
     channel: text(h.channel),
+    // Records written before exports had a format were all CSV.
+    format: text(h.format) ?? defaultFormatId,
+    compression: text(h.compression),
     createdAt: h.createdAt,
     updatedAt: h.updatedAt,
     startedAt: text(h.startedAt),

@@ -20,6 +20,7 @@
 import type { Redis } from "@upstash/redis";
 
 import { AppError } from "~/server/errors";
+import { defaultFormatId } from "~/server/exports/formats";
 
 import {
   allowedTransitions,
@@ -61,7 +62,7 @@ export const teamJobsKey = (teamId: string) => `export_jobs:team:${teamId}`;
 export const userJobsKey = (userId: string) => `export_jobs:user:${userId}`;
 
 export type NewExportJob = Pick<ExportJob, "id" | "type" | "resourceId" | "userId" | "teamId"> &
-  Partial<Pick<ExportJob, "resourceName" | "groupId" | "resourceVersion" | "channel">> & {
+  Partial<Pick<ExportJob, "resourceName" | "groupId" | "resourceVersion" | "channel" | "format" | "compression">> & {
     /** The repeat-join entry the job holds (repeat-joins.ts), to remove when it fails or is cancelled. */
     joinKey?: string;
   };
@@ -134,6 +135,7 @@ export class JobStore {
       resourceId: input.resourceId,
       userId: input.userId,
       teamId: input.teamId,
+      format: input.format ?? defaultFormatId,
       createdAt: at,
       updatedAt: at,
       deadlineAt: new Date(now + START_WITHIN_MS).toISOString(),
@@ -143,6 +145,7 @@ export class JobStore {
     if (input.resourceVersion !== undefined) fields.resourceVersion = input.resourceVersion;
     if (input.channel) fields.channel = input.channel;
     if (input.joinKey) fields.joinKey = input.joinKey;
+    if (input.compression) fields.compression = input.compression;
     const created = await this.scripts.create.exec(
       [jobKey(input.id), teamJobsKey(input.teamId), userJobsKey(input.userId)],
       [String(this.ttlSeconds), String(now), String(this.pruneBefore(now)), input.id, ...flatten(fields).map(String)],

@@ -33,6 +33,7 @@ function newKey() {
 const job = (id: string, status: ExportJob["status"]): ExportJob => ({
   id,
   type: "metric",
+  format: "csv",
   status,
   resourceId: "m",
   userId: "u",

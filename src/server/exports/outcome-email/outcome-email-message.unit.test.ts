@@ -11,6 +11,7 @@ const LINK = "https://exports.example.com/api/teams/t1/export-jobs/e1?download=t
 const job = (overrides: Partial<ExportJob>): ExportJob => ({
   id: "e1",
   type: "dataroom",
+  format: "csv",
   status: "COMPLETED",
   resourceId: "r1",
   resourceName: `Deck <b>"Q3"</b> & more`,

@@ -18,7 +18,9 @@ import { AppError, failureOf, isAppError } from "~/server/errors";
 import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
 import { finishDeadline, finishWithinMs } from "~/server/exports/export-run-limits";
-import { defaultFormat, type EncodedSummary } from "~/server/exports/formats";
+import type { EncodedSummary } from "~/server/exports/formats";
+import { encodeCompressed } from "~/server/exports/formats/compression";
+import { exportFileType, type FileOptions } from "~/server/exports/formats/file-options";
 import type { ExportJob } from "~/server/exports/job/export-job";
 import { createProgressReporter } from "~/server/exports/job/job-store";
 import { takeProducerLease } from "~/server/exports/job/producer-lease";
@@ -29,12 +31,11 @@ import { getJobStore } from "~/server/services";
 import { ForeignExportError, requireOwnFileKey, requireOwnJob } from "./export-run-checks";
 
 /** One run's export, as its event names it. */
-export type RunExport = { request: ExportRequest; kind: ExportKindDefinition; target: ExportTarget };
+export type RunExport = { request: ExportRequest; kind: ExportKindDefinition; target: ExportTarget; file: FileOptions };
 
 /** What loading fixed: the kind's plan, where the file goes and what it is called. */
 export type LoadedExport = { plan: JsonObject; key: string; fileName: string };
 
-const format = defaultFormat;
 const destination = defaultDestination;
 
 /** How long the run's file lives: what its request says (a schedule's retention), else its kind's lifetime. */
@@ -42,8 +43,10 @@ function fileLifetimeSeconds({ request, kind }: RunExport): number {
   return request.fileTtlSeconds ?? kind.run.limits.fileTtlSeconds();
 }
 
-function requireOwn({ request, kind, target }: RunExport): Promise<ExportJob> {
-  return requireOwnJob(request, kind.id, target);
+async function requireOwn({ request, kind, target, file }: RunExport): Promise<ExportJob> {
+  const job = await requireOwnJob(request, kind.id, target);
+  if (job.format !== file.format || job.compression !== file.compression) throw new ForeignExportError("The run's file is not the one its export asked for");
+  return job;
 }
 
 async function requireOwnFile(run: RunExport, key: string): Promise<void> {
@@ -56,7 +59,7 @@ export async function loadExport(run: RunExport): Promise<LoadedExport> {
   const job = await requireOwn(run);
   const resource = await kind.findResource(request.teamId, target);
   const { plan, fileStem } = await kind.load(request, target, resource);
-  const fileName = `${fileStem}.${format.extension}`;
+  const fileName = `${fileStem}.${exportFileType(run.file).extension}`;
   // A retry of this step after the job started (its answer was lost) keeps the key and the
   // deadline that the first attempt recorded.
   const recordedKey = job.status === "PROCESSING" ? await getJobStore().fileKey(request.exportId) : null;
@@ -86,6 +89,7 @@ export async function collectForExport(run: RunExport, loaded: LoadedExport, che
 export async function produceExport(run: RunExport, loaded: LoadedExport, collected: unknown, attempt: number): Promise<EncodedSummary> {
   const { request, kind, target } = run;
   const { exportId } = request;
+  const { format, compression, contentType } = exportFileType(run.file);
   await requireOwnFile(run, loaded.key);
   const controller = new AbortController();
   const started = Date.now();
@@ -102,11 +106,15 @@ export async function produceExport(run: RunExport, loaded: LoadedExport, collec
     rows = await kind.produce(request, target, loaded.plan, collected, { signal: controller.signal, progress: report, databaseEncoding: format.databaseEncoding });
     const totalRows = rows.totalRows;
     const { maxRows, maxBytes } = exportLimits();
-    const file = format.encode(rows, { maxRows, maxBytes, onProgress: ({ rows: written, bytes }) => report({ phase: "writing", rows: written, bytes, totalRows }) });
-    await destination.deliver({ key: loaded.key, fileName: loaded.fileName, contentType: format.contentType, body: file.body, signal: controller.signal });
+    const produced = rows;
+    const encodeOptions = { maxRows, maxBytes, onProgress: ({ rows: written, bytes }: { rows: number; bytes: number }) => report({ phase: "writing", rows: written, bytes, totalRows }) };
+    const file = compression
+      ? encodeCompressed(compression, encodeOptions, (options) => format.encode(produced, options))
+      : format.encode(produced, encodeOptions);
+    await destination.deliver({ key: loaded.key, fileName: loaded.fileName, contentType, body: file.body, signal: controller.signal });
     const summary = file.summary();
     report({ phase: "uploaded", rows: summary.rows, bytes: summary.bytes });
-    log("info", "export.produced", { exportId, kind: kind.id, attempt, ms: Date.now() - started, ...summary });
+    log("info", "export.produced", { exportId, kind: kind.id, ...run.file, attempt, ms: Date.now() - started, ...summary });
     return summary;
   } catch (error) {
     // Aborted (cancelled, timed out, taken over): the abort's reason is the failure, not the

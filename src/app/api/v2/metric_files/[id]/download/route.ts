@@ -12,14 +12,9 @@ export const dynamic = "force-dynamic";
 export const HEAD = methodNotAllowed(["GET"]);
 
 export const GET = authedRoute<{ id: string }, MetricDownloadQuery>(
-  async ({ req, params, query, caller }) =>
-    Response.json(
-      await downloadMetricFile(
-        inngestExportQueue,
-        caller,
-        { metricId: params.id, metricVersionNumber: query.metric_version_number, reportFileId: query.report_file_id },
-        req.signal,
-      ),
-    ),
+  async ({ req, params, query, caller }) => {
+    const { metric_version_number: metricVersionNumber, report_file_id: reportFileId, ...file } = query;
+    return Response.json(await downloadMetricFile(inngestExportQueue, caller, { metricId: params.id, metricVersionNumber, reportFileId }, file, req.signal));
+  },
   { query: metricDownloadQuery },
 );

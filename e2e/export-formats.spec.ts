@@ -1,0 +1,49 @@
+/**
+ * Choosing a file's format in the new-export dialog (issue 13): the picker offers the formats
+ * of the server's registry with a hint each, and gzip where the format takes it; the export
+ * row says what was chosen, and the browser saves the compressed file as it is stored.
+ */
+import { expect, test } from "@playwright/test";
+
+import { isTrpcCall, newestExport, status, trpcResult } from "./support/exports";
+import { jobField, query, queryDemo, readGzippedCsv } from "./support/services";
+import { DEMO_TEAM_ID, signInAsDemo } from "./support/session";
+
+const METRIC = "Revenue by day";
+
+test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .csv.gz of the source rows", async ({ page }) => {
+  await signInAsDemo(page);
+  await page.goto(`/${DEMO_TEAM_ID}/metrics`);
+  const download = page.waitForEvent("download", { timeout: 45_000 });
+  await page.getByRole("button", { name: `Export ${METRIC}` }).click();
+
+  const dialog = page.getByRole("dialog", { name: "Export", exact: true });
+  const formats = dialog.getByRole("group", { name: "Format" });
+  const csv = formats.getByRole("radio", { name: /^CSV/ });
+  await expect(csv).toBeChecked();
+  await expect(csv).toHaveAccessibleName(/every spreadsheet/);
+  const gzip = formats.getByRole("checkbox", { name: /^Compress with gzip/ });
+  await expect(gzip).not.toBeChecked();
+  await gzip.check();
+
+  const started = page.waitForResponse(isTrpcCall("exports.start"));
+  await dialog.getByRole("button", { name: "Start export" }).click();
+  const { job } = await trpcResult<{ job: { id: string; format: string; compression?: string } }>(await started, "exports.start");
+  expect(job).toMatchObject({ format: "csv", compression: "gzip" });
+  await expect(page).toHaveURL(`/${DEMO_TEAM_ID}/exports`);
+
+  const row = newestExport(page);
+  await expect(status(row, "Completed")).toBeVisible({ timeout: 30_000 });
+  await expect(row).toContainText("CSV · gzip");
+  await expect(row).toContainText(/\.csv\.gz/);
+
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^Revenue_by_day_\d+\.csv\.gz$/);
+  const { magic, records } = await readGzippedCsv(file);
+  expect(magic).toEqual([0x1f, 0x8b]);
+  const [metric] = await query<{ sql: string }>(`SELECT sql FROM "Metric" WHERE name = $1`, [METRIC]);
+  expect(records).toHaveLength((await queryDemo(metric!.sql)).length);
+  expect(records.length).toBeGreaterThan(0);
+  expect(await jobField(job.id, "format")).toBe("csv");
+  expect(await jobField(job.id, "compression")).toBe("gzip");
+});

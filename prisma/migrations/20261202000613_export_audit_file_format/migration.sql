@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ExportAuditEvent" ADD COLUMN     "format" TEXT NOT NULL DEFAULT 'csv',
+ADD COLUMN     "compression" TEXT;
