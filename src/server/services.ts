@@ -5,14 +5,16 @@
 import { getEnv } from "~/env";
 import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
 import { db } from "~/server/db";
+import { JobFeed } from "~/server/exports/job/job-feed";
 import { JobStore } from "~/server/exports/job/job-store";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
-import { type AppRedis, createRedis } from "~/server/redis";
+import { type AppRedis, createRedis, createSubscriber } from "~/server/redis";
 import { ObjectStorage, OpenUploadIndex, type StorageConfig, storageConfigFromEnv } from "~/server/storage";
 
 const services: {
   redis?: AppRedis;
   jobs?: JobStore;
+  jobFeed?: JobFeed;
   storage?: ObjectStorage;
   stepStorage?: ObjectStorage;
   openUploads?: OpenUploadIndex;
@@ -31,6 +33,13 @@ export function getRedis(): AppRedis {
 
 export function getJobStore(): JobStore {
   return (services.jobs ??= new JobStore(getRedis(), getEnv().EXPORT_JOB_TTL_SECONDS));
+}
+
+/** Live job changes: pub/sub over TCP Redis, a shared poller over Upstash's HTTP API (job-feed.ts). */
+export function getJobFeed(): JobFeed {
+  const env = getEnv();
+  const overHttp = Boolean(env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN);
+  return (services.jobFeed ??= new JobFeed(getJobStore(), !overHttp && env.REDIS_URL ? createSubscriber(env.REDIS_URL) : null));
 }
 
 export function storageConfig(): StorageConfig {
