@@ -68,7 +68,12 @@ class SharedPoller {
         const states = await read().catch(() => undefined);
         if (!this.channels.has(channel)) return;
         // A failed read is retried on the next tick; the watchers keep their last state.
-        if (states !== undefined) for (const l of created.listeners) (states ? states.forEach((s) => l.state(s)) : l.gone());
+        if (states !== undefined) {
+          for (const listener of created.listeners) {
+            if (states) states.forEach(listener.state);
+            else listener.gone();
+          }
+        }
         created.timer = setTimeout(() => void tick(), this.intervalMs);
       };
       created.timer = setTimeout(() => void tick(), this.intervalMs);
