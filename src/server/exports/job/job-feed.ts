@@ -44,10 +44,14 @@ class Inbox implements Listener {
   async next(signal?: AbortSignal): Promise<Event | null> {
     while (!this.queue.length) {
       if (signal?.aborted) return null;
+      let onAbort = () => {};
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        signal?.addEventListener("abort", () => resolve(), { once: true });
+        onAbort = () => resolve();
+        signal?.addEventListener("abort", onAbort, { once: true });
       });
+      // One wait at a time: a listener left on the request's signal per event would pile up.
+      signal?.removeEventListener("abort", onAbort);
       this.wake = null;
     }
     return this.queue.shift()!;
