@@ -17,7 +17,6 @@ export type ChannelListener = {
 export type ChangeSubscriber = {
   /** Resolves once the channel is subscribed, so nothing published after that is missed. */
   listen(channel: string, listener: ChannelListener): Promise<() => void>;
-  close(): Promise<void>;
 };
 
 export function createSubscriber(redisUrl: string): ChangeSubscriber {
@@ -57,10 +56,6 @@ export function createSubscriber(redisUrl: string): ChangeSubscriber {
         channels.delete(channel);
         connection.unsubscribe(channel).catch(() => {});
       };
-    },
-    async close() {
-      channels.clear();
-      await connection.quit().catch(() => connection.disconnect());
     },
   };
 }

@@ -106,11 +106,6 @@ export class JobFeed {
     this.poller = new SharedPoller(options.pollMs ?? DEFAULT_POLL_MS);
   }
 
-  /** Whether changes are pushed (pub/sub) rather than polled. */
-  get pushes(): boolean {
-    return this.subscriber !== null;
-  }
-
   /**
    * A job of the team, every time it changes, until it ends (the final state included, also for
    * a watcher that joins after the end). NOT_FOUND when it is not the team's, or is deleted.
