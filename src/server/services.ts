@@ -5,17 +5,19 @@
 import { getEnv } from "~/env";
 import { type AnalyticsProvider, createAnalyticsProvider } from "~/server/analytics";
 import { db } from "~/server/db";
+import { JobFeed } from "~/server/exports/job/job-feed";
 import { JobStore } from "~/server/exports/job/job-store";
 import { RepeatJoins } from "~/server/exports/job/repeat-joins";
 import { createSmtpMailer, type Mailer } from "~/server/notifications/smtp-mailer";
 import { createRateLimits, type RateLimits } from "~/server/ratelimit/rate-limits";
-import { type AppRedis, createRedis } from "~/server/redis";
+import { type AppRedis, createRedis, createSubscriber } from "~/server/redis";
 import { ObjectStorage, OpenUploadIndex, type StorageConfig, storageConfigFromEnv } from "~/server/storage";
 
 const services: {
   redis?: AppRedis;
   jobs?: JobStore;
   repeatJoins?: RepeatJoins;
+  jobFeed?: JobFeed;
   storage?: ObjectStorage;
   stepStorage?: ObjectStorage;
   openUploads?: OpenUploadIndex;
@@ -39,6 +41,13 @@ export function getJobStore(): JobStore {
 
 export function getRepeatJoins(): RepeatJoins {
   return (services.repeatJoins ??= new RepeatJoins(getRedis()));
+}
+
+/** Live job changes: pub/sub over TCP Redis, a shared poller over Upstash's HTTP API (job-feed.ts). */
+export function getJobFeed(): JobFeed {
+  const env = getEnv();
+  const overHttp = Boolean(env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN);
+  return (services.jobFeed ??= new JobFeed(getJobStore(), !overHttp && env.REDIS_URL ? createSubscriber(env.REDIS_URL) : null));
 }
 
 export function storageConfig(): StorageConfig {

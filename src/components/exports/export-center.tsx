@@ -11,6 +11,7 @@ import { useExportKinds } from "~/components/exports/export-kinds";
 import { fileAvailable, isTerminalStatus, jobName } from "~/components/exports/export-labels";
 import { ExportRow, rowGrid } from "~/components/exports/export-row";
 import { NewExportDialog } from "~/components/exports/new-export-dialog";
+import { useTeamProgress } from "~/components/exports/team-progress";
 import { saveFromUrl } from "~/components/exports/download";
 import { downloadedInThisTab, startedInThisTab } from "~/components/exports/tab-memory";
 import { type ExportTarget, targetLabel } from "~/components/exports/start-export";
@@ -25,12 +26,6 @@ import type { ExportJob, ExportStatus } from "~/server/exports/job/export-job";
 import { useTRPC, useTRPCClient } from "~/trpc/react";
 
 const POLL_MS = 3000;
-/**
- * Each progress stream holds an HTTP connection open, and over HTTP/1.1 a browser allows six
- * per origin: past a few, the list's own requests would queue behind them. Running jobs beyond
- * the newest few follow the 3 s poll instead.
- */
-const MAX_LIVE_STREAMS = 4;
 
 export function ExportCenter({ page }: { page: number }) {
   const { teamId, userId } = useTeam();
@@ -44,13 +39,13 @@ export function ExportCenter({ page }: { page: number }) {
   const list = useQuery({
     ...trpc.exports.list.queryOptions({ teamId, limit: PAGE_SIZE, offset }),
     placeholderData: keepPreviousData,
-    // The fallback for dropped progress streams, and how teammates' status changes arrive.
-    // An outcome email is sent just after its export ends: the list keeps polling until it went.
+    // The fallback while the team's progress stream is down. An outcome email is sent just after
+    // its export ends: the list keeps polling until it went.
     refetchInterval: (query) => (query.state.data?.items.some((j) => !isTerminalStatus(j.status) || j.email?.status === "PENDING") ? POLL_MS : false),
     structuralSharing: preferNewerJobs,
   });
   const items = list.data?.items;
-  const streamed = new Set((items ?? []).filter((j) => !isTerminalStatus(j.status)).slice(0, MAX_LIVE_STREAMS).map((j) => j.id));
+  const stream = useTeamProgress(teamId);
   const liveRegion = useRef<HTMLDivElement>(null);
   const announce = useAnnouncer(liveRegion);
   useWatchJobs(items, userId, announce);
@@ -105,7 +100,7 @@ export function ExportCenter({ page }: { page: number }) {
         </div>
         <ul aria-label="Exports, newest first" aria-busy={list.isPlaceholderData} className={`flex flex-col gap-3 lg:gap-0 ${list.isPlaceholderData ? "opacity-60" : ""}`}>
           {list.data.items.map((job) => (
-            <ExportRow key={job.id} job={job} currentUserId={userId} onRestarted={onRestarted} live={streamed.has(job.id)} />
+            <ExportRow key={job.id} job={job} currentUserId={userId} onRestarted={onRestarted} streamInterrupted={stream.interrupted} />
           ))}
         </ul>
         {list.isError && <p className="mt-3 text-sm text-amber-800">Could not refresh the list: {errorMessage(list.error)}. Showing what was loaded last.</p>}

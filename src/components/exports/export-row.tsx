@@ -35,11 +35,11 @@ type RowProps = {
   job: ExportJob;
   currentUserId: string;
   onRestarted: (job: ExportJob) => void;
-  /** Whether this row may hold a progress stream open (see MAX_LIVE_STREAMS). */
-  live: boolean;
+  /** Whether the team's live stream is down (the list's poll stands in meanwhile). */
+  streamInterrupted: boolean;
 };
 
-export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
+export function ExportRow({ job, currentUserId, onRestarted, streamInterrupted }: RowProps) {
   const kind = useExportKinds()[job.type];
   const { choices } = useExportFormats();
   const now = useNow();
@@ -77,7 +77,7 @@ export function ExportRow({ job, currentUserId, onRestarted, live }: RowProps) {
 
       {/* Fixed height: progress, result and error all fit the same box, so nothing below moves. */}
       <div className="col-span-2 flex h-[3.75rem] min-w-0 flex-col justify-center lg:col-span-1">
-        {isTerminalStatus(job.status) ? <JobResult job={job} now={now} /> : <JobProgress job={job} live={live} />}
+        {isTerminalStatus(job.status) ? <JobResult job={job} now={now} /> : <JobProgress job={job} interrupted={streamInterrupted} />}
       </div>
 
       <RowActions job={job} now={now} name={name} onRestarted={onRestarted} />

@@ -1,58 +1,18 @@
 "use client";
 
-import { useSubscription } from "@trpc/tanstack-react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
-import { errorCode } from "~/components/errors";
-import { useExportCache } from "~/components/exports/export-cache";
 import { useExportKinds } from "~/components/exports/export-kinds";
-import { isTerminalStatus } from "~/components/exports/export-labels";
 import { formatBytes, formatDuration, formatInteger } from "~/components/format";
 import type { ExportJob } from "~/server/exports/job/export-job";
-import { useTRPC } from "~/trpc/react";
 
 /**
- * A running job's live progress: one subscription per running row, each event written into
- * the exports.list cache so the row (and everything else) reads one source. When the stream
- * drops, httpSubscriptionLink reconnects from the last event id, and the list's 3 s poll
- * keeps the numbers moving meanwhile.
+ * A running job's progress, as the exports.list cache holds it (fed by the team stream, see
+ * team-progress.ts). `interrupted`: the live stream is down and the list's poll stands in.
  */
-export function JobProgress({ job, live = true }: { job: ExportJob; live?: boolean }) {
-  const trpc = useTRPC();
-  const cache = useExportCache(job.teamId);
-  const running = !isTerminalStatus(job.status);
-
-  const stream = useSubscription(
-    trpc.exports.onProgress.subscriptionOptions(
-      { teamId: job.teamId, exportId: job.id },
-      {
-        enabled: running && live,
-        onData: (event) => cache.update(event.data),
-        onError: (error) => {
-          // Deleted elsewhere: the list will drop it on its next fetch.
-          if (errorCode(error) === "NOT_FOUND") void cache.refresh();
-        },
-      },
-    ),
-  );
-
-  // Read every field up front: the hook re-renders only for the fields it has seen read.
-  const { status, error, reset } = stream;
-  // The link retries dropped connections itself (status "connecting" with the last error); a
-  // stream that ended in an error stays down, so start it again after a pause. The list's poll
-  // covers the gap either way.
-  const failed = status === "error" && errorCode(error) !== "NOT_FOUND";
-  useEffect(() => {
-    if (!failed) return;
-    const timer = setTimeout(reset, RESUBSCRIBE_MS);
-    return () => clearTimeout(timer);
-  }, [failed, reset]);
-
-  const interrupted = status === "error" || (status === "connecting" && error !== null);
+export function JobProgress({ job, interrupted }: { job: ExportJob; interrupted: boolean }) {
   return <ProgressView job={job} interrupted={interrupted} />;
 }
-
-const RESUBSCRIBE_MS = 5000;
 
 type Sample = { t: number; rows: number };
 type RateTrack = { key: string; phase: string; samples: Sample[] };

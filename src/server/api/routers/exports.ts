@@ -1,5 +1,4 @@
 import { tracked } from "@trpc/server";
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 
 import { startAnyExportProcedure } from "~/server/api/start-export-procedure";
@@ -13,13 +12,28 @@ import {
   listExports,
   retryExport,
 } from "~/server/exports/manage-export";
-import { isTerminal } from "~/server/exports/job/export-job";
+import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
 import { requestOutcomeEmail } from "~/server/exports/outcome-email/outcome-email";
 import { idSchema } from "~/server/ids";
 import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
+import { getJobFeed } from "~/server/services";
 
 const exportId = z.object({ exportId: idSchema });
-const PROGRESS_POLL_MS = 500;
+
+/**
+ * A job change as an SSE event: its id lets a reconnecting client resume (tRPC sends it back as
+ * lastEventId), and tells one state from the next. Errors raised inside a running stream bypass
+ * the procedure's middleware, so a domain error is mapped here.
+ */
+async function* streamJobs(jobs: AsyncGenerator<ExportJob>) {
+  try {
+    for await (const job of jobs) {
+      yield tracked(`${job.id}|${job.status}|${job.updatedAt}|${job.progress?.rows}|${job.progress?.bytes}|${job.file?.deletedAt}`, job);
+    }
+  } catch (error) {
+    throw isAppError(error) ? toTRPCError(error) : error;
+  }
+}
 
 export const exportsRouter = createTRPCRouter({
   start: startAnyExportProcedure,
@@ -55,25 +69,15 @@ export const exportsRouter = createTRPCRouter({
   }),
 
   /**
-   * Streams the job every time it changes, until it ends. It reads the job store rather than
-   * a pub/sub channel, so it works the same over Upstash's HTTP API and plain Redis. A job
-   * that does not exist, or stops existing while watched, ends the stream with NOT_FOUND:
-   * errors raised inside a running stream bypass the procedure's middleware, so the domain
-   * error is mapped here.
+   * Streams the job every time it changes, until it ends (job-feed.ts: pushed over pub/sub, or
+   * one shared poller per process over Upstash's HTTP API). A job that does not exist, or stops
+   * existing while watched, ends the stream with NOT_FOUND.
    */
-  onProgress: teamProcedure.input(exportId).subscription(async function* ({ ctx, input, signal }) {
-    let last = "";
-    while (!signal?.aborted) {
-      const job = await getExport(ctx.team.id, input.exportId).catch((error: unknown) => {
-        throw isAppError(error) ? toTRPCError(error) : error;
-      });
-      const stamp = `${job.status}|${job.updatedAt}|${job.progress?.rows}|${job.progress?.bytes}|${job.file?.deletedAt}`;
-      if (stamp !== last) {
-        last = stamp;
-        yield tracked(stamp, job);
-      }
-      if (isTerminal(job.status)) return;
-      await sleep(PROGRESS_POLL_MS, undefined, { signal }).catch(() => {});
-    }
-  }),
+  onProgress: teamProcedure.input(exportId).subscription(({ ctx, input, signal }) => streamJobs(getJobFeed().watchJob(ctx.team.id, input.exportId, signal))),
+
+  /**
+   * Every change of the team's jobs, for the export center's whole list at once: first the
+   * running ones, then each change as it happens. Members see what `list` shows them.
+   */
+  onTeamProgress: teamProcedure.subscription(({ ctx, signal }) => streamJobs(getJobFeed().watchTeam(ctx.team.id, signal))),
 });

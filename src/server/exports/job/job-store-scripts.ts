@@ -42,13 +42,35 @@ local function pack(list)
   return '${TEXT_MARK}' .. table.concat(parts)
 end`;
 
+/** The pub/sub channels a job's changes are announced on: its own, and its team's. */
+export const JOB_CHANNEL_PREFIX = "export_job_changes:";
+export const TEAM_CHANNEL_PREFIX = "export_job_changes:team:";
+
+/**
+ * Lua: after a write, bumps the record's \`rev\` and publishes the whole record (packed, as
+ * READ_JOBS returns it) on the job's channel and its team's, inside the same script: a watcher
+ * gets every change in the order it was written, and needs no read to see it.
+ */
+const ANNOUNCE = `${PACK}
+local function announce(key)
+  redis.call('HINCRBY', key, 'rev', 1)
+  local record = redis.call('HGETALL', key)
+  local packed = pack(record)
+  local id, team = '', ''
+  for j = 1, #record, 2 do
+    if record[j] == 'id' then id = record[j + 1] elseif record[j] == 'teamId' then team = record[j + 1] end
+  end
+  redis.call('PUBLISH', '${JOB_CHANNEL_PREFIX}' .. id, packed)
+  redis.call('PUBLISH', '${TEAM_CHANNEL_PREFIX}' .. team, packed)
+end`;
+
 /**
  * Creates a job unless its id exists (a double submit returns 0), and indexes it by team and
  * by user, pruning index entries older than the record's lifetime on the way.
  * KEYS: job hash, team set, user set. ARGV: ttl seconds, score (ms), prune-before (ms), id,
  * then field/value pairs.
  */
-export const CREATE_JOB = `
+export const CREATE_JOB = `${ANNOUNCE}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
@@ -57,6 +79,7 @@ for k = 2, 3 do
   redis.call('ZADD', KEYS[k], ARGV[2], ARGV[4])
   redis.call('EXPIRE', KEYS[k], ARGV[1])
 end
+announce(KEYS[1])
 return 1`;
 
 /**
@@ -75,12 +98,13 @@ return out`;
  * when there is no such job, in which case nothing is written: a late progress update never
  * recreates a deleted or expired record.
  */
-export const UPDATE_IF_STATUS = `
+export const UPDATE_IF_STATUS = `${ANNOUNCE}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return nil end
 if not string.find(',' .. ARGV[1] .. ',', ',' .. status .. ',', 1, true) then return 'REFUSED:' .. status end
 if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
 for field in string.gmatch(ARGV[2], '[^,]+') do redis.call('HDEL', KEYS[1], field) end
+announce(KEYS[1])
 return status`;
 
 /**
@@ -105,7 +129,7 @@ return out`;
  * stored: a later phase, or the same phase with at least as many rows. Returns 'WRITTEN',
  * 'BEHIND', 'NOT_HOLDER', 'REFUSED:<status>', or nil when there is no such job.
  */
-export const UPDATE_PROGRESS = `
+export const UPDATE_PROGRESS = `${ANNOUNCE}
 local job = redis.call('HMGET', KEYS[1], 'status', 'lease_holder', 'progress_phase', 'progress_rows')
 if not job[1] then return nil end
 if job[1] ~= 'PROCESSING' then return 'REFUSED:' .. job[1] end
@@ -123,6 +147,7 @@ local was, now = rank(job[3]), rank(ARGV[4])
 if now < was or (now == was and tonumber(ARGV[5]) < tonumber(job[4] or '0')) then return 'BEHIND' end
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 for field in string.gmatch(ARGV[3], '[^,]+') do redis.call('HDEL', KEYS[1], field) end
+announce(KEYS[1])
 return 'WRITTEN'`;
 
 /**
@@ -172,9 +197,10 @@ return 1`;
  * UTC instants of one length compare as text in time order. KEYS: job hash. ARGV: the
  * instant judged (ISO), the time written (ISO), error, error code. Returns 1 if it failed it.
  */
-export const FAIL_IF_OVERDUE = `
+export const FAIL_IF_OVERDUE = `${ANNOUNCE}
 local job = redis.call('HMGET', KEYS[1], 'status', 'deadlineAt')
 if job[1] ~= 'PENDING' and job[1] ~= 'PROCESSING' then return 0 end
 if not job[2] or job[2] >= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'FAILED', 'error', ARGV[3], 'errorCode', ARGV[4], 'updatedAt', ARGV[2], 'completedAt', ARGV[2])
+announce(KEYS[1])
 return 1`;

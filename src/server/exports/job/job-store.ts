@@ -5,6 +5,8 @@
  *   export_job:<id>               HASH  id, type, status, …, progress_rows, file_key, … (job-record.ts)
  *   export_jobs:team:<teamId>     ZSET  job ids scored by creation time (ms since epoch)
  *   export_jobs:user:<userId>     ZSET  the same, per user
+ *   export_job_changes:<id>       CHANNEL  the whole record after each change (job-store-scripts.ts)
+ *   export_job_changes:team:<id>  CHANNEL  the same, for every job of the team
  *
  * Every write is one Lua script that checks the current status and writes in the same step, so
  * a worker's progress or completion can never race past a user's cancel or delete. Records
@@ -40,9 +42,12 @@ import {
   CREATE_JOB,
   FAIL_IF_OVERDUE,
   HEARTBEAT,
+  JOB_CHANNEL_PREFIX,
   PAGE_IDS,
   READ_JOBS,
   RELEASE_LEASE,
+  TEAM_CHANNEL_PREFIX,
+  TEXT_MARK,
   unmark,
   unpackStrings,
   UPDATE_IF_STATUS,
@@ -60,6 +65,10 @@ export const START_WITHIN_MS = 30 * 60_000;
 export const jobKey = (id: string) => `export_job:${id}`;
 export const teamJobsKey = (teamId: string) => `export_jobs:team:${teamId}`;
 export const userJobsKey = (userId: string) => `export_jobs:user:${userId}`;
+export const jobChannel = (id: string) => `${JOB_CHANNEL_PREFIX}${id}`;
+export const teamChannel = (teamId: string) => `${TEAM_CHANNEL_PREFIX}${teamId}`;
+/** What a job's channel carries when its record is deleted: an empty record. */
+export const DELETED_MESSAGE = TEXT_MARK;
 
 export type NewExportJob = Pick<ExportJob, "id" | "type" | "resourceId" | "userId" | "teamId"> &
   Partial<Pick<ExportJob, "resourceName" | "groupId" | "resourceVersion" | "channel" | "format" | "compression">> & {
@@ -80,10 +89,21 @@ export type TransitionPatch = {
 };
 
 /**
- * A job with the heartbeat (ms since epoch) of a producing step still at work, if any, and
- * whether this very read failed it for being past its deadline.
+ * A job with the heartbeat (ms since epoch) of a producing step still at work, if any, whether
+ * this very read failed it for being past its deadline, and its revision (one more on every
+ * announced change, so a watcher can tell an older state from a newer one).
  */
-export type JobState = { job: ExportJob; heartbeatAt: number | null; failedOverdue: boolean };
+export type JobState = { job: ExportJob; heartbeatAt: number | null; failedOverdue: boolean; revision: number };
+
+/** A record's fields as a job state; exported for the change feed, which receives whole records. */
+export function fieldsToState(fields: Record<string, string>, failedOverdue = false): JobState {
+  return {
+    job: fieldsToJob(fields),
+    heartbeatAt: fields.lease_heartbeat ? Number(fields.lease_heartbeat) : null,
+    failedOverdue,
+    revision: Number(fields.rev ?? 0),
+  };
+}
 
 /** What a producer's lease looks like to it. */
 export type LeaseStatus =
@@ -179,11 +199,7 @@ export class JobStore {
       const reread = await this.readFields(overdue);
       overdue.forEach((id, i) => (records[ids.indexOf(id)] = reread[i] ?? null));
     }
-    return records.map((fields, i) =>
-      fields
-        ? { job: fieldsToJob(fields), heartbeatAt: fields.lease_heartbeat ? Number(fields.lease_heartbeat) : null, failedOverdue: failed.has(ids[i]!) }
-        : null,
-    );
+    return records.map((fields, i) => (fields ? fieldsToState(fields, failed.has(ids[i]!)) : null));
   }
 
   /** A job of this team, or NOT_FOUND: another team's job ids are indistinguishable from unknown ones. */
@@ -210,10 +226,16 @@ export class JobStore {
    * `nextOffset` is where the next page starts, or null after the last one.
    */
   async list(scope: JobScope, page: { limit: number; offset?: number }): Promise<JobPage> {
+    const states = await this.listStates(scope, page);
+    return { ...states, items: states.items.map((state) => state.job) };
+  }
+
+  /** `list`, with each job's state (its revision among it). */
+  async listStates(scope: JobScope, page: { limit: number; offset?: number }): Promise<Omit<JobPage, "items"> & { items: JobState[] }> {
     const key = "teamId" in scope ? teamJobsKey(scope.teamId) : userJobsKey(scope.userId);
     const limit = Math.min(Math.max(Math.trunc(page.limit), 1), MAX_PAGE);
     let position = Math.max(Math.trunc(page.offset ?? 0), 0);
-    const items: ExportJob[] = [];
+    const items: JobState[] = [];
     let total = 0;
     // Ids whose record expired are dropped from the index and the page is topped up from
     // further down, so a page is short only at the end of the list.
@@ -228,7 +250,7 @@ export class JobStore {
         await this.redis.zrem(key, ...missing);
         total -= missing.length;
       }
-      for (const state of records) if (state) items.push(state.job);
+      for (const state of records) if (state) items.push(state);
       position += ids.length - missing.length;
       if (!missing.length || items.length >= limit) break;
     }
@@ -320,6 +342,7 @@ export class JobStore {
     tx.del(jobKey(target.id));
     tx.zrem(teamJobsKey(target.teamId), target.id);
     tx.zrem(userJobsKey(target.userId), target.id);
+    tx.publish(jobChannel(target.id), DELETED_MESSAGE);
     await tx.exec();
   }
 
