@@ -12,7 +12,7 @@ import {
   listExports,
   retryExport,
 } from "~/server/exports/manage-export";
-import { type ExportJob, isTerminal } from "~/server/exports/job/export-job";
+import type { ExportJob } from "~/server/exports/job/export-job";
 import { requestOutcomeEmail } from "~/server/exports/outcome-email/outcome-email";
 import { idSchema } from "~/server/ids";
 import { inngestExportQueue } from "~/server/jobs/inngest-export-queue";
