@@ -4,6 +4,7 @@
  * row says what was chosen, and the browser saves the compressed file as it is stored.
  */
 import { expect, test } from "@playwright/test";
+import ExcelJS from "exceljs";
 
 import { isTrpcCall, newestExport, status, trpcResult } from "./support/exports";
 import { jobField, query, queryDemo, readGzippedCsv } from "./support/services";
@@ -46,4 +47,47 @@ test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .
   expect(records.length).toBeGreaterThan(0);
   expect(await jobField(job.id, "format")).toBe("csv");
   expect(await jobField(job.id, "compression")).toBe("gzip");
+});
+
+test("a metric exported as XLSX, picked in the dialog, opens in a real reader with typed cells and a bold, frozen header", async ({ page }) => {
+  await signInAsDemo(page);
+  await page.goto(`/${DEMO_TEAM_ID}/metrics`);
+  const download = page.waitForEvent("download", { timeout: 45_000 });
+  await page.getByRole("button", { name: `Export ${METRIC}` }).click();
+
+  const dialog = page.getByRole("dialog", { name: "Export", exact: true });
+  const formats = dialog.getByRole("group", { name: "Format" });
+  await formats.getByRole("radio", { name: /^Excel \(XLSX\)/ }).check();
+  // XLSX compresses itself: no gzip to choose.
+  await expect(formats.getByRole("checkbox", { name: /^Compress with gzip/ })).toHaveCount(0);
+
+  const started = page.waitForResponse(isTrpcCall("exports.start"));
+  await dialog.getByRole("button", { name: "Start export" }).click();
+  const { job } = await trpcResult<{ job: { id: string; format: string } }>(await started, "exports.start");
+  expect(job.format).toBe("xlsx");
+
+  const row = newestExport(page);
+  await expect(status(row, "Completed")).toBeVisible({ timeout: 30_000 });
+  await expect(row).toContainText("Excel (XLSX)");
+
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^Revenue_by_day_\d+\.xlsx$/);
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.readFile(await file.path());
+  const sheet = workbook.worksheets[0]!;
+  expect(sheet.getRow(1).values).toEqual([undefined, "day", "orders", "revenue", "units"]);
+  expect(sheet.getCell("A1").font?.bold).toBe(true);
+  expect(sheet.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
+
+  const [metric] = await query<{ sql: string }>(`SELECT sql FROM "Metric" WHERE name = $1`, [METRIC]);
+  const source = await queryDemo<{ day: string; orders: string; revenue: string; units: string }>(`SELECT to_char(day, 'YYYY-MM-DD') AS day, orders, revenue, units FROM (${metric!.sql}) AS m`);
+  expect(source.length).toBeGreaterThan(0);
+  expect(sheet.rowCount).toBe(source.length + 1);
+  source.forEach((expected, i) => {
+    const cells = sheet.getRow(i + 2);
+    expect((cells.getCell(1).value as Date).toISOString().slice(0, 10)).toBe(expected.day);
+    expect(cells.getCell(2).value).toBe(Number(expected.orders));
+    expect(cells.getCell(3).value).toBe(Number(expected.revenue));
+    expect(cells.getCell(4).value).toBe(Number(expected.units));
+  });
 });
