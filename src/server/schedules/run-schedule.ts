@@ -73,8 +73,10 @@ export async function exportEnded(exportId: string): Promise<boolean> {
   return !job || terminalStatuses.includes(job.status);
 }
 
+/** A scheduled run has no request to take an origin from: AUTH_URL, the app's address for sign-in, when set, else APP_URL. */
 function downloadUrl(teamId: string, exportId: string): string {
-  return new URL(`/api/teams/${teamId}/export-jobs/${exportId}?download=true`, getEnv().APP_URL).toString();
+  const env = getEnv();
+  return new URL(`/api/teams/${teamId}/export-jobs/${exportId}?download=true`, env.AUTH_URL ?? env.APP_URL).toString();
 }
 
 /**
