@@ -4,14 +4,17 @@
  * it (COPY for CSV, the cursor's rows for the others), encoded by the format, the bytes counted
  * and dropped. Prints one JSON line of figures.
  *
- * Usage: node format-bench-worker.mjs <format> <rows> <source database url> <app database url>
+ * Usage: node format-bench-worker.mjs <format>[.gz] <rows> <source database url> <app database url>
  */
 import { readFileSync } from "node:fs";
 
 import { exportFormats } from "~/server/exports/formats";
+import { encodeCompressed, exportCompressions } from "~/server/exports/formats/compression";
 import { createSourceAdapter, postgresTarget } from "~/server/sources";
 
-const [formatId, rowsArg, sourceUrl, appUrl] = process.argv.slice(2);
+const [fileType, rowsArg, sourceUrl, appUrl] = process.argv.slice(2);
+// "csv.gz": the format, then gzip as the run applies it (formats/compression.ts).
+const [formatId, compressed] = (fileType ?? "").split(".");
 const format = exportFormats[formatId as keyof typeof exportFormats];
 if (!format || !rowsArg || !sourceUrl || !appUrl) throw new Error("usage: format-bench-worker <format> <rows> <source url> <app url>");
 const { benchSelect } = await import("./seed-bench-table");
@@ -24,7 +27,8 @@ const adapter = await createSourceAdapter("POSTGRES", { url: sourceUrl }, {
 const query = { sql: benchSelect(Number(rowsArg)), maxRows: 1_000_000, statementTimeoutMs: 10 * 60_000 };
 const started = process.hrtime.bigint();
 const rows = format.databaseEncoding && adapter.queryCsv ? await adapter.queryCsv(query, format.databaseEncoding) : await adapter.query(query);
-const file = format.encode(rows, { maxRows: 1_000_000, maxBytes: 500 * 1024 * 1024, onProgress: () => undefined });
+const options = { maxRows: 1_000_000, maxBytes: 500 * 1024 * 1024, onProgress: () => undefined };
+const file = compressed === "gz" ? encodeCompressed(exportCompressions.gzip, options, (o) => format.encode(rows, o)) : format.encode(rows, options);
 let bytes = 0;
 for await (const chunk of file.body) bytes += (chunk as Buffer).length;
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;

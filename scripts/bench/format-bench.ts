@@ -14,8 +14,8 @@ import { ensureDatabase } from "../db-migrate";
 import { compileBenchWorker } from "./bench-runtime";
 import { seedBenchTable } from "./seed-bench-table";
 
-/** The formats the benchmark can run, by the name --format takes; csv.gz is one more line once gzip exists. */
-const benchFormats = ["csv", "xlsx", "parquet", "jsonl"] as const;
+/** The file types the benchmark can run, by the name --format takes: a format, or a format and gzip. */
+const benchFormats = ["csv", "csv.gz", "xlsx", "parquet", "jsonl", "jsonl.gz"] as const;
 
 type Figures = { seconds: number; bytes: number; rows: number; peakRssMb: number };
 
