@@ -148,7 +148,8 @@ describe("Buster's download menu", () => {
       [{ metric_version_number: "two" }, "metric_version_number"],
       [{ metric_version_number: "0" }, "metric_version_number"],
       [{ metric_version_number: "1.5" }, "metric_version_number"],
-      [{ format: "csv" }, "format"],
+      [{ format: "docx" }, "format"],
+      [{ colour: "red" }, "colour"],
     ] as const) {
       const { status, data } = await busterDownload(token, { id: metric.id, ...params });
       expect(status, JSON.stringify(params)).toBe(400);

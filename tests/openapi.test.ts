@@ -177,7 +177,7 @@ describe("real answers match it", () => {
     expect((await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, post('{"requestId":"openapi-1"}'))).status).toBe(202);
     expect((await call(GROUP, "POST", { teamId, id: seeded.dataroom.id, groupId: seeded.investors.id }, post())).status).toBe(202);
 
-    const unknownField = await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, post('{"format":"xlsx"}'));
+    const unknownField = await call(DATAROOM, "POST", { teamId, id: seeded.dataroom.id }, post('{"format":"docx"}'));
     expect(unknownField.body).toMatchObject({ code: "bad_request", issues: [{ path: "format" }] });
     expect((await call(GROUP, "POST", { teamId, id: seeded.dataroom.id, groupId: "bad id" }, post())).status).toBe(400);
     expect((await call(DOCUMENT, "POST", { teamId, id: seeded.document.id })).status).toBe(401);
