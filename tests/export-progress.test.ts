@@ -121,8 +121,8 @@ describe("export engine, as a user sees it", () => {
     const { exportId } = await trpcAs(sessionCaller(seeded.user.id)).visits.exportDocument({ teamId: seeded.team.id, documentId: seeded.document.id });
     const job = await waitForExport(seeded.team.id, exportId, { timeoutMs: 30_000 });
     expect(job.status).toBe("COMPLETED");
-    const rows = parse(await (await fetch((await createDownloadLink(seeded.team.id, exportId)).url)).text()) as string[][];
-    const byEmail = new Map(rows.slice(1).map((r) => [r[0], r[5]]));
+    const rows = parse(await (await fetch((await createDownloadLink(seeded.team.id, exportId)).url)).text(), { columns: true }) as Record<string, string>[];
+    const byEmail = new Map(rows.map((r) => [r.Email, r["Total View Duration (s)"]]));
     for (const view of seeded.views) {
       expect(byEmail.get(view.email)).toBe((view.pages.reduce((sum, p) => sum + p.durationMs, 0) / 1000).toFixed(3));
     }
