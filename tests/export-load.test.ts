@@ -38,7 +38,8 @@ it("runs 20 concurrent exports across 3 teams within each team's concurrency lim
     Array.from({ length: 20 }, async (_, i) => {
       const t = i % 3;
       const team = teams[t]!;
-      const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metrics[t]!.id });
+      // Each with its own request id, as the UI sends: twenty starts, not one joined by its repeats.
+      const { exportId } = await team.trpc.metrics.export({ teamId: team.id, metricId: metrics[t]!.id, requestId: `load-${i}` });
       started.push({ team, exportId, rows: 10 + t });
     }),
   );
