@@ -39,7 +39,7 @@ test("the metrics page lists a metric's versions and exports the chosen one", as
   await expect(versions.getByRole("listitem").nth(1)).toContainText("generate_series(1, 3)");
 
   await versions.getByRole("button", { name: `Export version 1 of ${metric.name}` }).click();
-  const dialog = page.getByRole("dialog", { name: "Export to CSV" });
+  const dialog = page.getByRole("dialog", { name: "Export", exact: true });
   await expect(dialog).toContainText(`Export all rows of metric “${metric.name}”, version 1, from`);
   const started = page.waitForResponse(isTrpcCall("exports.start"));
   await dialog.getByRole("button", { name: "Start export" }).click();
