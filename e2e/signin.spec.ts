@@ -3,12 +3,14 @@ import { expect, test } from "@playwright/test";
 import { e2eEnv } from "../playwright.config";
 import { DEMO_TEAM_ID } from "./support/session";
 
-test("the sign-in page offers exactly the development sign-in's buttons", async ({ page }) => {
+test("the sign-in page offers exactly the embedded defaults' buttons: the demo user, a password, and a link by email", async ({ page }) => {
   await page.goto("/signin");
   const buttons = page.getByRole("button");
-  await expect(buttons).toHaveCount(2);
+  await expect(buttons).toHaveCount(3);
   await expect(buttons.nth(0)).toHaveAccessibleName("Continue as demo user");
   await expect(buttons.nth(1)).toHaveAccessibleName("Sign in");
+  // EMAIL_SERVER is the suite's SMTP catcher, as under npm start: sign-in links land there.
+  await expect(buttons.nth(2)).toHaveAccessibleName("Continue with email");
 });
 
 test("a wrong password gets a clear message", async ({ page }) => {
