@@ -50,6 +50,12 @@ function joinTtlSeconds(kind: ExportKindDefinition): number {
 const isJoinable = (job: ExportJob) => !isTerminal(job.status) || liveFile(job) !== null;
 
 /**
+ * What else happens to a new job before its run is queued, so that the run cannot end before it:
+ * e.g. asking for its outcome by email (outcome-email/). A failure fails the job as the queue's does.
+ */
+export type BeforeRun = (job: ExportJob) => Promise<void>;
+
+/**
  * Starts an export of `kind` for a target, as a job records it (a retry starts the same one
  * again). For a kind that `joinsRepeats`, the same start request again (same user, target,
  * version and file options, whatever the channel) answers with the export it repeats while that
@@ -58,12 +64,6 @@ const isJoinable = (job: ExportJob) => !isTerminal(job.status) || liveFile(job) 
  * exports. A joined start creates nothing, so it is not counted against the rate limit: only
  * starts that create an export are.
  */
-/**
- * What else happens to a new job before its run is queued, so that the run cannot end before it:
- * e.g. asking for its outcome by email (outcome-email/). A failure fails the job as the queue's does.
- */
-export type BeforeRun = (job: ExportJob) => Promise<void>;
-
 export async function startExportOf(
   queue: ExportQueue,
   requester: Requester,
