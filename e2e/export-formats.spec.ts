@@ -12,6 +12,12 @@ import { DEMO_TEAM_ID, signInAsDemo } from "./support/session";
 
 const METRIC = "Revenue by day";
 
+/** What XLSX holds for a number's exact digits (README "Formats"): a number up to 15 significant digits, else the digits as text. */
+function inXlsx(digits: string): number | string {
+  const significant = digits.replace(/^-/, "").replace(".", "").replace(/^0+/, "").replace(/0+$/, "");
+  return significant.length > 15 ? digits : Number(digits);
+}
+
 test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .csv.gz of the source rows", async ({ page }) => {
   await signInAsDemo(page);
   await page.goto(`/${DEMO_TEAM_ID}/metrics`);
@@ -86,8 +92,8 @@ test("a metric exported as XLSX, picked in the dialog, opens in a real reader wi
   source.forEach((expected, i) => {
     const cells = sheet.getRow(i + 2);
     expect((cells.getCell(1).value as Date).toISOString().slice(0, 10)).toBe(expected.day);
-    expect(cells.getCell(2).value).toBe(Number(expected.orders));
-    expect(cells.getCell(3).value).toBe(Number(expected.revenue));
-    expect(cells.getCell(4).value).toBe(Number(expected.units));
+    expect(cells.getCell(2).value).toBe(inXlsx(expected.orders));
+    expect(cells.getCell(3).value).toBe(inXlsx(expected.revenue));
+    expect(cells.getCell(4).value).toBe(inXlsx(expected.units));
   });
 });
