@@ -3,7 +3,7 @@
  * of the server's registry with a hint each, and gzip where the format takes it; the export
  * row says what was chosen, and the browser saves the compressed file as it is stored.
  */
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import ExcelJS from "exceljs";
 
 import { isTrpcCall, newestExport, status, trpcResult } from "./support/exports";
@@ -18,14 +18,18 @@ function inXlsx(digits: string): number | string {
   return significant.length > 15 ? digits : Number(digits);
 }
 
-test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .csv.gz of the source rows", async ({ page }) => {
+/** Signed in as the demo user, the export dialog of the demo metric, and the download its export will start. */
+async function openExportDialog(page: Page) {
   await signInAsDemo(page);
   await page.goto(`/${DEMO_TEAM_ID}/metrics`);
   const download = page.waitForEvent("download", { timeout: 45_000 });
   await page.getByRole("button", { name: `Export ${METRIC}` }).click();
-
   const dialog = page.getByRole("dialog", { name: "Export", exact: true });
-  const formats = dialog.getByRole("group", { name: "Format" });
+  return { download, dialog, formats: dialog.getByRole("group", { name: "Format" }) };
+}
+
+test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .csv.gz of the source rows", async ({ page }) => {
+  const { download, dialog, formats } = await openExportDialog(page);
   const csv = formats.getByRole("radio", { name: /^CSV/ });
   await expect(csv).toBeChecked();
   await expect(csv).toHaveAccessibleName(/every spreadsheet/);
@@ -56,13 +60,7 @@ test("a metric exported as CSV with gzip, picked in the dialog, downloads as a .
 });
 
 test("a metric exported as XLSX, picked in the dialog, opens in a real reader with typed cells and a bold, frozen header", async ({ page }) => {
-  await signInAsDemo(page);
-  await page.goto(`/${DEMO_TEAM_ID}/metrics`);
-  const download = page.waitForEvent("download", { timeout: 45_000 });
-  await page.getByRole("button", { name: `Export ${METRIC}` }).click();
-
-  const dialog = page.getByRole("dialog", { name: "Export", exact: true });
-  const formats = dialog.getByRole("group", { name: "Format" });
+  const { download, dialog, formats } = await openExportDialog(page);
   await formats.getByRole("radio", { name: /^Excel \(XLSX\)/ }).check();
   // XLSX compresses itself: no gzip to choose.
   await expect(formats.getByRole("checkbox", { name: /^Compress with gzip/ })).toHaveCount(0);
