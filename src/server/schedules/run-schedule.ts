@@ -15,15 +15,15 @@ import { getEnv } from "~/env";
 import { db } from "~/server/db";
 import { AppError, failureOf } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
-import { fileOptionsSchema } from "~/server/exports/formats/file-options";
-import { terminalStatuses } from "~/server/exports/job/export-job";
+import { exportFileType, fileOptionsSchema } from "~/server/exports/formats/file-options";
+import { liveFile, terminalStatuses } from "~/server/exports/job/export-job";
 import { kindDefinition, kindInputSchema } from "~/server/exports/kinds";
 import { startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
-import { getJobStore } from "~/server/services";
+import { getJobStore, getStorage } from "~/server/services";
 import { openJson } from "~/server/vault";
 
-import { destinationOf, type RunReport } from "./destinations";
+import { type DeliveredFile, destinationOf, type RunReport } from "./destinations";
 import { storedDestinations } from "./schedule-view";
 
 /** Failed runs in a row after which a schedule pauses itself. */
@@ -144,7 +144,10 @@ export async function destinationCount(runId: string): Promise<number> {
 export async function deliverScheduledRun(runId: string, index: number, report: RunReport, attempt: { tries: number; last: boolean }): Promise<void> {
   const existing = await db.scheduleDelivery.findUnique({ where: { runId_destinationIndex: { runId, destinationIndex: index } } });
   if (existing) return;
-  const run = await db.scheduleRun.findUnique({ where: { id: runId }, select: { schedule: { select: { destinations: true, sealedSigningSecret: true } } } });
+  const run = await db.scheduleRun.findUnique({
+    where: { id: runId },
+    select: { exportId: true, schedule: { select: { destinations: true, sealedSigningSecret: true, format: true, compression: true } } },
+  });
   const stored = run ? storedDestinations(run.schedule.destinations)[index] : undefined;
   if (!run || !stored) return;
   const destination = destinationOf(stored.type);
@@ -153,7 +156,8 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
   try {
     if (!destination) throw new Error(`No destination of type ${stored.type}`);
     const signingSecret = run.schedule.sealedSigningSecret ? (openJson(run.schedule.sealedSigningSecret, getEnv().VAULT_KEY) as string) : null;
-    await destination.deliver({ settings: stored.settings, signingSecret, report, signal: AbortSignal.timeout(30_000) });
+    const file = report.status === "COMPLETED" && run.exportId ? await deliveredFile(run.exportId, run.schedule) : null;
+    await destination.deliver({ settings: stored.settings, signingSecret, report, file, signal: AbortSignal.timeout(30_000) });
     await record("DELIVERED", null);
   } catch (error) {
     const reason = failureOf(error).message;
@@ -161,6 +165,15 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
     if (!attempt.last) throw error;
     await record("FAILED", reason.slice(0, 2000));
   }
+}
+
+/** The run's file while it is still in storage, opened only by a destination that needs its bytes. */
+async function deliveredFile(exportId: string, schedule: { format: string; compression: string | null }): Promise<DeliveredFile | null> {
+  const job = await getJobStore().get(exportId);
+  const file = job ? liveFile(job) : null;
+  if (!file) return null;
+  const { contentType } = exportFileType(fileOptionsSchema.parse({ format: schedule.format, compression: schedule.compression ?? undefined }));
+  return { name: file.name, size: file.size, contentType, open: async (signal) => (await getStorage().openObject(file.key, signal)).body };
 }
 
 /** A run whose engine run failed outside its steps: it ends failed rather than stay RUNNING. */

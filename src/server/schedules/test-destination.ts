@@ -39,7 +39,7 @@ export async function testDestination(member: TeamMember, input: { destination: 
     error: null,
   };
   try {
-    await destination.deliver({ settings: destination.settings(input.destination as never), signingSecret, report, signal: AbortSignal.timeout(15_000) });
+    await destination.deliver({ settings: destination.settings(input.destination as never), signingSecret, report, file: null, signal: AbortSignal.timeout(15_000) });
     return { delivered: true, reason: null };
   } catch (error) {
     return { delivered: false, reason: failureOf(error).message };

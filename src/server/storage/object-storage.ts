@@ -140,6 +140,17 @@ export class ObjectStorage {
     }
   }
 
+  /** The object's bytes as a stream, for copying it elsewhere; NOT_FOUND when it is gone. */
+  async openObject(key: string, signal?: AbortSignal): Promise<{ body: Readable; size: number }> {
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+      return { body: object.Body as Readable, size: object.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) throw new AppError("NOT_FOUND", "The file is gone");
+      throw error;
+    }
+  }
+
   /** Idempotent: deleting a missing object succeeds. */
   async deleteObject(key: string): Promise<void> {
     try {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { ScheduleDestination } from "./schedule-destination";
 import { webhookDestination, webhookInput } from "./webhook";
 
-export type { RunReport, ScheduleDestination } from "./schedule-destination";
+export type { DeliveredFile, RunReport, ScheduleDestination } from "./schedule-destination";
 
 const scheduleDestinations = { webhook: webhookDestination } satisfies Record<string, ScheduleDestination>;
 

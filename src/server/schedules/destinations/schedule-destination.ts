@@ -8,6 +8,8 @@
  * destination acts after the export has ended, on its outcome, with the schedule's own
  * settings and secrets.
  */
+import type { Readable } from "node:stream";
+
 import type { z } from "zod";
 
 import type { JsonObject } from "~/server/exports/kinds";
@@ -29,8 +31,14 @@ export type RunReport = {
   error: string | null;
 };
 
-/** What a delivery gets: the destination's stored settings, and the schedule's signing secret. */
-export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; signal: AbortSignal };
+/** The run's file, for a destination that carries the bytes (an attachment, the customer's bucket). */
+export type DeliveredFile = { name: string; size: number; contentType: string; open(signal: AbortSignal): Promise<Readable> };
+
+/**
+ * What a delivery gets: the destination's stored settings, the schedule's signing secret, and
+ * the file when the run completed and the file is still there.
+ */
+export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; file: DeliveredFile | null; signal: AbortSignal };
 
 /** Methods rather than function-valued fields, so that a destination with its own input type fits the registry. */
 export interface ScheduleDestination<Input extends { type: string } = { type: string }> {
