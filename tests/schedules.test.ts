@@ -217,7 +217,48 @@ describe("runs that go wrong", () => {
     const resumed = await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { paused: false } });
     expect(resumed).toMatchObject({ consecutiveFailures: 0, pausedAt: null, pauseReason: null });
     expect(resumed.nextRunAt).toBeInstanceOf(Date);
+
+    const changes = await team.trpc.audit.scheduleChanges({ teamId: team.id, scheduleId: schedule.id });
+    expect(changes.map((c) => [c.change, c.user?.id ?? null])).toEqual([
+      ["RESUMED", team.user.id],
+      ["AUTO_PAUSED", null],
+      ...Array(5).fill(["RUN_NOW", team.user.id]),
+      ["CREATED", team.user.id],
+    ]);
+    expect(changes[1]!.reason).toBe(paused.pauseReason);
   }, 200_000);
+});
+
+describe("the audit of schedule changes", () => {
+  it("names who changed what, by field name only, and outlives the deleted schedule", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT 1 AS one");
+    const schedule = await team.trpc.schedules.create({
+      teamId: team.id,
+      schedule: { name: "Nightly", export: { kind: "metric", metricId: metric.id }, format: "jsonl", compression: "gzip", cron: "0 2 * * *", timezone: "Europe/Paris", enabled: true, destinations: [{ type: "webhook", url: receiver.url }] },
+    });
+    await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { name: "Nightly (Paris)", destinations: [{ type: "webhook", url: `${receiver.url}?secret-path` }] } });
+    // A change that leaves out the file options keeps them; a new format starts uncompressed.
+    expect(await team.trpc.schedules.get({ teamId: team.id, scheduleId: schedule.id })).toMatchObject({ format: "jsonl", compression: "gzip" });
+    const refused = await refusal(team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { format: "xlsx", compression: "gzip" } }));
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", field: "compression" });
+    expect(await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { format: "xlsx" } })).toMatchObject({ format: "xlsx", compression: null });
+    await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { enabled: false } });
+    await team.trpc.schedules.delete({ teamId: team.id, scheduleId: schedule.id });
+
+    const changes = await team.trpc.audit.scheduleChanges({ teamId: team.id });
+    expect(changes.map((c) => ({ change: c.change, fields: c.fields, name: c.scheduleName, by: c.user?.id }))).toEqual([
+      { change: "DELETED", fields: [], name: "Nightly (Paris)", by: team.user.id },
+      { change: "PAUSED", fields: ["enabled"], name: "Nightly (Paris)", by: team.user.id },
+      { change: "UPDATED", fields: ["format"], name: "Nightly (Paris)", by: team.user.id },
+      { change: "UPDATED", fields: ["name", "destinations"], name: "Nightly (Paris)", by: team.user.id },
+      { change: "CREATED", fields: [], name: "Nightly", by: team.user.id },
+    ]);
+    expect(JSON.stringify(changes)).not.toContain("secret-path");
+
+    const member = fixtures.trpcAs(fixtures.sessionCaller((await fixtures.addMember(team.id, "MEMBER")).id));
+    expect((await refusal(member.audit.scheduleChanges({ teamId: team.id }))).code).toBe("FORBIDDEN");
+  }, 60_000);
 });
 
 describe("testDestination", () => {

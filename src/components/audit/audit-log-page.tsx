@@ -4,6 +4,7 @@ import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 
 import { type AuditEvent, AuditEventRow, AuditHeader, AuditSkeleton, channelLabels, outcomeLabels } from "~/components/audit/audit-event-row";
+import { ScheduleChanges } from "~/components/audit/schedule-changes";
 import { errorMessage } from "~/components/errors";
 import { useExportKinds } from "~/components/exports/export-kinds";
 import { useTeam } from "~/components/team-context";
@@ -123,6 +124,7 @@ export function AuditLogPage() {
       />
       <FilterBar filters={filters} set={set} onClear={() => setFilters(noFilters)} filtered={filtered} />
       {body}
+      <ScheduleChanges />
     </section>
   );
 }

@@ -8,9 +8,11 @@ import { randomBytes } from "node:crypto";
 import { getEnv } from "~/env";
 import type { Prisma } from "~/generated/prisma/client";
 import { db } from "~/server/db";
+import { recordScheduleChange } from "~/server/audit/schedule-audit";
 import { AppError } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
+import { fileOptionsSchema } from "~/server/exports/formats/file-options";
 import { type KindInput, kindDefinition } from "~/server/exports/kinds";
 import { scheduleChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 import { sealJson } from "~/server/vault";
@@ -107,7 +109,16 @@ export async function createSchedule(member: TeamMember, input: CreateScheduleIn
     },
     select: scheduleSelect,
   });
+  await recordScheduleChange({ teamId: member.teamId, schedule: row, userId: member.userId, change: "CREATED" });
   return { ...scheduleView(row), ...(signing ? { signingSecret: signing.secret } : {}) };
+}
+
+/** How the audit names a change: turning a schedule off or on is a pause or a resume. */
+function changeOf(input: UpdateScheduleInput, current: { enabled: boolean }, resumed: boolean) {
+  const fields = Object.keys(input).filter((field) => input[field as keyof UpdateScheduleInput] !== undefined);
+  if (resumed || (input.enabled === true && !current.enabled)) return { change: "RESUMED" as const, fields };
+  if (input.enabled === false && current.enabled) return { change: "PAUSED" as const, fields };
+  return { change: "UPDATED" as const, fields };
 }
 
 /**
@@ -125,6 +136,10 @@ export async function updateSchedule(member: TeamMember, scheduleId: string, inp
   checkTiming(cron, timezone);
   if (input.retentionDays !== undefined) checkRetention(input.retentionDays);
   if (input.export) await checkExport(member.teamId, input.export);
+  // A new format starts with no compression unless the change names one.
+  const compression = input.compression ?? (input.format ? undefined : (current.compression ?? undefined));
+  const file = fileOptionsSchema.safeParse({ format: input.format ?? current.format, compression });
+  if (!file.success) throw badField("compression", file.error.issues[0]!.message);
   const signing = input.destinations && needsSigningSecret(input.destinations) && !current.sealedSigningSecret ? newSigningSecret() : null;
   const resumed = input.paused === false && current.pausedAt !== null;
   const paused = current.pausedAt !== null && !resumed;
@@ -134,8 +149,8 @@ export async function updateSchedule(member: TeamMember, scheduleId: string, inp
     data: {
       name: input.name,
       ...(input.export ? { exportKind: input.export.kind, exportInput: input.export as Prisma.InputJsonObject } : {}),
-      format: input.format,
-      compression: input.compression,
+      format: file.data.format,
+      compression: file.data.compression ?? null,
       cron: input.cron,
       timezone: input.timezone,
       enabled: input.enabled,
@@ -147,14 +162,17 @@ export async function updateSchedule(member: TeamMember, scheduleId: string, inp
     },
     select: scheduleSelect,
   });
+  await recordScheduleChange({ teamId: member.teamId, schedule: row, userId: member.userId, ...changeOf(input, current, resumed) });
   return { ...scheduleView(row), ...(signing ? { signingSecret: signing.secret } : {}) };
 }
 
 /** Deletes a schedule and its history; the files of its runs live out their retention. */
 export async function deleteSchedule(member: TeamMember, scheduleId: string): Promise<void> {
   requireManager(member);
-  const { count } = await db.schedule.deleteMany({ where: { id: scheduleId, teamId: member.teamId } });
-  if (count === 0) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  const schedule = await db.schedule.findFirst({ where: { id: scheduleId, teamId: member.teamId }, select: { id: true, name: true } });
+  const { count } = schedule ? await db.schedule.deleteMany({ where: { id: scheduleId, teamId: member.teamId } }) : { count: 0 };
+  if (!schedule || count === 0) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  await recordScheduleChange({ teamId: member.teamId, schedule, userId: member.userId, change: "DELETED" });
 }
 
 /** A schedule's runs, newest first, a page at a time. */
@@ -177,8 +195,9 @@ export async function listScheduleRuns(teamId: string, scheduleId: string, page:
 export async function runScheduleNow(queues: { exports: ExportQueue; schedules: ScheduleQueue }, member: TeamMember, scheduleId: string): Promise<{ exportId: string; runId: string }> {
   const refusal = scheduleChangeRefusal(member, "run");
   if (refusal) throw new AppError("FORBIDDEN", refusal);
-  const schedule = await db.schedule.findFirst({ where: { id: scheduleId, teamId: member.teamId }, select: { id: true } });
+  const schedule = await db.schedule.findFirst({ where: { id: scheduleId, teamId: member.teamId }, select: { id: true, name: true } });
   if (!schedule) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  await recordScheduleChange({ teamId: member.teamId, schedule, userId: member.userId, change: "RUN_NOW" });
   const dueAt = new Date();
   const begun = await beginScheduledRun(queues.exports, scheduleId, dueAt);
   if (!begun) throw new AppError("NOT_FOUND", "No such schedule in this team");

@@ -12,6 +12,7 @@
  * id, and each outcome is written once.
  */
 import { getEnv } from "~/env";
+import { recordScheduleChange } from "~/server/audit/schedule-audit";
 import { db } from "~/server/db";
 import { AppError, failureOf } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
@@ -126,7 +127,10 @@ async function countOutcome(scheduleId: string, error: string | null): Promise<v
   const { consecutiveFailures } = await db.schedule.update({ where: { id: scheduleId }, data: { consecutiveFailures: { increment: 1 } } });
   if (consecutiveFailures < PAUSE_AFTER_FAILURES) return;
   const pauseReason = `Paused after ${consecutiveFailures} failed runs in a row; the last: ${error}`.slice(0, 2000);
-  await db.schedule.updateMany({ where: { id: scheduleId, pausedAt: null }, data: { pausedAt: new Date(), pauseReason, nextRunAt: null } });
+  const { count } = await db.schedule.updateMany({ where: { id: scheduleId, pausedAt: null }, data: { pausedAt: new Date(), pauseReason, nextRunAt: null } });
+  if (count === 0) return;
+  const schedule = await db.schedule.findUniqueOrThrow({ where: { id: scheduleId }, select: { id: true, name: true, teamId: true } });
+  await recordScheduleChange({ teamId: schedule.teamId, schedule, userId: null, change: "AUTO_PAUSED", reason: pauseReason });
   log("warn", "schedule.paused", { scheduleId, consecutiveFailures });
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-import { fileOptionsShape, refineFileOptions } from "~/server/exports/formats/file-options";
+import { fileOptionsFields, fileOptionsShape, refineFileOptions } from "~/server/exports/formats/file-options";
 import { kindInputSchema } from "~/server/exports/kinds";
 
 import { destinationInput } from "./destinations";
@@ -24,9 +24,12 @@ export const scheduleFields = {
 export const createScheduleInput = z.strictObject(scheduleFields).superRefine(refineFileOptions);
 export type CreateScheduleInput = z.infer<typeof createScheduleInput>;
 
-/** A change: any of the fields, and `paused: false` to resume a schedule that paused itself. */
+/**
+ * A change: any of the fields, and `paused: false` to resume a schedule that paused itself. The
+ * file options come without their default, so that a change that leaves out the format keeps it.
+ */
 export const updateScheduleInput = z.strictObject({
-  ...Object.fromEntries(Object.entries(scheduleFields).map(([name, schema]) => [name, schema.optional()])),
+  ...Object.fromEntries(Object.entries({ ...scheduleFields, ...fileOptionsFields }).map(([name, schema]) => [name, schema.optional()])),
   paused: z.literal(false).optional(),
 } as { [K in keyof typeof scheduleFields]: z.ZodOptional<(typeof scheduleFields)[K]> } & { paused: z.ZodOptional<z.ZodLiteral<false>> });
 export type UpdateScheduleInput = z.infer<typeof updateScheduleInput>;
