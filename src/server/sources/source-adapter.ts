@@ -60,7 +60,13 @@ export interface SourceAdapter {
   close(): Promise<void>;
 }
 
-export const DEFAULT_BATCH_SIZE = 5_000;
+/**
+ * Rows a cursor hands over at a time. A batch lives while the next one is fetched and while it
+ * is encoded; at 5,000 rows it outlived V8's young generation and was promoted, so the old
+ * generation grew with the export (JSON Lines +44% RSS at 1M rows against 100k). At 1,000 it
+ * dies young, and the prefetch still hides the round trip.
+ */
+export const DEFAULT_BATCH_SIZE = 1_000;
 
 /** How many rows a query may read: one beyond the export's limit, to detect truncation. */
 export function rowBudget(query: SourceQuery): number {

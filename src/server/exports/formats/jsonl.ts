@@ -19,7 +19,12 @@ import {
 import type { ExportFormat } from "./export-format";
 import { eachCell, encodeTypedRows, type RowEncoder, uniqueNames } from "./typed-rows";
 
-const CHUNK_SIZE = 64 * 1024;
+/**
+ * Characters gathered before they become a chunk. The text is built of many small strings
+ * until then; at 64 KiB they outlived V8's young generation and were promoted, and RSS grew
+ * with the file (+29% at 1M rows against 100k, against +15% at 16 KiB).
+ */
+const CHUNK_SIZE = 16 * 1024;
 
 /** A JSON number, or its name as a string where JSON has none (NaN, Infinity). */
 function jsonNumber(n: number): string {
@@ -55,11 +60,13 @@ function jsonLinesEncoder(columns: readonly Column[]): RowEncoder {
   const keys = uniqueNames(columns).map((name) => JSON.stringify(name) + ":");
   const encoders = columns.map((c) => jsonOf(cellTypeOf(c)));
   const width = columns.length;
+  // Made once, not a closure a row.
+  const field = (value: unknown, i: number) => keys[i] + (value === null || value === undefined ? "null" : encoders[i]!(value));
   let out = "";
   const chunks: Buffer[] = [];
   return {
     row(values) {
-      const fields = eachCell(values, width, (value, i) => keys[i] + (value === null || value === undefined ? "null" : encoders[i]!(value)));
+      const fields = eachCell(values, width, field);
       out += "{" + fields.join(",") + "}\n";
       if (out.length >= CHUNK_SIZE) {
         chunks.push(Buffer.from(out, "utf8"));

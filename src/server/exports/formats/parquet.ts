@@ -27,8 +27,13 @@ import {
 import type { ExportFormat } from "./export-format";
 import { eachCell, encodeTypedRows, type RowEncoder, uniqueNames } from "./typed-rows";
 
-/** Rows a group holds: enough for good compression, few enough that a wide row stays small in memory. */
-const ROW_GROUP_ROWS = 10_000;
+/**
+ * Rows a group holds: enough for good compression, few enough that the group's columns and
+ * the writer's work on them die in V8's young generation. At 10,000 they were promoted and
+ * the old generation grew with the file (+26% RSS at 1M rows against 100k; 213 MB at 1M
+ * with 5,000). The file is some 3% larger than with 10,000-row groups.
+ */
+const ROW_GROUP_ROWS = 2_500;
 
 /** The writer's own schema type (it bundles its own hyparquet). */
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]["schema"][number];
@@ -120,6 +125,8 @@ function parquetEncoder(columns: readonly Column[]): RowEncoder {
   ];
   const writer = new ChunkWriter();
   const parquet = new ParquetWriter({ writer, schema, codec: "SNAPPY", createdBy: "Export Center" });
+  // Made once, not a closure a row.
+  const cell = (value: unknown, i: number) => (value === null || value === undefined ? null : leaves[i]!.value(value));
   let group: unknown[][] = names.map(() => []);
   let rows = 0;
 
@@ -133,7 +140,7 @@ function parquetEncoder(columns: readonly Column[]): RowEncoder {
 
   return {
     row(values) {
-      const cells = eachCell(values, width, (value, i) => (value === null || value === undefined ? null : leaves[i]!.value(value)));
+      const cells = eachCell(values, width, cell);
       for (let i = 0; i < width; i++) group[i]!.push(cells[i]);
       if (++rows === ROW_GROUP_ROWS) writeGroup();
     },

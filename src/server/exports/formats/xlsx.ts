@@ -109,6 +109,9 @@ function xlsxEncoder(columns: readonly Column[]): RowEncoder {
     return cell.kind === "timestamp" && cell.utc ? `${c.name} (UTC)` : c.name;
   });
 
+  // Made once, not a closure a row.
+  const excelCell = (value: unknown, i: number) => (value === null || value === undefined ? null : convert[i]!(value));
+
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -153,7 +156,7 @@ function xlsxEncoder(columns: readonly Column[]): RowEncoder {
 
   return {
     row(values) {
-      const row = eachCell(values, width, (value, i) => (value === null || value === undefined ? null : convert[i]!(value)));
+      const row = eachCell(values, width, excelCell);
       if (!measuring) return write(row);
       measuring.push(row);
       if (measuring.length === MEASURED_ROWS) startSheet();

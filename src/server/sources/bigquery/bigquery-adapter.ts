@@ -22,7 +22,6 @@ import { AppError } from "~/server/errors";
 
 import { type BigQueryCredentials } from "../credentials";
 import {
-  DEFAULT_BATCH_SIZE,
   type QueryResult,
   rowBudget,
   type SourceAdapter,
@@ -36,6 +35,9 @@ import {
   SecretRedactor,
 } from "../source-errors";
 import { type BigQueryField, planBigQueryColumn } from "./bigquery-values";
+
+/** Rows a results page asks for: each page is an HTTP call, so pages stay larger than a cursor's batches. */
+const PAGE_ROWS = 5_000;
 
 interface ApiErrorShape {
   code?: unknown;
@@ -118,7 +120,7 @@ export function createBigQueryAdapter(credentials: BigQueryCredentials): SourceA
 
   async function query(query: SourceQuery): Promise<QueryResult> {
     query.signal?.throwIfAborted();
-    const batchSize = query.batchSize ?? DEFAULT_BATCH_SIZE;
+    const batchSize = query.batchSize ?? PAGE_ROWS;
     let remaining = rowBudget(query);
     let job: Job | undefined;
     const abort = () => void (job && cancel(job));
