@@ -80,6 +80,8 @@ const schema = z
 
     /** The closest two runs of a schedule may be; a cron that fires more often is refused. */
     SCHEDULE_MIN_INTERVAL_MINUTES: int(1),
+    /** The largest run file a schedule's email destination attaches; a bigger one is sent as a link only. */
+    SCHEDULE_EMAIL_ATTACHMENT_MAX_BYTES: int(5 * 1024 * 1024),
     /** Lets schedule destinations (webhooks) reach loopback and private addresses in production (network-policy.ts). */
     DESTINATIONS_ALLOW_PRIVATE_NETWORKS: bool,
     /** The app's public address, from which the links in delivered messages are built. */

@@ -213,6 +213,9 @@ describe("runs that go wrong", () => {
     const failedReports = receiver.received.map((r) => JSON.parse(r.body)).filter((p) => p.scheduleId === schedule.id);
     expect(failedReports).toHaveLength(5);
     expect(failedReports[0]).toMatchObject({ event: "export.failed", status: "FAILED", downloadUrl: null, error: expect.stringContaining("no_such_table_for_schedules") });
+    // The pause alert comes once, on the fifth failure's report, with the reason.
+    expect(failedReports.map((p) => p.schedulePaused)).toEqual([false, false, false, false, true]);
+    expect(failedReports[4].pauseReason).toMatch(/^Paused after 5 failed runs in a row/);
 
     const resumed = await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { paused: false } });
     expect(resumed).toMatchObject({ consecutiveFailures: 0, pausedAt: null, pauseReason: null });

@@ -102,6 +102,9 @@ export async function settleScheduledRun(runId: string): Promise<RunReport | nul
   }
   const ended = await db.scheduleRun.findUniqueOrThrow({ where: { id: runId } });
   const completed = ended.status === "COMPLETED";
+  // The run that paused the schedule is the failure that brought the count to the limit.
+  const now = await db.schedule.findUniqueOrThrow({ where: { id: schedule.id }, select: { pausedAt: true, pauseReason: true, consecutiveFailures: true } });
+  const pausedByThisRun = !completed && now.pausedAt !== null && now.consecutiveFailures === PAUSE_AFTER_FAILURES;
   return {
     event: completed ? "export.completed" : "export.failed",
     scheduleId: schedule.id,
@@ -115,6 +118,8 @@ export async function settleScheduledRun(runId: string): Promise<RunReport | nul
     truncated: ended.truncated,
     downloadUrl: completed && ended.exportId ? downloadUrl(schedule.teamId, ended.exportId) : null,
     error: ended.error,
+    schedulePaused: pausedByThisRun,
+    pauseReason: pausedByThisRun ? now.pauseReason : null,
   };
 }
 

@@ -37,6 +37,8 @@ export async function testDestination(member: TeamMember, input: { destination: 
     truncated: false,
     downloadUrl: null,
     error: null,
+    schedulePaused: false,
+    pauseReason: null,
   };
   try {
     await destination.deliver({ settings: destination.settings(input.destination as never), signingSecret, report, file: null, signal: AbortSignal.timeout(15_000) });

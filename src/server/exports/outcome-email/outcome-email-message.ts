@@ -21,9 +21,9 @@ export function formatSize(bytes: number): string {
   return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
 }
 
-type Line = { label: string; value: string };
+export type MessageLine = { label: string; value: string };
 
-function message(to: string, subject: string, intro: string, lines: Line[], link?: { text: string; url: string }): EmailMessage {
+export function composeMessage(to: string, subject: string, intro: string, lines: MessageLine[], link?: { text: string; url: string }): EmailMessage {
   const text = [intro, "", ...lines.map((l) => `${l.label}: ${l.value}`), ...(link ? ["", `${link.text}: ${link.url}`] : [])].join("\n");
   const rows = lines.map((l) => `<tr><th align="left">${escapeHtml(l.label)}</th><td>${escapeHtml(l.value)}</td></tr>`).join("");
   const html =
@@ -38,7 +38,7 @@ export function outcomeEmailMessage(job: ExportJob, to: string, link: string): E
   const what = { label: "Export", value: `${job.type} "${name}"` };
   if (job.status === "COMPLETED" && job.file) {
     const { file } = job;
-    return message(
+    return composeMessage(
       to,
       `Your export of "${name}" is ready`,
       "Your export has finished. Open the link while signed in to Export Center to download the file.",
@@ -53,9 +53,9 @@ export function outcomeEmailMessage(job: ExportJob, to: string, link: string): E
     );
   }
   if (job.status === "CANCELLED") {
-    return message(to, `Your export of "${name}" was cancelled`, "Your export was cancelled before it finished; no file was made.", [what]);
+    return composeMessage(to, `Your export of "${name}" was cancelled`, "Your export was cancelled before it finished; no file was made.", [what]);
   }
-  return message(to, `Your export of "${name}" failed`, "Your export failed; no file was made. Start it again from the export center.", [
+  return composeMessage(to, `Your export of "${name}" failed`, "Your export failed; no file was made. Start it again from the export center.", [
     what,
     { label: "Reason", value: job.error ?? "No reason was recorded" },
   ]);

@@ -4,18 +4,28 @@
  */
 import { z } from "zod";
 
+import { emailDestination, emailInput } from "./email";
 import type { ScheduleDestination } from "./schedule-destination";
+import { slackDestination, slackInput } from "./slack";
 import { webhookDestination, webhookInput } from "./webhook";
 
 export type { DeliveredFile, RunReport, ScheduleDestination } from "./schedule-destination";
 
-const scheduleDestinations = { webhook: webhookDestination } satisfies Record<string, ScheduleDestination>;
+const scheduleDestinations = {
+  webhook: webhookDestination,
+  email: emailDestination,
+  slack: slackDestination,
+} satisfies Record<string, ScheduleDestination>;
 
 export function destinationOf(type: string): ScheduleDestination | undefined {
   return (scheduleDestinations as Record<string, ScheduleDestination | undefined>)[type];
 }
 
 /** One destination as the API takes it; an unknown type or a missing field is an issue at its own path. */
-export const destinationInput = z.discriminatedUnion("type", [webhookInput]);
+export const destinationInput = z.discriminatedUnion("type", [
+  webhookInput,
+  emailInput,
+  slackInput,
+]);
 
 export type DestinationInput = z.infer<typeof destinationInput>;

@@ -29,6 +29,13 @@ export type RunReport = {
   /** The app's own link, which mints a fresh presigned link on each click. */
   downloadUrl: string | null;
   error: string | null;
+  /**
+   * True on the one failed run whose failure paused the schedule, with the reason: every
+   * destination gets the pause as part of that run's "export.failed" report, rather than a
+   * separate event, so a receiver sees the failure and the pause together.
+   */
+  schedulePaused: boolean;
+  pauseReason: string | null;
 };
 
 /** The run's file, for a destination that carries the bytes (an attachment, the customer's bucket). */
