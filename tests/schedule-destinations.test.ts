@@ -1,0 +1,117 @@
+/**
+ * A schedule's email and Slack destinations on real services: the local executor runs the
+ * schedule, nodemailer speaks SMTP to the project's catcher (dev/smtp-catcher.ts), and Slack is a
+ * local HTTP fake that checks the incoming-webhook payload's shape: Slack itself cannot run here.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type SmtpCatcher, startSmtpCatcher } from "../dev/smtp-catcher";
+import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
+
+type SlackPayload = { text: string; blocks: { type: string; text?: { type: string; text: string }; elements?: { type: string; url?: string }[] }[] };
+
+/** The fake Slack: it answers 400 to a body that is not an incoming-webhook message, as Slack does. */
+async function startFakeSlack() {
+  const received: SlackPayload[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const payload = JSON.parse(Buffer.concat(chunks).toString("utf8")) as SlackPayload;
+      const wellFormed = req.headers["content-type"]?.startsWith("application/json") && typeof payload.text === "string" && Array.isArray(payload.blocks) && payload.blocks.every((b) => typeof b.type === "string");
+      if (wellFormed) received.push(payload);
+      res.writeHead(wellFormed ? 200 : 400).end(wellFormed ? "ok" : "invalid_payload");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+const ATTACHMENT_LIMIT = 2_000;
+
+let catcher: SmtpCatcher;
+let slack: Awaited<ReturnType<typeof startFakeSlack>>;
+let harness: ExportHarness;
+let app: typeof import("./support/export-app");
+let db: typeof import("~/server/db").db;
+
+beforeAll(async () => {
+  catcher = await startSmtpCatcher();
+  slack = await startFakeSlack();
+  harness = await startExportHarness({
+    env: { EMAIL_SERVER: catcher.smtpUrl, EMAIL_FROM: "Export Center <exports@example.test>", SCHEDULE_EMAIL_ATTACHMENT_MAX_BYTES: String(ATTACHMENT_LIMIT), APP_URL: "https://exports.example.test" },
+  });
+  app = await import("./support/export-app");
+  ({ db } = await import("~/server/db"));
+}, 120_000);
+
+afterAll(async () => {
+  await harness?.close();
+  await slack?.close();
+  await catcher?.close();
+});
+
+async function runOnce(sql: string, to: string) {
+  const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+  const metric = await team.metric(sql);
+  const schedule = await team.trpc.schedules.create({
+    teamId: team.id,
+    schedule: {
+      name: "Daily report",
+      export: { kind: "metric", metricId: metric.id },
+      format: "csv",
+      cron: "0 9 * * *",
+      timezone: "UTC",
+      enabled: true,
+      destinations: [{ type: "email", to: [to] }, { type: "slack", webhookUrl: slack.url }],
+    },
+  });
+  const { exportId } = await team.trpc.schedules.runNow({ teamId: team.id, scheduleId: schedule.id });
+  await app.waitFor(async () => (await db.scheduleDelivery.count({ where: { run: { scheduleId: schedule.id } } })) === 2, 60_000, 200);
+  const run = await db.scheduleRun.findFirstOrThrow({ where: { scheduleId: schedule.id }, include: { deliveries: { orderBy: { destinationIndex: "asc" } } } });
+  return { team, exportId, run };
+}
+
+describe("a scheduled run delivered by email and to Slack", () => {
+  it("attaches a file under the limit, links it, and posts the figures and the link to Slack", async () => {
+    const to = `small-${Date.now()}@example.test`;
+    const { team, exportId, run } = await runOnce("SELECT n FROM generate_series(1, 20) AS n", to);
+    expect(run.deliveries.map((d) => [d.destination, d.status])).toEqual([["email", "DELIVERED"], ["slack", "DELIVERED"]]);
+    const link = `https://exports.example.test/api/teams/${team.id}/export-jobs/${exportId}?download=true`;
+
+    const mail = await catcher.waitForMessage((m) => m.to.includes(to), 10_000);
+    expect(mail.subject).toContain("is ready");
+    expect(mail.links).toContain(link);
+    expect(mail.text).toContain("20");
+    expect(mail.attachments).toEqual([{ filename: expect.stringMatching(/\.csv$/), contentType: expect.stringContaining("text/csv"), size: Number(run.bytes) }]);
+
+    const posted = slack.received.find((p) => JSON.stringify(p).includes(exportId));
+    expect(posted?.text).toContain("20");
+    expect(JSON.stringify(posted?.blocks)).toContain(link);
+  }, 90_000);
+
+  it("sends only the link when the file is over the attachment limit, and says why", async () => {
+    const to = `large-${Date.now()}@example.test`;
+    const { run } = await runOnce("SELECT n, repeat('x', 50) AS pad FROM generate_series(1, 200) AS n", to);
+    expect(Number(run.bytes)).toBeGreaterThan(ATTACHMENT_LIMIT);
+    const mail = await catcher.waitForMessage((m) => m.to.includes(to), 10_000);
+    expect(mail.attachments).toEqual([]);
+    expect(mail.text).toMatch(/over the .* limit for attachments/);
+  }, 90_000);
+
+  it("alerts both with the reason when the run fails", async () => {
+    const to = `failed-${Date.now()}@example.test`;
+    const { run } = await runOnce("SELECT * FROM no_such_table_for_destinations", to);
+    expect(run.status).toBe("FAILED");
+    expect(run.deliveries.map((d) => d.status)).toEqual(["DELIVERED", "DELIVERED"]);
+    const mail = await catcher.waitForMessage((m) => m.to.includes(to), 10_000);
+    expect(mail.subject).toContain("failed");
+    expect(mail.text).toContain("no_such_table_for_destinations");
+    expect(mail.attachments).toEqual([]);
+    expect(slack.received.some((p) => JSON.stringify(p).includes("no_such_table_for_destinations"))).toBe(true);
+  }, 90_000);
+});
