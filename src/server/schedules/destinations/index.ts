@@ -5,17 +5,18 @@
 import { z } from "zod";
 
 import type { ScheduleDestination } from "./schedule-destination";
+import { s3Destination, s3Input } from "./s3";
 import { webhookDestination, webhookInput } from "./webhook";
 
 export type { DeliveredFile, RunReport, ScheduleDestination } from "./schedule-destination";
 
-const scheduleDestinations = { webhook: webhookDestination } satisfies Record<string, ScheduleDestination>;
+const scheduleDestinations = { webhook: webhookDestination, s3: s3Destination } satisfies Record<string, ScheduleDestination>;
 
 export function destinationOf(type: string): ScheduleDestination | undefined {
   return (scheduleDestinations as Record<string, ScheduleDestination | undefined>)[type];
 }
 
 /** One destination as the API takes it; an unknown type or a missing field is an issue at its own path. */
-export const destinationInput = z.discriminatedUnion("type", [webhookInput]);
+export const destinationInput = z.discriminatedUnion("type", [webhookInput, s3Input]);
 
 export type DestinationInput = z.infer<typeof destinationInput>;
