@@ -41,7 +41,10 @@ export async function testDestination(member: TeamMember, input: { destination: 
     pauseReason: null,
   };
   try {
-    await destination.deliver({ settings: destination.settings(input.destination as never), signingSecret, report, file: null, signal: AbortSignal.timeout(15_000) });
+    const settings = destination.settings(input.destination as never);
+    const signal = AbortSignal.timeout(15_000);
+    if (destination.test) await destination.test({ settings, signal });
+    else await destination.deliver({ settings, signingSecret, report, file: null, signal });
     return { delivered: true, reason: null };
   } catch (error) {
     return { delivered: false, reason: failureOf(error).message };

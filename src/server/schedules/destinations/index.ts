@@ -6,6 +6,7 @@ import { z } from "zod";
 
 import { emailDestination, emailInput } from "./email";
 import type { ScheduleDestination } from "./schedule-destination";
+import { s3Destination, s3Input } from "./s3";
 import { slackDestination, slackInput } from "./slack";
 import { webhookDestination, webhookInput } from "./webhook";
 
@@ -15,6 +16,7 @@ const scheduleDestinations = {
   webhook: webhookDestination,
   email: emailDestination,
   slack: slackDestination,
+  s3: s3Destination,
 } satisfies Record<string, ScheduleDestination>;
 
 export function destinationOf(type: string): ScheduleDestination | undefined {
@@ -22,10 +24,6 @@ export function destinationOf(type: string): ScheduleDestination | undefined {
 }
 
 /** One destination as the API takes it; an unknown type or a missing field is an issue at its own path. */
-export const destinationInput = z.discriminatedUnion("type", [
-  webhookInput,
-  emailInput,
-  slackInput,
-]);
+export const destinationInput = z.discriminatedUnion("type", [webhookInput, emailInput, slackInput, s3Input]);
 
 export type DestinationInput = z.infer<typeof destinationInput>;

@@ -60,4 +60,6 @@ export interface ScheduleDestination<Input extends { type: string } = { type: st
   view(settings: JsonObject): JsonObject;
   /** Delivers, or throws with the reason fit to record; the engine retries a throw with backoff. */
   deliver(context: DeliveryContext): Promise<void>;
+  /** "Test destination" for a destination that is not tried by a sample delivery: throws the store's own reason. */
+  test?(context: { settings: JsonObject; signal: AbortSignal }): Promise<void>;
 }

@@ -1,0 +1,103 @@
+/**
+ * The customer's own bucket: a completed run's file streamed (multipart, via ObjectStorage)
+ * to `<prefix>/<exportId>/<fileName>`, so that runs never overwrite each other. A failed run
+ * has no file and nothing is written. Credentials are sealed with the vault, never shown, and
+ * scrubbed from any store error before it becomes a delivery's reason.
+ */
+import { Readable } from "node:stream";
+
+import { z } from "zod";
+
+import { getEnv } from "~/env";
+import { ObjectStorage } from "~/server/storage";
+import { resolvePermittedAddresses } from "~/server/sources/network-policy";
+import { openJson, sealJson } from "~/server/vault";
+
+import type { ScheduleDestination } from "./schedule-destination";
+import { destinationNetworkPolicy } from "./webhook";
+
+export const s3Input = z.strictObject({
+  type: z.literal("s3"),
+  bucket: z.string().min(3).max(63),
+  prefix: z.string().max(500).optional(),
+  region: z.string().min(1).max(50),
+  endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2000).optional(),
+  forcePathStyle: z.boolean().optional(),
+  accessKeyId: z.string().min(1).max(200),
+  secretAccessKey: z.string().min(1).max(200),
+});
+
+const storedSettings = z.object({
+  bucket: z.string(),
+  prefix: z.string().nullable(),
+  region: z.string(),
+  endpoint: z.string().nullable(),
+  forcePathStyle: z.boolean(),
+  accessKeyIdHint: z.string(),
+  sealedCredentials: z.string(),
+});
+const credentials = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() });
+
+type Settings = z.infer<typeof storedSettings>;
+
+/** The store's client for the settings, once the endpoint's addresses pass the network policy. */
+async function customerStorage(settings: Settings) {
+  if (settings.endpoint) await resolvePermittedAddresses(new URL(settings.endpoint).hostname.replace(/^\[(.*)\]$/, "$1"), destinationNetworkPolicy());
+  const secret = credentials.parse(openJson(settings.sealedCredentials, getEnv().VAULT_KEY));
+  const storage = new ObjectStorage(
+    { kind: "s3", bucket: settings.bucket, region: settings.region, endpoint: settings.endpoint ?? undefined, forcePathStyle: settings.forcePathStyle, ...secret },
+    { maxAttempts: 1 },
+  );
+  return { storage, secret };
+}
+
+/** The store's own error, without the credentials should it echo them. */
+function scrubbed(error: unknown, secret: { accessKeyId: string; secretAccessKey: string }): Error {
+  const name = error instanceof Error && error.name !== "Error" ? `${error.name}: ` : "";
+  const message = `${name}${error instanceof Error ? error.message : String(error)}`;
+  return new Error(message.split(secret.secretAccessKey).join("***").split(secret.accessKeyId).join("***"));
+}
+
+const keyOf = (settings: Settings, ...parts: string[]) => [settings.prefix?.replace(/^\/+|\/+$/g, ""), ...parts].filter(Boolean).join("/");
+
+export const s3Destination: ScheduleDestination<z.infer<typeof s3Input>> = {
+  type: "s3",
+  input: s3Input,
+  signed: false,
+  settings: (input) => ({
+    bucket: input.bucket,
+    prefix: input.prefix ?? null,
+    region: input.region,
+    endpoint: input.endpoint ?? null,
+    forcePathStyle: input.forcePathStyle ?? false,
+    accessKeyIdHint: input.accessKeyId.slice(-4),
+    sealedCredentials: sealJson({ accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey }, getEnv().VAULT_KEY),
+  }),
+  view: (stored) => {
+    const { sealedCredentials: _sealed, accessKeyIdHint, ...shown } = storedSettings.parse(stored);
+    return { ...shown, accessKeyId: `…${accessKeyIdHint}` };
+  },
+  async deliver({ settings, report, file, signal }) {
+    // A failed run has no file, and a bucket cannot take a message.
+    if (!file) return;
+    const stored = storedSettings.parse(settings);
+    const { storage, secret } = await customerStorage(stored);
+    try {
+      const body = await file.open(signal);
+      await storage.uploadStream({ key: keyOf(stored, report.exportId ?? "run", file.name), body, contentType: file.contentType, fileName: file.name, signal });
+    } catch (error) {
+      throw scrubbed(error, secret);
+    }
+  },
+  async test({ settings, signal }) {
+    const stored = storedSettings.parse(settings);
+    const { storage, secret } = await customerStorage(stored);
+    const key = keyOf(stored, `export-center-test-${Date.now()}.txt`);
+    try {
+      await storage.uploadStream({ key, body: Readable.from(["Export Center destination test\n"]), contentType: "text/plain; charset=utf-8", signal });
+      await storage.deleteObject(key);
+    } catch (error) {
+      throw scrubbed(error, secret);
+    }
+  },
+};
