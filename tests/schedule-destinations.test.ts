@@ -2,10 +2,12 @@
  * A schedule's email and Slack destinations on real services: the local executor runs the
  * schedule, nodemailer speaks SMTP to the project's catcher (dev/smtp-catcher.ts), and Slack is a
  * local HTTP fake that checks the incoming-webhook payload's shape: Slack itself cannot run here.
+ * The customer's bucket is a second bucket on the harness's s3rver.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type SmtpCatcher, startSmtpCatcher } from "../dev/smtp-catcher";
@@ -55,7 +57,9 @@ afterAll(async () => {
   await catcher?.close();
 });
 
-async function runOnce(sql: string, to: string) {
+type Destinations = Parameters<Awaited<ReturnType<typeof app.teamWithSource>>["trpc"]["schedules"]["create"]>[0]["schedule"]["destinations"];
+
+async function runOnce(sql: string, to: string, destinations: Destinations = [{ type: "email", to: [to] }, { type: "slack", webhookUrl: slack.url }]) {
   const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
   const metric = await team.metric(sql);
   const schedule = await team.trpc.schedules.create({
@@ -67,13 +71,13 @@ async function runOnce(sql: string, to: string) {
       cron: "0 9 * * *",
       timezone: "UTC",
       enabled: true,
-      destinations: [{ type: "email", to: [to] }, { type: "slack", webhookUrl: slack.url }],
+      destinations,
     },
   });
   const { exportId } = await team.trpc.schedules.runNow({ teamId: team.id, scheduleId: schedule.id });
-  await app.waitFor(async () => (await db.scheduleDelivery.count({ where: { run: { scheduleId: schedule.id } } })) === 2, 60_000, 200);
+  await app.waitFor(async () => (await db.scheduleDelivery.count({ where: { run: { scheduleId: schedule.id } } })) === destinations.length, 60_000, 200);
   const run = await db.scheduleRun.findFirstOrThrow({ where: { scheduleId: schedule.id }, include: { deliveries: { orderBy: { destinationIndex: "asc" } } } });
-  return { team, exportId, run };
+  return { team, schedule, exportId, run };
 }
 
 describe("a scheduled run delivered by email and to Slack", () => {
@@ -113,5 +117,46 @@ describe("a scheduled run delivered by email and to Slack", () => {
     expect(mail.text).toContain("no_such_table_for_destinations");
     expect(mail.attachments).toEqual([]);
     expect(slack.received.some((p) => JSON.stringify(p).includes("no_such_table_for_destinations"))).toBe(true);
+  }, 90_000);
+});
+
+describe("a scheduled run delivered to the customer's own bucket", () => {
+  const customerBucket = `customer-${Date.now()}`;
+  let endpoint: string;
+  const s3 = () => ({ type: "s3" as const, bucket: customerBucket, prefix: "exports/daily", region: "us-east-1", endpoint, forcePathStyle: true, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
+
+  beforeAll(async () => {
+    const { getStorage } = await import("~/server/services");
+    endpoint = (await import("~/env")).getEnv().S3_ENDPOINT!;
+    await getStorage().client.send(new CreateBucketCommand({ Bucket: customerBucket }));
+  });
+
+  it("streams the file there byte for byte, and never shows the credentials", async () => {
+    const { team, schedule, run } = await runOnce("SELECT n, md5(n::text) AS hash FROM generate_series(1, 5000) AS n", "unused@example.test", [s3()]);
+    expect(run.status).toBe("COMPLETED");
+    expect(run.deliveries.map((d) => [d.destination, d.status, d.reason])).toEqual([["s3", "DELIVERED", null]]);
+
+    const { getJobStore, getStorage } = await import("~/server/services");
+    const job = (await getJobStore().get(run.exportId!))!;
+    const ours = await getStorage().openObject(job.file!.key);
+    const theirs = await getStorage().client.send(new GetObjectCommand({ Bucket: customerBucket, Key: `exports/daily/${run.exportId}/${job.file!.name}` }));
+    const [ourBytes, theirBytes] = [Buffer.concat(await ours.body.toArray()), Buffer.from(await theirs.Body!.transformToByteArray())];
+    expect(theirBytes.length).toBe(Number(run.bytes));
+    expect(theirBytes.equals(ourBytes)).toBe(true);
+
+    const shown = await team.trpc.schedules.get({ teamId: team.id, scheduleId: schedule.id });
+    expect(JSON.stringify(shown)).not.toContain("S3RVER");
+    expect(shown.destinations[0]).toMatchObject({ type: "s3", bucket: customerBucket, prefix: "exports/daily" });
+  }, 90_000);
+
+  // s3rver accepts any credentials, so a wrong secret cannot be tried here; s3.ts scrubs both from every error it records.
+  it("Test destination writes and deletes an object, and shows the store's own error", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    expect(await team.trpc.schedules.testDestination({ teamId: team.id, destination: s3() })).toEqual({ delivered: true, reason: null });
+    const missing = await team.trpc.schedules.testDestination({ teamId: team.id, destination: { ...s3(), bucket: "no-such-customer-bucket" } });
+    expect(missing).toMatchObject({ delivered: false, reason: expect.stringContaining("NoSuchBucket") });
+    const { getStorage } = await import("~/server/services");
+    const left = await getStorage().client.send(new ListObjectsV2Command({ Bucket: customerBucket, Prefix: "exports/daily/export-center-test" }));
+    expect(left.KeyCount ?? 0).toBe(0);
   }, 90_000);
 });
