@@ -318,7 +318,7 @@ export function TargetSummary({ target }: { target: ExportTarget }) {
  * and each compression the chosen format takes. Changing the format drops a compression the
  * new one does not take.
  */
-function FileFormatPicker({ file, onChange, disabled }: { file: FileChoice; onChange: (file: FileChoice) => void; disabled: boolean }) {
+export function FileFormatPicker({ file, onChange, disabled }: { file: FileChoice; onChange: (file: FileChoice) => void; disabled: boolean }) {
   const { choices } = useExportFormats();
   const name = useId();
   const chosen = choices.find((choice) => choice.id === file.format);

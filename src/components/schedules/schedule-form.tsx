@@ -4,8 +4,9 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 
 import { errorMessage } from "~/components/errors";
-import { Picker } from "~/components/exports/new-export-dialog";
-import { type ExportTarget, targetLabel } from "~/components/exports/start-export";
+import { useExportFormats } from "~/components/exports/export-formats";
+import { FileFormatPicker, Picker } from "~/components/exports/new-export-dialog";
+import { type ExportTarget, type FileChoice, targetLabel } from "~/components/exports/start-export";
 import { formatDateTime } from "~/components/format";
 import { Button, Spinner } from "~/components/ui/button";
 import { DialogActions } from "~/components/ui/dialog";
@@ -17,6 +18,7 @@ import { nextRuns, timingProblem } from "~/server/schedules/next-run";
 import { useTRPC } from "~/trpc/react";
 
 import { cronInWords } from "./cron-words";
+import { useDestinationFields } from "./destination-fields";
 
 const presets = [
   { label: "Hourly", cron: "0 * * * *" },
@@ -65,7 +67,7 @@ function CronPreview({ cron, timezone }: { cron: string; timezone: string }) {
 
 type FormProps = { teamId: string; onCreated: (signingSecret: string | undefined) => void; onCancel: () => void };
 
-/** A new schedule: what to export, when, and the webhook to tell. */
+/** A new schedule: what to export, in which format, when, and where to deliver it. */
 export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -74,7 +76,9 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
   const [name, setName] = useState("");
   const [cron, setCron] = useState(presets[1]!.cron);
   const [timezone, setTimezone] = useState(browserZone);
-  const [webhookUrl, setWebhookUrl] = useState("");
+  const formats = useExportFormats();
+  const [file, setFile] = useState<FileChoice>({ format: formats.defaultId });
+  const destination = useDestinationFields();
   const [retentionDays, setRetentionDays] = useState("7");
   const formId = useId();
   const test = useMutation(trpc.schedules.testDestination.mutationOptions());
@@ -107,12 +111,12 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
         schedule: {
           name,
           export: kindInputOf(target!),
-          format: "csv",
+          ...file,
           cron,
           timezone,
           enabled: true,
           retentionDays: Number(retentionDays),
-          destinations: [{ type: "webhook", url: webhookUrl }],
+          destinations: [destination.destination],
         },
       }),
     );
@@ -121,7 +125,7 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
   return (
     <form id={formId} onSubmit={onSubmit} className="flex flex-col gap-4">
       <p className="text-sm text-slate-700">
-        Exports <strong className="font-semibold">{targetLabel(target)}</strong> to CSV.{" "}
+        Exports <strong className="font-semibold">{targetLabel(target)}</strong>.{" "}
         <button type="button" className="text-indigo-700 underline" onClick={() => setTarget(null)}>
           Change
         </button>
@@ -143,21 +147,18 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
         </Field>
       </div>
       <CronPreview cron={cron} timezone={timezone} />
-      <div className="grid gap-4 sm:grid-cols-[minmax(0,1fr)_8rem]">
-        <Field label="Webhook URL" hint="Told of every run, signed with the secret shown once after you create the schedule.">
-          {(props) => <input {...props} type="url" className={inputClass} value={webhookUrl} onChange={(e) => setWebhookUrl(e.target.value)} required placeholder="https://example.com/hooks/exports" />}
-        </Field>
-        <Field label="Keep files (days)">
-          {(props) => <input {...props} type="number" min={1} className={inputClass} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} required />}
-        </Field>
-      </div>
+      <FileFormatPicker file={file} onChange={setFile} disabled={create.isPending} />
+      <Field label="Keep files (days)">
+        {(props) => <input {...props} type="number" min={1} className={`${inputClass} w-32`} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} required />}
+      </Field>
+      {destination.fields}
       <div className="flex items-center gap-3 text-sm">
-        <Button size="sm" onClick={() => test.mutate({ teamId, destination: { type: "webhook", url: webhookUrl } })} disabled={!webhookUrl || test.isPending}>
-          Test webhook
+        <Button size="sm" onClick={() => test.mutate({ teamId, destination: destination.destination })} disabled={!destination.complete || test.isPending}>
+          Test destination
         </Button>
         <span role="status">
           {test.isError && <span className="text-red-700">{errorMessage(test.error)}</span>}
-          {test.data && (test.data.delivered ? <span className="text-green-800">Delivered a sample report.</span> : <span className="text-red-700">{test.data.reason}</span>)}
+          {test.data && (test.data.delivered ? <span className="text-green-800">It works: the destination took a sample.</span> : <span className="text-red-700">{test.data.reason}</span>)}
         </span>
       </div>
       {create.isError && <InlineError>{errorMessage(create.error)}</InlineError>}

@@ -35,7 +35,7 @@ export function SchedulesPage() {
   let body: React.ReactNode;
   if (schedules.isPending) body = <Skeleton className="h-24 w-full" />;
   else if (schedules.isError) body = <ErrorState title="Could not load schedules" message={errorMessage(schedules.error)} onRetry={() => void schedules.refetch()} retrying={schedules.isFetching} />;
-  else if (schedules.data.length === 0) body = <EmptyState title="No schedules yet">{manages ? "Create one to export on a cron and tell a webhook of every run." : "The team's owners and admins create schedules; they appear here."}</EmptyState>;
+  else if (schedules.data.length === 0) body = <EmptyState title="No schedules yet">{manages ? "Create one to export on a cron and deliver every run by email, to Slack, a webhook or your own bucket." : "The team's owners and admins create schedules; they appear here."}</EmptyState>;
   else {
     body = (
       <ul aria-label="Schedules" className="flex flex-col gap-3">
@@ -51,7 +51,7 @@ export function SchedulesPage() {
       <PageHeader
         id="schedules-heading"
         title="Schedules"
-        description="Exports that run on a cron, in their owner's name, and are delivered to a webhook."
+        description="Exports that run on a cron, in their owner's name, delivered by email, to Slack, a webhook or your own bucket."
         action={manages ? <Button variant="primary" onClick={() => setCreating(true)}>New schedule</Button> : undefined}
       />
       {body}
