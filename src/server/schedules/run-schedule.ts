@@ -103,8 +103,8 @@ export async function settleScheduledRun(runId: string): Promise<RunReport | nul
   const ended = await db.scheduleRun.findUniqueOrThrow({ where: { id: runId } });
   const completed = ended.status === "COMPLETED";
   // The run that paused the schedule is the failure that brought the count to the limit.
-  const now = await db.schedule.findUniqueOrThrow({ where: { id: schedule.id }, select: { pausedAt: true, pauseReason: true, consecutiveFailures: true } });
-  const pausedByThisRun = !completed && now.pausedAt !== null && now.consecutiveFailures === PAUSE_AFTER_FAILURES;
+  const current = await db.schedule.findUniqueOrThrow({ where: { id: schedule.id }, select: { pausedAt: true, pauseReason: true, consecutiveFailures: true } });
+  const pausedByThisRun = !completed && current.pausedAt !== null && current.consecutiveFailures === PAUSE_AFTER_FAILURES;
   return {
     event: completed ? "export.completed" : "export.failed",
     scheduleId: schedule.id,
@@ -119,7 +119,7 @@ export async function settleScheduledRun(runId: string): Promise<RunReport | nul
     downloadUrl: completed && ended.exportId ? downloadUrl(schedule.teamId, ended.exportId) : null,
     error: ended.error,
     schedulePaused: pausedByThisRun,
-    pauseReason: pausedByThisRun ? now.pauseReason : null,
+    pauseReason: pausedByThisRun ? current.pauseReason : null,
   };
 }
 
@@ -166,7 +166,9 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
     if (!destination) throw new Error(`No destination of type ${stored.type}`);
     const signingSecret = run.schedule.sealedSigningSecret ? (openJson(run.schedule.sealedSigningSecret, getEnv().VAULT_KEY) as string) : null;
     const file = report.status === "COMPLETED" && run.exportId ? await deliveredFile(run.exportId, run.schedule) : null;
-    await destination.deliver({ settings: stored.settings, signingSecret, report, file, signal: AbortSignal.timeout(30_000) });
+    // 30 s for a message, plus time to carry the file at a slow 1 MB/s for one that copies it.
+    const timeoutMs = 30_000 + Math.ceil((file?.size ?? 0) / 1000);
+    await destination.deliver({ settings: stored.settings, signingSecret, report, file, signal: AbortSignal.timeout(timeoutMs) });
     await record("DELIVERED", null);
   } catch (error) {
     const reason = failureOf(error).message;
