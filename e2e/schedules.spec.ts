@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { expect, test } from "@playwright/test";
 import { parse } from "csv-parse/sync";
 
-import { query } from "./support/services";
+import { caughtEmails, query } from "./support/services";
 import { DEMO_TEAM_ID, signInAsDemo } from "./support/session";
 
 // Seeded in prisma/demo/visits.ts.
@@ -64,4 +64,36 @@ test("a schedule created in the UI runs now, and its run is in the history with 
   const [{ count }] = (await query<{ count: string }>(`SELECT count(*) FROM "View" v JOIN "Dataroom" d ON d.id = v."dataroomId" WHERE d.name = $1`, [DATAROOM])) as [{ count: string }];
   expect(parse(await file.text(), { columns: true, bom: true })).toHaveLength(Number(count));
   expect(deliveries.map((d) => JSON.parse(d) as { event: string }).some((d) => d.event === "export.completed")).toBe(true);
+});
+
+test("a schedule that emails JSON Lines: picked and tested in the form, run now, and the email links and attaches the file", async ({ page }) => {
+  const name = `Emailed ${DATAROOM} ${Date.now()}`;
+  const to = `schedule-${Date.now()}@example.test`;
+  await signInAsDemo(page);
+  await page.getByRole("link", { name: "Schedules" }).first().click();
+  await page.getByRole("button", { name: "New schedule" }).click();
+  await page.getByRole("tab", { name: "Visits" }).click();
+  await page.getByRole("button", { name: new RegExp(`^${DATAROOM} Whole dataroom`) }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("radio", { name: /^JSON Lines/ }).check();
+  await page.getByLabel("Deliver to").selectOption("email");
+  await page.getByLabel("Recipients").fill(to);
+  await page.getByRole("button", { name: "Test destination" }).click();
+  await expect(page.getByText("It works: the destination took a sample.")).toBeVisible();
+  await page.getByRole("button", { name: "Create schedule" }).click();
+
+  const row = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name }) });
+  await row.getByRole("button", { name: "Run now" }).click();
+  const history = row.getByRole("list", { name: "Run history" });
+  await expect(history).toContainText("delivered to 1 of 1", { timeout: 60_000 });
+
+  await expect.poll(async () => (await caughtEmails()).filter((m) => m.to.includes(to) && m.subject.includes(".jsonl")).length, { timeout: 30_000 }).toBe(1);
+  const mail = (await caughtEmails()).find((m) => m.to.includes(to) && m.subject.includes(".jsonl"))!;
+  expect(mail.attachments).toEqual([expect.objectContaining({ filename: expect.stringMatching(/\.jsonl$/) })]);
+  const link = mail.links.find((l) => /\/export-jobs\/[^/?]+\?download=true$/.test(l))!;
+  const file = await page.request.get(new URL(link).pathname + new URL(link).search);
+  expect(file.status()).toBe(200);
+  const lines = (await file.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const [{ count }] = (await query<{ count: string }>(`SELECT count(*) FROM "View" v JOIN "Dataroom" d ON d.id = v."dataroomId" WHERE d.name = $1`, [DATAROOM])) as [{ count: string }];
+  expect(lines).toHaveLength(Number(count));
 });

@@ -24,7 +24,7 @@ afterAll(async () => {
 describe("export engine, as a user sees it", () => {
   it("streams progress to an onProgress subscriber in order, ending with COMPLETED, and audits it", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
-    // Slow enough to report progress several times: a 0.25 s pause in every 5,000-row batch.
+    // Slow enough to report progress several times: a 0.25 s pause every 5,000 rows.
     const metric = await team.metric(
       "SELECT g AS n, repeat('x', 20) AS padding, CASE WHEN g % 5000 = 0 THEN pg_sleep(0.25) END AS pause FROM generate_series(1, 60000) g",
     );
@@ -46,6 +46,8 @@ describe("export engine, as a user sees it", () => {
     expect(seen.some((s) => s.status === "PROCESSING" && s.rows > 0 && s.rows < 60000)).toBe(true);
 
     const { db } = await import("~/server/db");
+    // The audit row is closed just after the job record says COMPLETED, which ends the stream.
+    await app.waitFor(async () => (await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).outcome !== "STARTED", 10_000);
     const audit = await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } });
     expect(audit).toMatchObject({ teamId: team.id, userId: team.user.id, kind: "metric", channel: "UI", outcome: "COMPLETED", rows: 60000 });
     expect(Number(audit.bytes)).toBeGreaterThan(0);
