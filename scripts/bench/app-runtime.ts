@@ -194,6 +194,20 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
         },
       };
     },
+    /**
+     * Polls the REST job status until `reached` holds for its status (COMPLETED unless told);
+     * throws if the job ends any other way first.
+     */
+    async waitForJob(owner: { team: { id: string }; token: string }, exportId: string, reached: (status: string) => boolean = (status) => status === "COMPLETED") {
+      for (;;) {
+        const answer = await fetch(`${appUrl}/api/teams/${owner.team.id}/export-jobs/${exportId}`, { headers: { authorization: `Bearer ${owner.token}` } });
+        const job = (await answer.json()) as { status: string; error?: string };
+        if (!answer.ok) throw new Error(`the job status answered ${answer.status}: ${JSON.stringify(job).slice(0, 300)}`);
+        if (reached(job.status)) return job;
+        if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) throw new Error(`export ${exportId} ${job.status}: ${job.error ?? ""}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
     async close() {
       stopping = true;
       for (const child of [executor, server, s3]) {
