@@ -147,3 +147,33 @@ test("a schedule with a webhook and an email, edited: a new preset, one destinat
   // The sample of Test destination was one message; the run is the other.
   await expect.poll(async () => (await caughtEmails()).filter((m) => m.to.includes(to) && m.subject.endsWith("is ready") && !m.subject.includes('"test.csv"')).length, { timeout: 30_000 }).toBe(1);
 });
+
+test("a metric's schedule pinned to a version in the form runs it, and Edit shows the pin and can lift it", async ({ page }) => {
+  const name = `Pinned revenue ${Date.now()}`;
+  const pinned = async () => ((await query<{ metricVersion: number | null }>(`SELECT "metricVersion" FROM "Schedule" WHERE name = $1`, [name])) as [{ metricVersion: number | null }])[0].metricVersion;
+  await signInAsDemo(page);
+  await page.getByRole("link", { name: "Schedules" }).first().click();
+  await page.getByRole("button", { name: "New schedule" }).click();
+  await page.getByRole("button", { name: /^Revenue by day/ }).click();
+  await expect(page.getByLabel("Version")).toHaveValue("");
+  await expect(page.getByLabel("Version").getByRole("option", { name: "Latest at each run" })).toHaveCount(1);
+  await page.getByLabel("Version").selectOption("1");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Webhook URL").fill(hookUrl);
+  await page.getByRole("button", { name: "Create schedule" }).click();
+  await page.getByRole("button", { name: "Done" }).click();
+  expect(await pinned()).toBe(1);
+
+  const row = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name }) });
+  await row.getByRole("button", { name: "Run now" }).click();
+  await expect(row.getByRole("list", { name: "Run history" })).toContainText("delivered to 1 of 1", { timeout: 60_000 });
+
+  await row.getByRole("button", { name: "Edit" }).click();
+  const dialog = page.getByRole("dialog", { name: "Edit schedule" });
+  await expect(dialog).toContainText("Exports Revenue by day.");
+  await expect(dialog.getByLabel("Version")).toHaveValue("1");
+  await dialog.getByLabel("Version").selectOption("");
+  await dialog.getByRole("button", { name: "Save changes" }).click();
+  await expect(dialog).toBeHidden();
+  await expect.poll(pinned).toBeNull();
+});

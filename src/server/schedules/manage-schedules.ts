@@ -24,9 +24,9 @@ import { type CreateScheduleInput, type DestinationChange, type ScheduleExport, 
 import type { ScheduleQueue } from "./schedule-queue";
 import { runSelect, runView, scheduleSelect, scheduleView, type StoredDestination, storedDestinations } from "./schedule-view";
 
-/** A bad field, as the edges name one: `field: reason`, with the issue in the details. */
-function badField(field: string, message: string): AppError {
-  return new AppError("BAD_REQUEST", `${field}: ${message}`, { details: { issues: [{ path: field, message }] } });
+/** A bad field, as the edges name one: `field: reason`, with the issue in the details; NOT_FOUND for one that names what is not there. */
+function badField(field: string, message: string, code: "BAD_REQUEST" | "NOT_FOUND" = "BAD_REQUEST"): AppError {
+  return new AppError(code, `${field}: ${message}`, { details: { issues: [{ path: field, message }] } });
 }
 
 function requireManager(member: TeamMember) {
@@ -57,10 +57,7 @@ async function checkExport(teamId: string, input: ScheduleExport) {
   const stored = storedExport(input);
   if (input.kind === "metric" && stored.metricVersion !== null) {
     const metric = await db.metric.findFirst({ where: { id: input.metricId, teamId }, select: { versions: { where: { number: stored.metricVersion }, select: { number: true } } } });
-    if (metric && metric.versions.length === 0) {
-      const message = `the metric has no version ${stored.metricVersion}`;
-      throw new AppError("NOT_FOUND", `export.metricVersion: ${message}`, { details: { issues: [{ path: "export.metricVersion", message }] } });
-    }
+    if (metric && metric.versions.length === 0) throw badField("export.metricVersion", `the metric has no version ${stored.metricVersion}`, "NOT_FOUND");
   }
   const kindInput = scheduledKindInput(stored.exportInput, stored.metricVersion);
   const kind = kindDefinition(kindInput.kind);
