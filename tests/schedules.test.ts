@@ -311,6 +311,15 @@ describe("a change that keeps a destination", () => {
     const badNew = await refusal(owner.schedules.update({ teamId: seeded.team.id, scheduleId: schedule.id, changes: { destinations: [{ keep: 0 }, { type: "webhook" } as never] } }));
     expect(badNew).toMatchObject({ code: "BAD_REQUEST", field: "changes.destinations.1" });
     expect(badNew.message).toContain("url: must be an http(s) URL");
+    // REST takes the same change, with the error shape and its issue.
+    const { updateTeamSchedule } = await import("~/server/rest/schedule-routes");
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const patch = await updateTeamSchedule(
+      new Request(`http://test/api/teams/${seeded.team.id}/schedules/${schedule.id}`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ destinations: [{ keep: 3 }] }) }),
+      { params: Promise.resolve({ teamId: seeded.team.id, scheduleId: schedule.id }) },
+    );
+    expect(patch.status).toBe(400);
+    expect(await patch.json()).toMatchObject({ message: "destinations.0: keeps destination 3, but the schedule has 2 (numbered from 0)", issues: [{ path: "destinations.0" }] });
     expect(await owner.schedules.get({ teamId: seeded.team.id, scheduleId: schedule.id })).toMatchObject({ name: "Two hooks", destinations: [{ type: "webhook" }, { type: "webhook" }] });
 
     const changed = await owner.schedules.update({ teamId: seeded.team.id, scheduleId: schedule.id, changes: { destinations: [{ keep: 1 }, { type: "webhook", url: `${receiver.url}?third` }] } });
