@@ -97,3 +97,83 @@ test("a schedule that emails JSON Lines: picked and tested in the form, run now,
   const [{ count }] = (await query<{ count: string }>(`SELECT count(*) FROM "View" v JOIN "Dataroom" d ON d.id = v."dataroomId" WHERE d.name = $1`, [DATAROOM])) as [{ count: string }];
   expect(lines).toHaveLength(Number(count));
 });
+
+test("a schedule with a webhook and an email, edited: a new preset, one destination removed, and the kept email still delivers", async ({ page }) => {
+  const name = `Edited ${DATAROOM} ${Date.now()}`;
+  const to = `edited-${Date.now()}@example.test`;
+  await signInAsDemo(page);
+  await page.getByRole("link", { name: "Schedules" }).first().click();
+  await page.getByRole("button", { name: "New schedule" }).click();
+  await page.getByRole("tab", { name: "Visits" }).click();
+  await page.getByRole("button", { name: new RegExp(`^${DATAROOM} Whole dataroom`) }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Daily at 09:00" }).click();
+  const first = page.getByRole("group", { name: "Destination 1" });
+  await first.getByLabel("Webhook URL").fill(hookUrl);
+  await page.getByRole("button", { name: "Add destination" }).click();
+  const second = page.getByRole("group", { name: "Destination 2" });
+  await second.getByLabel("Deliver to").selectOption("email");
+  await second.getByLabel("Recipients").fill(to);
+  await second.getByRole("button", { name: "Test destination" }).click();
+  await expect(second.getByText("It works: the destination took a sample.")).toBeVisible();
+  await expect(first.getByRole("status")).toBeEmpty();
+  await page.getByRole("button", { name: "Create schedule" }).click();
+  await page.getByRole("button", { name: "Done" }).click();
+
+  const row = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name }) });
+  await expect(row).toContainText("Every day at 09:00");
+  await expect(row).toContainText("webhook, email");
+
+  await row.getByRole("button", { name: "Edit" }).click();
+  const dialog = page.getByRole("dialog", { name: "Edit schedule" });
+  await expect(dialog).toContainText(`Exports ${DATAROOM}.`);
+  await expect(dialog.getByLabel("Name")).toHaveValue(name);
+  await expect(dialog.getByRole("button", { name: "Daily at 09:00" })).toHaveAttribute("aria-pressed", "true");
+  // Kept destinations are shown as saved, read-only.
+  await expect(dialog.getByRole("group", { name: "Destination 1" })).toContainText(hookUrl);
+  await expect(dialog.getByRole("group", { name: "Destination 2" })).toContainText(to);
+  await expect(dialog.getByLabel("Webhook URL")).toHaveCount(0);
+  await dialog.getByRole("button", { name: "Weekdays at 08:00" }).click();
+  await dialog.getByRole("group", { name: "Destination 1" }).getByRole("button", { name: "Remove" }).click();
+  await expect(dialog.getByRole("group", { name: "Destination 1" })).toContainText(to);
+  await dialog.getByRole("button", { name: "Save changes" }).click();
+  await expect(dialog).toBeHidden();
+
+  await expect(row).toContainText("Every weekday at 08:00");
+  await expect(row).not.toContainText("webhook");
+  await row.getByRole("button", { name: "Run now" }).click();
+  const history = row.getByRole("list", { name: "Run history" });
+  await expect(history).toContainText("delivered to 1 of 1", { timeout: 60_000 });
+  // The sample of Test destination was one message; the run is the other.
+  await expect.poll(async () => (await caughtEmails()).filter((m) => m.to.includes(to) && m.subject.endsWith("is ready") && !m.subject.includes('"test.csv"')).length, { timeout: 30_000 }).toBe(1);
+});
+
+test("a metric's schedule pinned to a version in the form runs it, and Edit shows the pin and can lift it", async ({ page }) => {
+  const name = `Pinned revenue ${Date.now()}`;
+  const pinned = async () => ((await query<{ metricVersion: number | null }>(`SELECT "metricVersion" FROM "Schedule" WHERE name = $1`, [name])) as [{ metricVersion: number | null }])[0].metricVersion;
+  await signInAsDemo(page);
+  await page.getByRole("link", { name: "Schedules" }).first().click();
+  await page.getByRole("button", { name: "New schedule" }).click();
+  await page.getByRole("button", { name: /^Revenue by day/ }).click();
+  await expect(page.getByLabel("Version")).toHaveValue("");
+  await expect(page.getByLabel("Version").getByRole("option", { name: "Latest at each run" })).toHaveCount(1);
+  await page.getByLabel("Version").selectOption("1");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Webhook URL").fill(hookUrl);
+  await page.getByRole("button", { name: "Create schedule" }).click();
+  await page.getByRole("button", { name: "Done" }).click();
+  expect(await pinned()).toBe(1);
+
+  const row = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name }) });
+  await row.getByRole("button", { name: "Run now" }).click();
+  await expect(row.getByRole("list", { name: "Run history" })).toContainText("delivered to 1 of 1", { timeout: 60_000 });
+
+  await row.getByRole("button", { name: "Edit" }).click();
+  const dialog = page.getByRole("dialog", { name: "Edit schedule" });
+  await expect(dialog).toContainText("Exports Revenue by day.");
+  await expect(dialog.getByLabel("Version")).toHaveValue("1");
+  await dialog.getByLabel("Version").selectOption("");
+  await dialog.getByRole("button", { name: "Save changes" }).click();
+  await expect(dialog).toBeHidden();
+  await expect.poll(pinned).toBeNull();
+});

@@ -14,7 +14,7 @@ import { ZodError } from "zod";
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
-type Received = { headers: IncomingMessage["headers"]; body: string };
+type Received = { url: string; headers: IncomingMessage["headers"]; body: string };
 
 /** A webhook receiver on a free port: it records each POST and answers `status`. */
 async function startReceiver() {
@@ -24,7 +24,7 @@ async function startReceiver() {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      received.push({ url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
       res.writeHead(state.status).end();
     });
   });
@@ -230,6 +230,111 @@ describe("runs that go wrong", () => {
     ]);
     expect(changes[1]!.reason).toBe(paused.pauseReason);
   }, 200_000);
+});
+
+/** The rows of a run's file, through the app's own download link. */
+async function downloadedRows(teamId: string, userId: string, exportId: string): Promise<string[]> {
+  const token = await fixtures.tokenFor(userId, teamId);
+  const { getExportJob } = await import("~/server/rest/export-routes");
+  const download = await getExportJob(new Request(`http://test/api/teams/${teamId}/export-jobs/${exportId}?download=true`, { headers: { authorization: `Bearer ${token}` } }), {
+    params: Promise.resolve({ teamId, exportId }),
+  });
+  expect(download.status).toBe(302);
+  return (await (await fetch(download.headers.get("location")!)).text()).split(/\r?\n/).filter(Boolean);
+}
+
+/** Runs the schedule now and waits for its run's deliveries; the run. */
+async function runNowAndWait(trpc: ReturnType<typeof fixtures.trpcAs>, teamId: string, scheduleId: string) {
+  const { exportId } = await trpc.schedules.runNow({ teamId, scheduleId });
+  await app.waitFor(async () => ((await runsOf(scheduleId)).find((r) => r.exportId === exportId)?.deliveries.length ?? 0) > 0, 60_000, 200);
+  return (await runsOf(scheduleId)).find((r) => r.exportId === exportId)!;
+}
+
+describe("a metric's version", () => {
+  it("a schedule pinned to version 1 exports version 1's rows after a version 2; without a version, the latest", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT 'version one' AS v");
+    await team.trpc.metrics.update({ teamId: team.id, metricId: metric.id, sql: "SELECT 'version two' AS v" });
+    const schedule = await team.trpc.schedules.create({
+      teamId: team.id,
+      schedule: { name: "Pinned", export: { kind: "metric", metricId: metric.id, metricVersion: 1 }, format: "csv", cron: "0 9 * * *", timezone: "UTC", enabled: false, destinations: [{ type: "webhook", url: receiver.url }] },
+    });
+    expect(schedule.export).toEqual({ kind: "metric", metricId: metric.id, metricVersion: 1 });
+    const pinned = await runNowAndWait(team.trpc, team.id, schedule.id);
+    expect(pinned).toMatchObject({ status: "COMPLETED", rows: 1 });
+    expect(await downloadedRows(team.id, team.user.id, pinned.exportId!)).toEqual(["v", "version one"]);
+
+    const latest = await team.trpc.schedules.update({ teamId: team.id, scheduleId: schedule.id, changes: { export: { kind: "metric", metricId: metric.id } } });
+    expect(latest.export).toEqual({ kind: "metric", metricId: metric.id, metricVersion: null });
+    const run = await runNowAndWait(team.trpc, team.id, schedule.id);
+    expect(await downloadedRows(team.id, team.user.id, run.exportId!)).toEqual(["v", "version two"]);
+  }, 90_000);
+
+  it("a version the metric does not have is refused, naming the field, and nothing is created or changed", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT 1 AS one");
+    const schedule = { name: "Unknown version", format: "csv" as const, cron: "0 9 * * *", timezone: "UTC", enabled: true, destinations: [{ type: "webhook" as const, url: receiver.url }] };
+    const refused = await refusal(team.trpc.schedules.create({ teamId: team.id, schedule: { ...schedule, export: { kind: "metric", metricId: metric.id, metricVersion: 2 } } }));
+    expect(refused).toMatchObject({ code: "NOT_FOUND", field: "export.metricVersion", message: "export.metricVersion: the metric has no version 2" });
+    // The one-off export's name for it is not taken silently.
+    const misnamed = { ...schedule, export: { kind: "metric", metricId: metric.id, metricVersionNumber: 1 } } as unknown as typeof schedule & { export: { kind: "metric"; metricId: string } };
+    expect(await refusal(team.trpc.schedules.create({ teamId: team.id, schedule: misnamed }))).toMatchObject({ code: "BAD_REQUEST", field: "export" });
+    expect(await db.schedule.count({ where: { teamId: team.id } })).toBe(0);
+
+    const created = await team.trpc.schedules.create({ teamId: team.id, schedule: { ...schedule, export: { kind: "metric", metricId: metric.id, metricVersion: 1 } } });
+    const change = refusal(team.trpc.schedules.update({ teamId: team.id, scheduleId: created.id, changes: { name: "Renamed", export: { kind: "metric", metricId: metric.id, metricVersion: 7 } } }));
+    expect(await change).toMatchObject({ code: "NOT_FOUND", field: "export.metricVersion" });
+    expect(await team.trpc.schedules.get({ teamId: team.id, scheduleId: created.id })).toMatchObject({ name: "Unknown version", export: { metricVersion: 1 } });
+  }, 60_000);
+});
+
+describe("a change that keeps a destination", () => {
+  it("keeps the stored destination as it is, its signing secret too, and refuses an index the schedule does not have", async () => {
+    const seeded = await visits.seedVisits({ views: 2 });
+    const owner = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const schedule = await owner.schedules.create({
+      teamId: seeded.team.id,
+      schedule: {
+        name: "Two hooks",
+        export: { kind: "document", documentId: seeded.document.id },
+        format: "csv",
+        cron: "0 9 * * *",
+        timezone: "UTC",
+        enabled: false,
+        destinations: [{ type: "webhook", url: `${receiver.url}?first` }, { type: "webhook", url: `${receiver.url}?second` }],
+      },
+    });
+    const before = await db.schedule.findUniqueOrThrow({ where: { id: schedule.id }, select: { destinations: true } });
+
+    const refused = await refusal(owner.schedules.update({ teamId: seeded.team.id, scheduleId: schedule.id, changes: { name: "Gone", destinations: [{ keep: 0 }, { keep: 2 }] } }));
+    expect(refused).toMatchObject({ code: "BAD_REQUEST", field: "destinations.1", message: "destinations.1: keeps destination 2, but the schedule has 2 (numbered from 0)" });
+    const badNew = await refusal(owner.schedules.update({ teamId: seeded.team.id, scheduleId: schedule.id, changes: { destinations: [{ keep: 0 }, { type: "webhook" } as never] } }));
+    expect(badNew).toMatchObject({ code: "BAD_REQUEST", field: "changes.destinations.1" });
+    expect(badNew.message).toContain("url: must be an http(s) URL");
+    // REST takes the same change, with the error shape and its issue.
+    const { updateTeamSchedule } = await import("~/server/rest/schedule-routes");
+    const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+    const patch = await updateTeamSchedule(
+      new Request(`http://test/api/teams/${seeded.team.id}/schedules/${schedule.id}`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ destinations: [{ keep: 3 }] }) }),
+      { params: Promise.resolve({ teamId: seeded.team.id, scheduleId: schedule.id }) },
+    );
+    expect(patch.status).toBe(400);
+    expect(await patch.json()).toMatchObject({ message: "destinations.0: keeps destination 3, but the schedule has 2 (numbered from 0)", issues: [{ path: "destinations.0" }] });
+    expect(await owner.schedules.get({ teamId: seeded.team.id, scheduleId: schedule.id })).toMatchObject({ name: "Two hooks", destinations: [{ type: "webhook" }, { type: "webhook" }] });
+
+    const changed = await owner.schedules.update({ teamId: seeded.team.id, scheduleId: schedule.id, changes: { destinations: [{ keep: 1 }, { type: "webhook", url: `${receiver.url}?third` }] } });
+    expect(changed.signingSecret).toBeUndefined();
+    const after = await db.schedule.findUniqueOrThrow({ where: { id: schedule.id }, select: { destinations: true } });
+    expect((after.destinations as unknown[])[0]).toEqual((before.destinations as unknown[])[1]);
+
+    const sent = receiver.received.length;
+    const run = await runNowAndWait(owner, seeded.team.id, schedule.id);
+    await app.waitFor(async () => (await runsOf(schedule.id))[0]!.deliveries.length === 2, 60_000, 200);
+    const delivered = receiver.received.slice(sent).filter((r) => JSON.parse(r.body).exportId === run.exportId);
+    expect(delivered.map((r) => r.url).sort()).toEqual(["/hook?second", "/hook?third"]);
+    // The kept webhook still signs with the secret shown when the schedule was created.
+    expect(delivered[0]!.headers["x-export-center-signature"]).toBe(`sha256=${createHmac("sha256", schedule.signingSecret!).update(delivered[0]!.body).digest("hex")}`);
+  }, 90_000);
 });
 
 describe("the audit of schedule changes", () => {

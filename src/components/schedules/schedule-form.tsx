@@ -1,6 +1,7 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
 import { useId, useMemo, useState } from "react";
 
 import { errorMessage } from "~/components/errors";
@@ -11,14 +12,16 @@ import { formatDateTime } from "~/components/format";
 import { Button, Spinner } from "~/components/ui/button";
 import { DialogActions } from "~/components/ui/dialog";
 import { Field, inputClass } from "~/components/ui/fields";
-import { InlineError } from "~/components/ui/states";
+import { ErrorState, InlineError, Skeleton } from "~/components/ui/states";
 import { useSingleFlight } from "~/components/use-single-flight";
-import type { KindInput } from "~/server/exports/kinds";
+import type { AppRouter } from "~/server/api/root";
+import type { JsonObject } from "~/server/exports/kinds";
 import { nextRuns, timingProblem } from "~/server/schedules/next-run";
+import type { ScheduleExport, UpdateScheduleInput } from "~/server/schedules/schedule-input";
 import { useTRPC } from "~/trpc/react";
 
 import { cronInWords } from "./cron-words";
-import { useDestinationFields } from "./destination-fields";
+import { type DestinationEntry, DestinationList, type DestinationView, destinationChanges, destinationInputs, keepsAll, keptDestinations, newDestination } from "./destination-fields";
 
 const presets = [
   { label: "Hourly", cron: "0 * * * *" },
@@ -27,11 +30,13 @@ const presets = [
   { label: "Weekly on Monday at 09:00", cron: "0 9 * * 1" },
 ];
 
-/** The kind's input alone: the picker's target also carries what its confirmation shows. */
-function kindInputOf(target: ExportTarget): KindInput {
+export type Schedule = inferRouterOutputs<AppRouter>["schedules"]["list"][number];
+
+/** The kind's input alone (the picker's target also carries what its confirmation shows), with a metric's pinned version. */
+function exportOf(target: ExportTarget, metricVersion: number | null): ScheduleExport {
   switch (target.kind) {
     case "metric":
-      return { kind: "metric", metricId: target.metricId };
+      return { kind: "metric", metricId: target.metricId, ...(metricVersion !== null && { metricVersion }) };
     case "document":
       return { kind: "document", documentId: target.documentId };
     case "dataroom":
@@ -65,37 +70,84 @@ function CronPreview({ cron, timezone }: { cron: string; timezone: string }) {
   );
 }
 
-type FormProps = { teamId: string; onCreated: (signingSecret: string | undefined) => void; onCancel: () => void };
+/** Whether two exports name the same thing: flat objects, compared whatever the order of their keys, a null version as none. */
+function sameExport(a: JsonObject, b: JsonObject): boolean {
+  const canonical = (o: JsonObject) => JSON.stringify(Object.entries(o).filter(([, v]) => v !== null && v !== undefined).sort(([x], [y]) => x.localeCompare(y)));
+  return canonical(a) === canonical(b);
+}
 
-/** A new schedule: what to export, in which format, when, and where to deliver it. */
-export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
+/** "Latest at each run", or one of the metric's versions: the metrics page's list of them. */
+function MetricVersionField({ teamId, metricId, value, onChange, disabled }: { teamId: string; metricId: string; value: number | null; onChange: (version: number | null) => void; disabled: boolean }) {
+  const trpc = useTRPC();
+  const versions = useQuery(trpc.metrics.versions.queryOptions({ teamId, metricId }));
+  return (
+    <Field label="Version" hint={versions.isError ? `Could not load the versions: ${errorMessage(versions.error)}` : "A pinned version is exported on every run, even after the metric changes."}>
+      {(props) => (
+        <select {...props} className={inputClass} value={value ?? ""} onChange={(e) => onChange(e.target.value === "" ? null : Number(e.target.value))} disabled={disabled || versions.isPending}>
+          <option value="">Latest at each run</option>
+          {/* A pinned version stays listed while the versions load, so the field never shows the wrong one. */}
+          {value !== null && !versions.data?.some((v) => v.number === value) && <option value={value}>Version {value}</option>}
+          {versions.data?.map((v) => (
+            <option key={v.number} value={v.number}>
+              Version {v.number} · {formatDateTime(v.createdAt)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+type FormProps = {
+  teamId: string;
+  /** The schedule to edit; none for a new one. */
+  schedule?: Schedule;
+  /** The schedule's export as the picker names it, when editing and the resource is still there. */
+  initialTarget?: ExportTarget | null;
+  onSaved: (signingSecret: string | undefined) => void;
+  onCancel: () => void;
+};
+
+/** A schedule, new or edited: what to export, in which format, when, and where to deliver it. */
+export function ScheduleForm({ teamId, schedule, initialTarget = null, onSaved, onCancel }: FormProps) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const once = useSingleFlight();
-  const [target, setTarget] = useState<ExportTarget | null>(null);
-  const [name, setName] = useState("");
-  const [cron, setCron] = useState(presets[1]!.cron);
-  const [timezone, setTimezone] = useState(browserZone);
   const formats = useExportFormats();
-  const [file, setFile] = useState<FileChoice>({ format: formats.defaultId });
-  const destination = useDestinationFields();
-  const [retentionDays, setRetentionDays] = useState("7");
-  const formId = useId();
-  const test = useMutation(trpc.schedules.testDestination.mutationOptions());
-  const create = useMutation(
-    trpc.schedules.create.mutationOptions({
-      onSuccess: (schedule) => {
-        void queryClient.invalidateQueries(trpc.schedules.list.queryFilter({ teamId }));
-        onCreated(schedule.signingSecret);
-      },
-    }),
+  const [target, setTarget] = useState<ExportTarget | null>(initialTarget);
+  const [metricVersion, setMetricVersion] = useState<number | null>(() => (schedule && typeof schedule.export.metricVersion === "number" ? schedule.export.metricVersion : null));
+  const [name, setName] = useState(schedule?.name ?? "");
+  const [cron, setCron] = useState(schedule?.cron ?? presets[1]!.cron);
+  const [timezone, setTimezone] = useState(schedule?.timezone ?? browserZone);
+  const [file, setFile] = useState<FileChoice>(() =>
+    schedule ? ({ format: schedule.format, ...(schedule.compression && { compression: schedule.compression }) } as FileChoice) : { format: formats.defaultId },
   );
+  const [destinations, setDestinations] = useState<DestinationEntry[]>(() => (schedule ? keptDestinations(schedule.destinations as DestinationView[]) : [newDestination()]));
+  const [retentionDays, setRetentionDays] = useState(String(schedule?.retentionDays ?? 7));
+  const formId = useId();
+  const saved = {
+    onSuccess: (answer: { signingSecret?: string }) => {
+      void queryClient.invalidateQueries(trpc.schedules.list.queryFilter({ teamId }));
+      onSaved(answer.signingSecret);
+    },
+  };
+  const create = useMutation(trpc.schedules.create.mutationOptions(saved));
+  const update = useMutation(trpc.schedules.update.mutationOptions(saved));
+  const save = schedule ? update : create;
 
   if (!target) {
     return (
       <div className="flex flex-col gap-3">
-        <p className="text-sm text-slate-700">What should this schedule export?</p>
-        <Picker teamId={teamId} focusKey={null} onPick={(picked) => { setTarget(picked); setName(`${targetLabel(picked)} export`); }} />
+        <p className="text-sm text-slate-700">{schedule ? "The schedule's resource is gone. What should it export now?" : "What should this schedule export?"}</p>
+        <Picker
+          teamId={teamId}
+          focusKey={null}
+          onPick={(picked) => {
+            setTarget(picked);
+            setMetricVersion(null);
+            if (!schedule) setName(`${targetLabel(picked)} export`);
+          }}
+        />
         <DialogActions>
           <Button onClick={onCancel}>Cancel</Button>
         </DialogActions>
@@ -103,21 +155,34 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
     );
   }
 
+  /** PATCH semantics: only what differs from the schedule. */
+  function changesTo(current: Schedule): UpdateScheduleInput {
+    const exported = exportOf(target!, metricVersion);
+    const fileChanged = file.format !== current.format || (file.compression ?? null) !== current.compression;
+    return {
+      ...(name !== current.name && { name }),
+      ...(!sameExport(exported as JsonObject, current.export) && { export: exported }),
+      // A change that names the format sets the compression too, so that removing it is a change.
+      ...(fileChanged && { format: file.format, compression: file.compression }),
+      ...(cron !== current.cron && { cron }),
+      ...(timezone !== current.timezone && { timezone }),
+      ...(Number(retentionDays) !== current.retentionDays && { retentionDays: Number(retentionDays) }),
+      ...(!keepsAll(destinations, current.destinations.length) && { destinations: destinationChanges(destinations) }),
+    };
+  }
+
   function onSubmit(event: React.FormEvent) {
     event.preventDefault();
+    if (schedule) {
+      const changes = changesTo(schedule);
+      if (Object.keys(changes).length === 0) return onSaved(undefined);
+      once(() => update.mutateAsync({ teamId, scheduleId: schedule.id, changes }));
+      return;
+    }
     once(() =>
       create.mutateAsync({
         teamId,
-        schedule: {
-          name,
-          export: kindInputOf(target!),
-          ...file,
-          cron,
-          timezone,
-          enabled: true,
-          retentionDays: Number(retentionDays),
-          destinations: [destination.destination],
-        },
+        schedule: { name, export: exportOf(target!, metricVersion), ...file, cron, timezone, enabled: true, retentionDays: Number(retentionDays), destinations: destinationInputs(destinations) },
       }),
     );
   }
@@ -130,6 +195,7 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
           Change
         </button>
       </p>
+      {target.kind === "metric" && <MetricVersionField teamId={teamId} metricId={target.metricId} value={metricVersion} onChange={setMetricVersion} disabled={save.isPending} />}
       <Field label="Name">{(props) => <input {...props} className={inputClass} value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} />}</Field>
       <div className="flex flex-wrap gap-2" role="group" aria-label="Presets">
         {presets.map((preset) => (
@@ -147,30 +213,61 @@ export function ScheduleForm({ teamId, onCreated, onCancel }: FormProps) {
         </Field>
       </div>
       <CronPreview cron={cron} timezone={timezone} />
-      <FileFormatPicker file={file} onChange={setFile} disabled={create.isPending} />
+      <FileFormatPicker file={file} onChange={setFile} disabled={save.isPending} />
       <Field label="Keep files (days)">
         {(props) => <input {...props} type="number" min={1} className={`${inputClass} w-32`} value={retentionDays} onChange={(e) => setRetentionDays(e.target.value)} required />}
       </Field>
-      {destination.fields}
-      <div className="flex items-center gap-3 text-sm">
-        <Button size="sm" onClick={() => test.mutate({ teamId, destination: destination.destination })} disabled={!destination.complete || test.isPending}>
-          Test destination
-        </Button>
-        <span role="status">
-          {test.isError && <span className="text-red-700">{errorMessage(test.error)}</span>}
-          {test.data && (test.data.delivered ? <span className="text-green-800">It works: the destination took a sample.</span> : <span className="text-red-700">{test.data.reason}</span>)}
-        </span>
-      </div>
-      {create.isError && <InlineError>{errorMessage(create.error)}</InlineError>}
+      <DestinationList teamId={teamId} scheduleId={schedule?.id} entries={destinations} onChange={setDestinations} disabled={save.isPending} />
+      {save.isError && <InlineError>{errorMessage(save.error)}</InlineError>}
       <DialogActions>
-        <Button onClick={onCancel} disabled={create.isPending}>
+        <Button onClick={onCancel} disabled={save.isPending}>
           Cancel
         </Button>
-        <Button type="submit" variant="primary" disabled={create.isPending} aria-busy={create.isPending}>
-          {create.isPending && <Spinner />}
-          {create.isPending ? "Creating…" : "Create schedule"}
+        <Button type="submit" variant="primary" disabled={save.isPending} aria-busy={save.isPending}>
+          {save.isPending && <Spinner />}
+          {schedule ? (save.isPending ? "Saving…" : "Save changes") : save.isPending ? "Creating…" : "Create schedule"}
         </Button>
       </DialogActions>
     </form>
   );
+}
+
+/** The picker's target for the schedule's stored export, found in the lists the picker reads; null when the resource is gone. */
+function useStoredTarget(teamId: string, stored: JsonObject) {
+  const trpc = useTRPC();
+  const metrics = useQuery(trpc.metrics.list.queryOptions({ teamId }, { enabled: stored.kind === "metric" }));
+  const resources = useQuery(trpc.visits.resources.queryOptions({ teamId }, { enabled: stored.kind !== "metric" }));
+  const query = stored.kind === "metric" ? metrics : resources;
+  if (query.isPending || query.isError) return { query, target: null };
+  const room = resources.data?.datarooms.find((r) => r.id === stored.dataroomId);
+  let target: ExportTarget | null = null;
+  switch (stored.kind) {
+    case "metric": {
+      const m = metrics.data?.find((metric) => metric.id === stored.metricId);
+      if (m) target = { kind: "metric", metricId: m.id, name: m.name, dataSource: { name: m.dataSource.name, type: m.dataSource.type } };
+      break;
+    }
+    case "document": {
+      const d = resources.data?.documents.find((doc) => doc.id === stored.documentId);
+      if (d) target = { kind: "document", documentId: d.id, name: d.name, viewCount: d.viewCount };
+      break;
+    }
+    case "dataroom":
+      if (room) target = { kind: "dataroom", dataroomId: room.id, name: room.name, viewCount: room.viewCount };
+      break;
+    case "dataroom-group": {
+      const g = room?.groups.find((group) => group.id === stored.groupId);
+      if (room && g) target = { kind: "dataroom-group", dataroomId: room.id, groupId: g.id, name: g.name, dataroomName: room.name, viewCount: g.viewCount };
+      break;
+    }
+  }
+  return { query, target };
+}
+
+/** The form, prefilled from the schedule once its export's resource is found. */
+export function EditScheduleForm({ teamId, schedule, onSaved, onCancel }: { teamId: string; schedule: Schedule; onSaved: FormProps["onSaved"]; onCancel: () => void }) {
+  const { query, target } = useStoredTarget(teamId, schedule.export);
+  if (query.isPending) return <Skeleton className="h-64 w-full" />;
+  if (query.isError) return <ErrorState title="Could not load the schedule's export" message={errorMessage(query.error)} onRetry={() => void query.refetch()} retrying={query.isFetching} />;
+  return <ScheduleForm teamId={teamId} schedule={schedule} initialTarget={target} onSaved={onSaved} onCancel={onCancel} />;
 }

@@ -1,7 +1,6 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
 
 import { errorMessage } from "~/components/errors";
@@ -12,14 +11,11 @@ import { Button } from "~/components/ui/button";
 import { Dialog, DialogActions } from "~/components/ui/dialog";
 import { EmptyState, ErrorState, InlineError, PageHeader, Skeleton } from "~/components/ui/states";
 import { useSingleFlight } from "~/components/use-single-flight";
-import type { AppRouter } from "~/server/api/root";
 import { scheduleChangeRefusal } from "~/server/teams/permissions";
 import { useTRPC } from "~/trpc/react";
 
 import { cronInWords } from "./cron-words";
-import { ScheduleForm } from "./schedule-form";
-
-type Schedule = inferRouterOutputs<AppRouter>["schedules"]["list"][number];
+import { EditScheduleForm, type Schedule, ScheduleForm } from "./schedule-form";
 
 const runTones: Record<string, BadgeTone> = { RUNNING: "active", COMPLETED: "success", FAILED: "danger" };
 const runWords: Record<string, string> = { RUNNING: "Running", COMPLETED: "Completed", FAILED: "Failed" };
@@ -29,6 +25,7 @@ export function SchedulesPage() {
   const trpc = useTRPC();
   const schedules = useQuery(trpc.schedules.list.queryOptions({ teamId }, { refetchInterval: 10_000 }));
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<Schedule | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const manages = isTeamAdmin(role);
 
@@ -40,7 +37,7 @@ export function SchedulesPage() {
     body = (
       <ul aria-label="Schedules" className="flex flex-col gap-3">
         {schedules.data.map((schedule) => (
-          <ScheduleRow key={schedule.id} teamId={teamId} schedule={schedule} />
+          <ScheduleRow key={schedule.id} teamId={teamId} schedule={schedule} onEdit={() => setEditing(schedule)} />
         ))}
       </ul>
     );
@@ -59,11 +56,24 @@ export function SchedulesPage() {
         <ScheduleForm
           teamId={teamId}
           onCancel={() => setCreating(false)}
-          onCreated={(signingSecret) => {
+          onSaved={(signingSecret) => {
             setCreating(false);
             if (signingSecret) setSecret(signingSecret);
           }}
         />
+      </Dialog>
+      <Dialog open={editing !== null} onClose={() => setEditing(null)} title="Edit schedule" size="lg">
+        {editing && (
+          <EditScheduleForm
+            teamId={teamId}
+            schedule={editing}
+            onCancel={() => setEditing(null)}
+            onSaved={(signingSecret) => {
+              setEditing(null);
+              if (signingSecret) setSecret(signingSecret);
+            }}
+          />
+        )}
       </Dialog>
       <Dialog open={secret !== null} onClose={() => setSecret(null)} title="Copy the webhook's signing secret" size="md" dismissOnBackdrop={false}>
         <p className="text-sm text-slate-700">Each delivery carries <code className="font-mono text-xs">X-Export-Center-Signature: sha256=…</code>, the HMAC-SHA256 of its body under this secret. It is shown only now.</p>
@@ -76,7 +86,7 @@ export function SchedulesPage() {
   );
 }
 
-function ScheduleRow({ teamId, schedule }: { teamId: string; schedule: Schedule }) {
+function ScheduleRow({ teamId, schedule, onEdit }: { teamId: string; schedule: Schedule; onEdit: () => void }) {
   const { role } = useTeam();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -121,6 +131,7 @@ function ScheduleRow({ teamId, schedule }: { teamId: string; schedule: Schedule 
               {active ? "Pause" : "Resume"}
             </Button>
           )}
+          {canManage && <Button size="sm" onClick={onEdit}>Edit</Button>}
           <Button size="sm" aria-expanded={history} onClick={() => setHistory((h) => !h)}>History</Button>
           {canManage && <Button size="sm" variant="subtle-danger" onClick={() => once(() => remove.mutateAsync({ teamId, scheduleId: schedule.id }))} disabled={remove.isPending}>Delete</Button>}
         </div>

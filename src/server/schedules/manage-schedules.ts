@@ -13,20 +13,20 @@ import { AppError } from "~/server/errors";
 import { exportLimits } from "~/server/exports/export-limits";
 import type { ExportQueue } from "~/server/exports/export-queue";
 import { fileOptionsSchema } from "~/server/exports/formats/file-options";
-import { type KindInput, kindDefinition } from "~/server/exports/kinds";
+import { kindDefinition } from "~/server/exports/kinds";
 import { scheduleChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 import { sealJson } from "~/server/vault";
 
 import { type DestinationInput, destinationOf } from "./destinations";
 import { nextRunAfter, timingProblem } from "./next-run";
 import { beginScheduledRun } from "./run-schedule";
-import type { CreateScheduleInput, UpdateScheduleInput } from "./schedule-input";
+import { type CreateScheduleInput, type DestinationChange, type ScheduleExport, scheduledKindInput, storedExport, type UpdateScheduleInput } from "./schedule-input";
 import type { ScheduleQueue } from "./schedule-queue";
-import { runSelect, runView, scheduleSelect, scheduleView, type StoredDestination } from "./schedule-view";
+import { runSelect, runView, scheduleSelect, scheduleView, type StoredDestination, storedDestinations } from "./schedule-view";
 
-/** A bad field, as the edges name one: `field: reason`, with the issue in the details. */
-function badField(field: string, message: string): AppError {
-  return new AppError("BAD_REQUEST", `${field}: ${message}`, { details: { issues: [{ path: field, message }] } });
+/** A bad field, as the edges name one: `field: reason`, with the issue in the details; NOT_FOUND for one that names what is not there. */
+function badField(field: string, message: string, code: "BAD_REQUEST" | "NOT_FOUND" = "BAD_REQUEST"): AppError {
+  return new AppError(code, `${field}: ${message}`, { details: { issues: [{ path: field, message }] } });
 }
 
 function requireManager(member: TeamMember) {
@@ -49,17 +49,37 @@ function checkRetention(days: number) {
   if (days > max) throw badField("retentionDays", `must be at most ${max} (the export job record's lifetime, EXPORT_JOB_TTL_SECONDS)`);
 }
 
-/** The export's resource must be the team's: the kind's own lookup, NOT_FOUND otherwise. */
-async function checkExport(teamId: string, input: KindInput) {
-  const kind = kindDefinition(input.kind);
-  await kind.findResource(teamId, kind.target(input as never));
+/**
+ * The export's resource must be the team's, and a pinned metric version must exist: the kind's
+ * own lookup, NOT_FOUND otherwise. What is stored of the export, once checked.
+ */
+async function checkExport(teamId: string, input: ScheduleExport) {
+  const stored = storedExport(input);
+  if (input.kind === "metric" && stored.metricVersion !== null) {
+    const metric = await db.metric.findFirst({ where: { id: input.metricId, teamId }, select: { versions: { where: { number: stored.metricVersion }, select: { number: true } } } });
+    if (metric && metric.versions.length === 0) throw badField("export.metricVersion", `the metric has no version ${stored.metricVersion}`, "NOT_FOUND");
+  }
+  const kindInput = scheduledKindInput(stored.exportInput, stored.metricVersion);
+  const kind = kindDefinition(kindInput.kind);
+  await kind.findResource(teamId, kind.target(kindInput as never));
+  return { exportKind: input.kind, exportInput: stored.exportInput as Prisma.InputJsonObject, metricVersion: stored.metricVersion };
 }
 
-function store(destinations: DestinationInput[]): StoredDestination[] {
-  return destinations.map((input) => ({ type: input.type, settings: destinationOf(input.type)!.settings(input as never) }));
+function store(input: DestinationInput): StoredDestination {
+  return { type: input.type, settings: destinationOf(input.type)!.settings(input as never) };
 }
 
-const needsSigningSecret = (destinations: DestinationInput[]) => destinations.some((d) => destinationOf(d.type)!.signed);
+/** A change's destinations as stored: a kept one is the schedule's current one, secrets and all. */
+function resolveDestinations(changes: DestinationChange[], current: StoredDestination[]): StoredDestination[] {
+  return changes.map((change, index) => {
+    if (!("keep" in change)) return store(change);
+    const kept = current[change.keep];
+    if (!kept) throw badField(`destinations.${index}`, `keeps destination ${change.keep}, but the schedule has ${current.length} (numbered from 0)`);
+    return kept;
+  });
+}
+
+const needsSigningSecret = (destinations: { type: string }[]) => destinations.some((d) => destinationOf(d.type)!.signed);
 
 /** A fresh signing secret, and its sealed form to store. */
 function newSigningSecret() {
@@ -88,22 +108,21 @@ export async function createSchedule(member: TeamMember, input: CreateScheduleIn
   checkTiming(input.cron, input.timezone);
   const retentionDays = input.retentionDays ?? Math.min(7, maxRetentionDays());
   checkRetention(retentionDays);
-  await checkExport(member.teamId, input.export);
+  const exported = await checkExport(member.teamId, input.export);
   const signing = needsSigningSecret(input.destinations) ? newSigningSecret() : null;
   const row = await db.schedule.create({
     data: {
       teamId: member.teamId,
       ownerId: member.userId,
       name: input.name,
-      exportKind: input.export.kind,
-      exportInput: input.export as Prisma.InputJsonObject,
+      ...exported,
       format: input.format,
       compression: input.compression ?? null,
       cron: input.cron,
       timezone: input.timezone,
       enabled: input.enabled,
       retentionDays,
-      destinations: store(input.destinations) as unknown as Prisma.InputJsonArray,
+      destinations: input.destinations.map(store) as unknown as Prisma.InputJsonArray,
       sealedSigningSecret: signing?.sealed ?? null,
       nextRunAt: firstRun(input.cron, input.timezone, input.enabled),
     },
@@ -135,12 +154,13 @@ export async function updateSchedule(member: TeamMember, scheduleId: string, inp
   const enabled = input.enabled ?? current.enabled;
   checkTiming(cron, timezone);
   if (input.retentionDays !== undefined) checkRetention(input.retentionDays);
-  if (input.export) await checkExport(member.teamId, input.export);
+  const exported = input.export ? await checkExport(member.teamId, input.export) : {};
   // A new format starts with no compression unless the change names one.
   const compression = input.compression ?? (input.format ? undefined : (current.compression ?? undefined));
   const file = fileOptionsSchema.safeParse({ format: input.format ?? current.format, compression });
   if (!file.success) throw badField("compression", file.error.issues[0]!.message);
-  const signing = input.destinations && needsSigningSecret(input.destinations) && !current.sealedSigningSecret ? newSigningSecret() : null;
+  const destinations = input.destinations ? resolveDestinations(input.destinations, storedDestinations(current.destinations)) : null;
+  const signing = destinations && needsSigningSecret(destinations) && !current.sealedSigningSecret ? newSigningSecret() : null;
   const resumed = input.paused === false && current.pausedAt !== null;
   const paused = current.pausedAt !== null && !resumed;
   const timingChanged = input.cron !== undefined || input.timezone !== undefined || input.enabled !== undefined || resumed;
@@ -148,14 +168,14 @@ export async function updateSchedule(member: TeamMember, scheduleId: string, inp
     where: { id: scheduleId },
     data: {
       name: input.name,
-      ...(input.export ? { exportKind: input.export.kind, exportInput: input.export as Prisma.InputJsonObject } : {}),
+      ...exported,
       format: file.data.format,
       compression: file.data.compression ?? null,
       cron: input.cron,
       timezone: input.timezone,
       enabled: input.enabled,
       retentionDays: input.retentionDays,
-      ...(input.destinations ? { destinations: store(input.destinations) as unknown as Prisma.InputJsonArray } : {}),
+      ...(destinations ? { destinations: destinations as unknown as Prisma.InputJsonArray } : {}),
       ...(signing ? { sealedSigningSecret: signing.sealed } : {}),
       ...(resumed ? { pausedAt: null, pauseReason: null, consecutiveFailures: 0 } : {}),
       ...(timingChanged ? { nextRunAt: paused ? null : firstRun(cron, timezone, enabled) } : {}),
@@ -170,8 +190,8 @@ export async function updateSchedule(member: TeamMember, scheduleId: string, inp
 export async function deleteSchedule(member: TeamMember, scheduleId: string): Promise<void> {
   requireManager(member);
   const schedule = await db.schedule.findFirst({ where: { id: scheduleId, teamId: member.teamId }, select: { id: true, name: true } });
-  const { count } = schedule ? await db.schedule.deleteMany({ where: { id: scheduleId, teamId: member.teamId } }) : { count: 0 };
-  if (!schedule || count === 0) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  if (!schedule) throw new AppError("NOT_FOUND", "No such schedule in this team");
+  await db.schedule.delete({ where: { id: schedule.id } });
   await recordScheduleChange({ teamId: member.teamId, schedule, userId: member.userId, change: "DELETED" });
 }
 

@@ -18,13 +18,14 @@ import { AppError, failureOf } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
 import { exportFileType, fileOptionsSchema } from "~/server/exports/formats/file-options";
 import { liveFile, terminalStatuses } from "~/server/exports/job/export-job";
-import { kindDefinition, kindInputSchema } from "~/server/exports/kinds";
+import { kindDefinition } from "~/server/exports/kinds";
 import { startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
 import { getJobStore, getStorage } from "~/server/services";
 import { openJson } from "~/server/vault";
 
 import { type DeliveredFile, destinationOf, type RunReport } from "./destinations";
+import { scheduledKindInput } from "./schedule-input";
 import { storedDestinations } from "./schedule-view";
 
 /** Failed runs in a row after which a schedule pauses itself. */
@@ -51,7 +52,7 @@ export async function beginScheduledRun(queue: ExportQueue, scheduleId: string, 
   try {
     const owner = await db.membership.findUnique({ where: { teamId_userId: { teamId: schedule.teamId, userId: schedule.ownerId } } });
     if (!owner) throw new AppError("FORBIDDEN", "The schedule's owner is no longer a member of the team; an admin can take the schedule over by recreating it");
-    const input = kindInputSchema.parse(schedule.exportInput);
+    const input = scheduledKindInput(schedule.exportInput, schedule.metricVersion);
     const kind = kindDefinition(input.kind);
     const requester = { userId: schedule.ownerId, teamId: schedule.teamId, channel: "SCHEDULE" as const, requestId: run.id, fileTtlSeconds: schedule.retentionDays * 86_400 };
     const file = fileOptionsSchema.parse({ format: schedule.format, compression: schedule.compression ?? undefined });

@@ -12,7 +12,9 @@ export const scheduleSelect = {
   teamId: true,
   ownerId: true,
   name: true,
+  exportKind: true,
   exportInput: true,
+  metricVersion: true,
   format: true,
   compression: true,
   cron: true,
@@ -39,15 +41,15 @@ export function storedDestinations(value: Prisma.JsonValue): StoredDestination[]
 }
 
 export function scheduleView(row: ScheduleRow) {
-  const { runs, destinations, exportInput, ...rest } = row;
+  const { runs, destinations, exportKind, exportInput, metricVersion, ...rest } = row;
   return {
     ...rest,
-    export: exportInput as JsonObject,
+    // A metric's export says which version each run exports: a number, or null for the latest.
+    export: exportKind === "metric" ? { ...(exportInput as JsonObject), metricVersion } : (exportInput as JsonObject),
     destinations: storedDestinations(destinations).map(({ type, settings }) => ({ type, ...destinationOf(type)?.view(settings) })),
     lastRun: runs[0] ?? null,
   };
 }
-
 
 export const runSelect = {
   id: true,
