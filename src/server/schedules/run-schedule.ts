@@ -14,7 +14,7 @@
 import { getEnv } from "~/env";
 import { recordScheduleChange } from "~/server/audit/schedule-audit";
 import { db } from "~/server/db";
-import { AppError, failureOf } from "~/server/errors";
+import { AppError, failureOf, isAppError } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
 import { exportFileType, fileOptionsSchema } from "~/server/exports/formats/file-options";
 import { liveFile, terminalStatuses } from "~/server/exports/job/export-job";
@@ -147,8 +147,9 @@ export async function destinationCount(runId: string): Promise<number> {
 
 /**
  * Delivers the run's report to its schedule's destination `index` and records the outcome. A
- * failure is thrown for the engine to retry with backoff, except on the `last` attempt, when
- * it is recorded as failed with its reason; the run's file and record stay either way.
+ * failure is thrown for the engine to retry with backoff, except on the `last` attempt or when
+ * no retry can help, when it is recorded as failed with its reason; the run's file and record
+ * stay either way.
  */
 export async function deliverScheduledRun(runId: string, index: number, report: RunReport, attempt: { tries: number; last: boolean }): Promise<void> {
   const existing = await db.scheduleDelivery.findUnique({ where: { runId_destinationIndex: { runId, destinationIndex: index } } });
@@ -171,10 +172,13 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
     await destination.deliver({ settings: stored.settings, signingSecret, report, file, signal: AbortSignal.timeout(timeoutMs) });
     await record("DELIVERED", null);
   } catch (error) {
-    const reason = failureOf(error).message;
-    log("warn", "schedule.delivery_failed", { runId, destination: stored.type, tries: attempt.tries, last: attempt.last, error: reason });
-    if (!attempt.last) throw error;
-    await record("FAILED", reason.slice(0, 2000));
+    const failure = failureOf(error);
+    // Our own refusal that no retry can pass (an address the network policy refuses) is recorded
+    // at once; anything else, a timeout included, may pass next time.
+    const last = attempt.last || (isAppError(error) && !failure.retry);
+    log("warn", "schedule.delivery_failed", { runId, destination: stored.type, tries: attempt.tries, last, error: failure.message });
+    if (!last) throw error;
+    await record("FAILED", failure.message.slice(0, 2000));
   }
 }
 

@@ -7,13 +7,13 @@ import { z } from "zod";
 
 import { formatSize } from "~/server/exports/outcome-email/outcome-email-message";
 
+import { destinationNetworkPolicy, permittedUrl } from "./destination-network";
 import { postJson } from "./outbound-post";
 import type { RunReport, ScheduleDestination } from "./schedule-destination";
-import { destinationNetworkPolicy } from "./webhook";
 
 export const slackInput = z.strictObject({
   type: z.literal("slack"),
-  webhookUrl: z.url({ protocol: /^https?$/, error: "must be a Slack incoming webhook URL" }).max(2000),
+  webhookUrl: permittedUrl(z.url({ protocol: /^https?$/, error: "must be a Slack incoming webhook URL" }).max(2000)),
 });
 
 const storedSettings = z.object({ webhookUrl: z.string() });
