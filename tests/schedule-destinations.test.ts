@@ -120,6 +120,26 @@ describe("a scheduled run delivered by email and to Slack", () => {
   }, 90_000);
 });
 
+describe("the Slack webhook URL, Slack's credential for the channel", () => {
+  it("is stored sealed, shown only as its origin, and still delivers; a row stored plain before it was sealed delivers too", async () => {
+    const to = `sealed-${Date.now()}@example.test`;
+    const { team, schedule, exportId, run } = await runOnce("SELECT 1 AS n", to, [{ type: "slack", webhookUrl: slack.url }]);
+    expect(run.deliveries.map((d) => d.status)).toEqual(["DELIVERED"]);
+    expect(slack.received.some((p) => JSON.stringify(p).includes(exportId))).toBe(true);
+    const stored = JSON.stringify((await db.schedule.findUniqueOrThrow({ where: { id: schedule.id } })).destinations);
+    expect(stored).not.toContain(new URL(slack.url).pathname);
+    expect(stored).not.toContain("XXXX");
+    const shown = await team.trpc.schedules.get({ teamId: team.id, scheduleId: schedule.id });
+    expect(shown.destinations).toEqual([{ type: "slack", webhookUrl: `${new URL(slack.url).origin}/…` }]);
+
+    await db.schedule.update({ where: { id: schedule.id }, data: { destinations: [{ type: "slack", settings: { webhookUrl: slack.url } }] } });
+    const again = await team.trpc.schedules.runNow({ teamId: team.id, scheduleId: schedule.id });
+    await app.waitFor(async () => (await db.scheduleDelivery.count({ where: { run: { exportId: again.exportId } } })) === 1, 60_000, 200);
+    expect(await db.scheduleDelivery.findFirst({ where: { run: { exportId: again.exportId } }, select: { status: true } })).toEqual({ status: "DELIVERED" });
+    expect(slack.received.some((p) => JSON.stringify(p).includes(again.exportId))).toBe(true);
+  }, 90_000);
+});
+
 describe("a scheduled run delivered to the customer's own bucket", () => {
   const customerBucket = `customer-${Date.now()}`;
   let endpoint: string;
