@@ -1,6 +1,7 @@
 /**
  * A schedule's email and Slack destinations on real services: the local executor runs the
- * schedule, nodemailer speaks SMTP to the project's catcher (dev/smtp-catcher.ts), and Slack is a
+ * schedule, nodemailer speaks SMTP to the project's catcher (dev/smtp-catcher.ts, which refuses
+ * the recipients a test names, with the reply code it names), and Slack is a
  * local HTTP fake that checks the incoming-webhook payload's shape: Slack itself cannot run here.
  * The customer's bucket is a second bucket on the harness's s3rver.
  */
@@ -34,6 +35,8 @@ async function startFakeSlack() {
 }
 
 const ATTACHMENT_LIMIT = 2_000;
+/** Per address, the SMTP codes the catcher refuses its next RCPTs with, in order; then it accepts. */
+const refusals = new Map<string, number[]>();
 
 let catcher: SmtpCatcher;
 let slack: Awaited<ReturnType<typeof startFakeSlack>>;
@@ -42,7 +45,7 @@ let app: typeof import("./support/export-app");
 let db: typeof import("~/server/db").db;
 
 beforeAll(async () => {
-  catcher = await startSmtpCatcher();
+  catcher = await startSmtpCatcher({ refuseRecipient: (address) => refusals.get(address)?.shift() });
   slack = await startFakeSlack();
   harness = await startExportHarness({
     env: { EMAIL_SERVER: catcher.smtpUrl, EMAIL_FROM: "Export Center <exports@example.test>", SCHEDULE_EMAIL_ATTACHMENT_MAX_BYTES: String(ATTACHMENT_LIMIT), APP_URL: "https://exports.example.test" },
@@ -117,6 +120,24 @@ describe("a scheduled run delivered by email and to Slack", () => {
     expect(mail.text).toContain("no_such_table_for_destinations");
     expect(mail.attachments).toEqual([]);
     expect(slack.received.some((p) => JSON.stringify(p).includes("no_such_table_for_destinations"))).toBe(true);
+  }, 90_000);
+});
+
+describe("email to several recipients when the mail server refuses one", () => {
+  it("retries only the refused one, so each gets the message once, and records who did not get it and why", async () => {
+    const [al, bo, cy, dee, ed] = ["al", "bo", "cy", "dee", "ed"].map((name) => `${name}-${Date.now()}@example.test`) as [string, string, string, string, string];
+    // Busy twice, then accepted; and a mailbox that does not exist, which no retry can change.
+    refusals.set(bo, [450, 450]);
+    refusals.set(ed, [550, 550, 550, 550]);
+    const { run } = await runOnce("SELECT 1 AS n", al, [{ type: "email", to: [al, bo, cy] }, { type: "email", to: [dee, ed] }]);
+    expect(run.deliveries.map((d) => [d.status, d.reason])).toEqual([
+      ["DELIVERED", null],
+      ["FAILED", `Delivered to 1 of 2 recipients; ${ed}: The mail server refused the message (550 on RCPT TO)`],
+    ]);
+    expect(run.deliveries.map((d) => d.tries)).toEqual([3, 1]);
+    const received = (address: string) => catcher.messages().filter((m) => m.to.includes(address)).length;
+    expect([al, bo, cy, dee, ed].map(received)).toEqual([1, 1, 1, 1, 0]);
+    expect(refusals.get(ed)).toHaveLength(3);
   }, 90_000);
 });
 

@@ -21,10 +21,10 @@ import { liveFile, terminalStatuses } from "~/server/exports/job/export-job";
 import { kindDefinition, kindInputSchema } from "~/server/exports/kinds";
 import { startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
-import { getJobStore, getStorage } from "~/server/services";
+import { getJobStore, getRedis, getStorage } from "~/server/services";
 import { openJson } from "~/server/vault";
 
-import { type DeliveredFile, destinationOf, type RunReport } from "./destinations";
+import { type DeliveredFile, type DeliveryProgress, destinationOf, type RunReport } from "./destinations";
 import { storedDestinations } from "./schedule-view";
 
 /** Failed runs in a row after which a schedule pauses itself. */
@@ -169,7 +169,7 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
     const file = report.status === "COMPLETED" && run.exportId ? await deliveredFile(run.exportId, run.schedule) : null;
     // 30 s for a message, plus time to carry the file at a slow 1 MB/s for one that copies it.
     const timeoutMs = 30_000 + Math.ceil((file?.size ?? 0) / 1000);
-    await destination.deliver({ settings: stored.settings, signingSecret, report, file, signal: AbortSignal.timeout(timeoutMs) });
+    await destination.deliver({ settings: stored.settings, signingSecret, report, file, progress: deliveryProgress(runId, index), signal: AbortSignal.timeout(timeoutMs) });
     await record("DELIVERED", null);
   } catch (error) {
     const failure = failureOf(error);
@@ -180,6 +180,22 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
     if (!last) throw error;
     await record("FAILED", failure.message.slice(0, 2000));
   }
+}
+
+/** Kept past the longest run of retries (Inngest's back-off over 3 retries is minutes), then let go. */
+const PROGRESS_TTL_SECONDS = 2 * 86_400;
+
+/** What the attempts at one delivery have done, in Redis, so that a retry in any worker sees it. */
+function deliveryProgress(runId: string, index: number): DeliveryProgress {
+  const key = `schedule_delivery:${runId}:${index}:done`;
+  const redis = getRedis();
+  return {
+    done: async (part) => (await redis.sismember(key, part)) === 1,
+    async markDone(part) {
+      await redis.sadd(key, part);
+      await redis.expire(key, PROGRESS_TTL_SECONDS);
+    },
+  };
 }
 
 /** The run's file while it is still in storage, opened only by a destination that needs its bytes. */

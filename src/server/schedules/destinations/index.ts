@@ -10,7 +10,7 @@ import { s3Destination, s3Input } from "./s3";
 import { slackDestination, slackInput } from "./slack";
 import { webhookDestination, webhookInput } from "./webhook";
 
-export type { DeliveredFile, RunReport, ScheduleDestination } from "./schedule-destination";
+export type { DeliveredFile, DeliveryProgress, RunReport, ScheduleDestination } from "./schedule-destination";
 
 const scheduleDestinations = {
   webhook: webhookDestination,

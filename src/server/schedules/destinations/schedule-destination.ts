@@ -1,7 +1,7 @@
 /**
- * What a schedule's destination is: where a finished run is announced or delivered (a webhook
- * today; email, Slack and the customer's bucket to come). One file per destination beside
- * this one, and a line in the registry (index.ts).
+ * What a schedule's destination is: where a finished run is announced or delivered: a
+ * webhook, email, Slack, or the customer's own bucket. One file per destination beside this
+ * one, and a line in the registry (index.ts).
  *
  * These live with the schedules rather than in exports/destinations/: an export's destination
  * receives the file's bytes while the run writes them, to a key it owns; a schedule's
@@ -42,10 +42,17 @@ export type RunReport = {
 export type DeliveredFile = { name: string; size: number; contentType: string; open(signal: AbortSignal): Promise<Readable> };
 
 /**
- * What a delivery gets: the destination's stored settings, the schedule's signing secret, and
- * the file when the run completed and the file is still there.
+ * The parts of one delivery already done, kept across the engine's retries of it: a
+ * destination that sends several things (email, one message per recipient) skips on a retry
+ * what a failed attempt had already sent.
  */
-export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; file: DeliveredFile | null; signal: AbortSignal };
+export type DeliveryProgress = { done(part: string): Promise<boolean>; markDone(part: string): Promise<void> };
+
+/**
+ * What a delivery gets: the destination's stored settings, the schedule's signing secret, the
+ * file when the run completed and the file is still there, and what earlier attempts did.
+ */
+export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; file: DeliveredFile | null; progress: DeliveryProgress; signal: AbortSignal };
 
 /** Methods rather than function-valued fields, so that a destination with its own input type fits the registry. */
 export interface ScheduleDestination<Input extends { type: string } = { type: string }> {
