@@ -7,6 +7,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -189,6 +190,29 @@ describe("a scheduled run delivered to the customer's own bucket", () => {
     expect(JSON.stringify(shown)).not.toContain("S3RVER");
     expect(shown.destinations[0]).toMatchObject({ type: "s3", bucket: customerBucket, prefix: "exports/daily" });
   }, 90_000);
+
+  // s3rver cannot list open uploads; its uploads directory on disk (harness.pendingUploads) is
+  // what it holds, and a part there is what a customer's store would bill for.
+  it("aborts the multipart upload when the file's stream fails after its first part, leaving no part and no object", async () => {
+    const { s3Destination } = await import("~/server/schedules/destinations/s3");
+    const settings = s3Destination.settings(s3());
+    const exportId = `failing-${Date.now()}`;
+    const fivePlus = Buffer.alloc(5 * 1024 * 1024 + 1, "a");
+    async function* failingAfterFirstPart() {
+      yield fivePlus;
+      // The first part is on its way: wait until s3rver holds it, then fail as a broken source would.
+      await app.waitFor(async () => harness.pendingUploads(customerBucket).length === 1, 10_000, 20);
+      throw new Error("the source stream broke");
+    }
+    const file = { name: "big.csv", size: 2 * fivePlus.length, contentType: "text/csv", open: async () => Readable.from(failingAfterFirstPart()) };
+    const report = { exportId, fileName: file.name } as Parameters<typeof s3Destination.deliver>[0]["report"];
+    const progress = { done: async () => false, markDone: async () => {} };
+    await expect(s3Destination.deliver({ settings, signingSecret: null, report, file, progress, signal: AbortSignal.timeout(30_000) })).rejects.toThrow("the source stream broke");
+    expect(harness.pendingUploads(customerBucket)).toEqual([]);
+    const { getStorage } = await import("~/server/services");
+    const left = await getStorage().client.send(new ListObjectsV2Command({ Bucket: customerBucket, Prefix: `exports/daily/${exportId}/` }));
+    expect(left.KeyCount ?? 0).toBe(0);
+  }, 60_000);
 
   // s3rver accepts any credentials, so a wrong secret cannot be tried here; s3.ts scrubs both from every error it records.
   it("Test destination writes and deletes an object, and shows the store's own error", async () => {

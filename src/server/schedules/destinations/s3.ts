@@ -1,6 +1,8 @@
 /**
  * The customer's own bucket: a completed run's file streamed (multipart, via ObjectStorage)
- * to `<prefix>/<exportId>/<fileName>`, so that runs never overwrite each other. A failed run
+ * to `<prefix>/<exportId>/<fileName>`, so that runs never overwrite each other. A copy that
+ * fails part-way aborts its multipart upload (storage/multipart-upload.ts), so that no orphan
+ * part is left for the customer to pay for. A failed run
  * has no file and nothing is written. Credentials are sealed with the vault, never shown, and
  * scrubbed from any store error before it becomes a delivery's reason.
  */
