@@ -11,6 +11,8 @@ import { slackDestination, slackInput } from "./slack";
 import { webhookDestination, webhookInput } from "./webhook";
 
 export type { DeliveredFile, DeliveryProgress, RunReport, ScheduleDestination } from "./schedule-destination";
+export { runReportSchema } from "./schedule-destination";
+export { SIGNATURE_HEADER } from "./webhook";
 
 const scheduleDestinations = {
   webhook: webhookDestination,

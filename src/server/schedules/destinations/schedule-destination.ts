@@ -10,33 +10,40 @@
  */
 import type { Readable } from "node:stream";
 
-import type { z } from "zod";
+import { z } from "zod";
 
 import type { JsonObject } from "~/server/exports/kinds";
 
-/** What a destination is told about a finished run: the webhook payload of issue 14. */
-export type RunReport = {
-  event: "export.completed" | "export.failed";
-  scheduleId: string;
-  exportId: string | null;
-  teamId: string;
-  status: "COMPLETED" | "FAILED";
-  fileName: string | null;
-  format: string;
-  rowCount: number | null;
-  fileSize: number | null;
-  truncated: boolean;
-  /** The app's own link, which mints a fresh presigned link on each click. */
-  downloadUrl: string | null;
-  error: string | null;
-  /**
+/**
+ * What a destination is told about a finished run: the webhook payload of issue 14, and the
+ * OpenAPI document's `webhooks` entry (src/server/rest/openapi.ts), from this one schema.
+ */
+export const runReportSchema = z.object({
+  event: z.enum(["export.completed", "export.failed"]),
+  scheduleId: z.string(),
+  exportId: z.string().nullable().describe("The run's export; null when the run failed before it could start one."),
+  teamId: z.string(),
+  status: z.enum(["COMPLETED", "FAILED"]),
+  fileName: z.string().nullable(),
+  format: z.string().describe("The schedule's `format`."),
+  rowCount: z.number().int().nullable(),
+  fileSize: z.number().int().nullable().describe("In bytes."),
+  truncated: z.boolean().describe("True when the file ends at the row limit."),
+  downloadUrl: z
+    .url()
+    .nullable()
+    .describe("The app's own link (`/api/teams/{teamId}/export-jobs/{exportId}?download=true`), which mints a fresh presigned link on each click; null on a failed run."),
+  error: z.string().nullable().describe("Why the run failed; null when it completed."),
+  /*
    * True on the one failed run whose failure paused the schedule, with the reason: every
    * destination gets the pause as part of that run's "export.failed" report, rather than a
    * separate event, so a receiver sees the failure and the pause together.
    */
-  schedulePaused: boolean;
-  pauseReason: string | null;
-};
+  schedulePaused: z.boolean().describe("True on the failed run that paused the schedule (the fifth failure in a row), with `pauseReason`."),
+  pauseReason: z.string().nullable(),
+});
+
+export type RunReport = z.infer<typeof runReportSchema>;
 
 /** The run's file, for a destination that carries the bytes (an attachment, the customer's bucket). */
 export type DeliveredFile = { name: string; size: number; contentType: string; open(signal: AbortSignal): Promise<Readable> };

@@ -11,7 +11,7 @@ import { destinationNetworkPolicy, permittedUrl } from "./destination-network";
 import { postJson } from "./outbound-post";
 import type { ScheduleDestination } from "./schedule-destination";
 
-const SIGNATURE_HEADER = "X-Export-Center-Signature";
+export const SIGNATURE_HEADER = "X-Export-Center-Signature";
 
 function signatureOf(body: string, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
