@@ -2,7 +2,8 @@
  * The customer's-bucket destination under the network policy as production runs it
  * (NODE_ENV=production, without DESTINATIONS_ALLOW_PRIVATE_NETWORKS): an S3 endpoint on the
  * metadata address, loopback, a private network, or a name that resolves to loopback is refused
- * where it is written (REST and tRPC create, Test destination), and where it is called: a
+ * where it is written (REST and tRPC create, Test destination; a webhook's or Slack's URL too),
+ * and where it is called: a
  * schedule whose stored endpoint is one of those (saved before the policy changed, say)
  * records each delivery FAILED with the reason, at once, and a server listening on the
  * loopback addresses receives no request at all. Data sources stay allowed on this machine
@@ -70,8 +71,8 @@ const scheduleInput = (metricId: string, endpoint: string) => ({
   destinations: [s3(endpoint)],
 });
 
-describe("an S3 destination on an internal address, in production", () => {
-  it("is refused at create, over REST and tRPC, naming destinations.0.endpoint, and at Test destination; nothing is stored or sent", async () => {
+describe("a destination on an internal address, in production", () => {
+  it("an S3 endpoint is refused at create, over REST and tRPC, naming destinations.0.endpoint, and at Test destination; nothing is stored or sent", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT 1 AS n");
     const token = await fixtures.tokenFor(team.user.id, team.id);
@@ -104,7 +105,23 @@ describe("an S3 destination on an internal address, in production", () => {
     expect(requests).toBe(0);
   }, 60_000);
 
-  it("fails each delivery at once with the reason when the stored endpoint is internal, and sends nothing", async () => {
+  it("a webhook or Slack URL is refused at create too, at its own field", async () => {
+    const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
+    const metric = await team.metric("SELECT 1 AS n");
+    const cases = [
+      [{ type: "webhook" as const, url: `http://127.0.0.1:${port}/hook` }, "url", /"127\.0\.0\.1" resolves to a loopback address/],
+      [{ type: "slack" as const, webhookUrl: `http://localhost:${port}/services/T/B/X` }, "webhookUrl", /"localhost" resolves to a loopback address/],
+    ] as const;
+    for (const [destination, field, reason] of cases) {
+      const created = await team.trpc.schedules.create({ teamId: team.id, schedule: { ...scheduleInput(metric.id, ""), destinations: [destination] } }).catch((e: unknown) => e);
+      expect((created as TRPCError).code, field).toBe("BAD_REQUEST");
+      expect(((created as TRPCError).cause as ZodError).issues).toEqual([expect.objectContaining({ path: ["schedule", "destinations", 0, field], message: expect.stringMatching(reason) })]);
+    }
+    expect(await db.schedule.count({ where: { teamId: team.id } })).toBe(0);
+    expect(requests).toBe(0);
+  }, 60_000);
+
+  it("an S3 delivery to a stored internal endpoint fails at once with the reason, and sends nothing", async () => {
     const team = await app.teamWithSource("POSTGRES", { url: PG_URL });
     const metric = await team.metric("SELECT n FROM generate_series(1, 10) AS n");
     // A name that resolves nowhere passes the check at create; the row is then given the internal endpoints, as a row saved before the policy was would have them.
