@@ -24,7 +24,7 @@ async function postOnce(url: URL, body: string, headers: Record<string, string>,
     const req = send(url, {
       method: "POST",
       headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers },
-      lookup: pinned.lookup as never,
+      lookup: pinned.lookup,
       timeout: TIMEOUT_MS,
       signal,
     });

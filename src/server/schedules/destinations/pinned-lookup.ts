@@ -6,18 +6,13 @@
  * rebinding) gains nothing, however many connections a client opens. Node connects to an IP
  * literal without calling a lookup, so callers check those themselves (`checkHost`).
  */
-import type { LookupAddress } from "node:dns";
-import { isIP } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 
 import { assertPermitted, type NetworkPolicy, resolveAddresses } from "~/server/sources/network-policy";
 
-type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
-
-/** `lookup` as node:net, node:http(s) and their Agents take it. */
-export type ConnectLookup = (hostname: string, options: { all?: boolean }, callback: LookupCallback) => void;
-
 export type PinnedLookup = {
-  lookup: ConnectLookup;
+  /** `lookup` as node:net, node:http(s) and their Agents take it. */
+  lookup: LookupFunction;
   /** Resolves and checks `host` (a name or an IP literal, brackets allowed) and pins what passed. */
   checkHost(host: string): Promise<string[]>;
 };
@@ -41,7 +36,7 @@ export function pinnedLookup(policy: NetworkPolicy, resolve: (host: string) => P
     }
     return addresses;
   };
-  const lookup: ConnectLookup = (hostname, options, callback) => {
+  const lookup: LookupFunction = (hostname, options, callback) => {
     checkHost(hostname).then(
       (addresses) => {
         const found = addresses.map((address) => ({ address, family: isIP(address) }));

@@ -40,7 +40,7 @@ afterAll(async () => {
 const customerBucket = (lookup: ReturnType<typeof pinnedLookup>["lookup"]) =>
   new ObjectStorage(
     { kind: "s3", bucket, region: "us-east-1", endpoint: `http://${host}:${s3.port}`, forcePathStyle: true, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    { maxAttempts: 1, lookup: lookup as never },
+    { maxAttempts: 1, lookup },
   );
 
 const put = (storage: ObjectStorage, key: string) => storage.uploadStream({ key, body: Readable.from([`${key}\n`]), contentType: "text/plain" });

@@ -2,9 +2,9 @@
  * The customer's own bucket: a completed run's file streamed (multipart, via ObjectStorage)
  * to `<prefix>/<exportId>/<fileName>`, so that runs never overwrite each other. A copy that
  * fails part-way aborts its multipart upload (storage/multipart-upload.ts), so that no orphan
- * part is left for the customer to pay for. A failed run
- * has no file and nothing is written. Credentials are sealed with the vault, never shown, and
- * scrubbed from any store error before it becomes a delivery's reason.
+ * part is left for the customer to pay for. A failed run has no file and nothing is written.
+ * Credentials are sealed with the vault, never shown, and scrubbed from any store error before
+ * it becomes a delivery's reason.
  */
 import { Readable } from "node:stream";
 
@@ -55,7 +55,7 @@ async function customerStorage(settings: Settings) {
   const secret = credentials.parse(openJson(settings.sealedCredentials, getEnv().VAULT_KEY));
   const storage = new ObjectStorage(
     { kind: "s3", bucket: settings.bucket, region: settings.region, endpoint: settings.endpoint ?? undefined, forcePathStyle: settings.forcePathStyle, ...secret },
-    { maxAttempts: 1, lookup: pinned.lookup as never },
+    { maxAttempts: 1, lookup: pinned.lookup },
   );
   return { storage, secret };
 }
@@ -97,6 +97,9 @@ export const s3Destination: ScheduleDestination<z.infer<typeof s3Input>> = {
       await storage.uploadStream({ key: keyOf(stored, report.exportId ?? "run", file.name), body, contentType: file.contentType, fileName: file.name, signal });
     } catch (error) {
       throw scrubbed(error, secret);
+    } finally {
+      // Its sockets are pinned to this delivery's addresses: none outlives it.
+      storage.client.destroy();
     }
   },
   async test({ settings, signal }) {
@@ -108,6 +111,8 @@ export const s3Destination: ScheduleDestination<z.infer<typeof s3Input>> = {
       await storage.deleteObject(key);
     } catch (error) {
       throw scrubbed(error, secret);
+    } finally {
+      storage.client.destroy();
     }
   },
 };

@@ -33,7 +33,6 @@ function webhookUrlOf(settings: JsonObject): string {
   return "webhookUrl" in stored ? stored.webhookUrl : z.string().parse(openJson(stored.sealedWebhookUrl, getEnv().VAULT_KEY));
 }
 
-
 export function slackPayloadOf(report: RunReport) {
   const name = report.fileName ?? report.format;
   const text =
