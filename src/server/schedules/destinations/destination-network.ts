@@ -24,7 +24,7 @@ export function permittedUrl<T extends z.ZodType<string>>(schema: T): T {
   return schema.superRefine(async (value, ctx) => {
     const policy = destinationNetworkPolicy();
     if (policy.allowPrivateNetworks || !URL.canParse(value)) return;
-    const host = new URL(value).hostname.replace(/^\[(.*)\]$/, "$1");
+    const host = new URL(value).hostname;
     const addresses = await resolveAddresses(host).catch(() => null);
     if (!addresses) return;
     try {
