@@ -1,7 +1,7 @@
 /**
  * A local SMTP catcher for development and tests: a real SMTP server (smtp-server) on
- * 127.0.0.1 that accepts every message, parses it (mailparser) and keeps it in memory instead
- * of delivering it. `npm start` runs it when no EMAIL_SERVER is set and points the app at it;
+ * 127.0.0.1 that accepts every message (or refuses the recipients a test tells it to), parses
+ * it (mailparser) and keeps it in memory instead of delivering it. `npm start` runs it when no EMAIL_SERVER is set and points the app at it;
  * each caught message is printed with its links, and a developer reads them all on a small
  * HTTP server, loopback only:
  *
@@ -58,6 +58,11 @@ export type SmtpCatcherOptions = {
   host?: string;
   /** Where each caught message is announced; silent when omitted. */
   log?: (line: string) => void;
+  /**
+   * The SMTP reply code to refuse a recipient with (RCPT TO), as a real server refuses an
+   * unknown mailbox (550) or a busy one (450); undefined accepts it. Asked for every RCPT.
+   */
+  refuseRecipient?: (address: string) => number | undefined;
 };
 
 const LINK = /https?:\/\/[^\s<>"]+/g;
@@ -100,6 +105,11 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
     onAuth: (auth, _session, done) => done(null, { user: auth.username ?? "anyone" }),
     disabledCommands: ["STARTTLS"],
     logger: false,
+    onRcptTo(address, _session, done) {
+      const code = options.refuseRecipient?.(address.address);
+      if (code === undefined) return done();
+      done(Object.assign(new Error(`${code >= 500 ? "Mailbox unavailable" : "Mailbox busy, try again later"}: ${address.address}`), { responseCode: code }));
+    },
     onData(stream, session, done) {
       simpleParser(stream)
         .then((mail) => {

@@ -2,10 +2,13 @@
  * The OpenAPI document (src/server/rest/openapi.ts) against the API as it is: every REST route
  * file is described with the methods it exports, and every documented operation is called for
  * real (the export harness: local executor, s3rver, PostgreSQL, Redis), each answer checked
- * against the schema and headers the document gives for its status.
+ * against the schema and headers the document gives for its status; and the schedule webhook
+ * it documents is received from a real run and checked the same way.
  */
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 
 import Ajv2020 from "ajv/dist/2020";
@@ -294,6 +297,41 @@ describe("real answers match it", () => {
     expect((await call(SCHEDULE, "DELETE", { teamId, scheduleId }, bearer(memberToken))).status).toBe(403);
     expect((await call(SCHEDULE, "DELETE", { teamId, scheduleId }, bearer(token))).status).toBe(204);
     expect((await call(SCHEDULE_RUN, "POST", { teamId, scheduleId }, bearer(token))).status).toBe(404);
+  });
+
+  it("the schedule webhook: a real delivery's body and signature are as webhooks.scheduleRun documents them", async () => {
+    const received: { signature: string | undefined; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ signature: req.headers["x-export-center-signature"] as string | undefined, body: Buffer.concat(chunks).toString("utf8") });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    try {
+      const seeded = await visits.seedVisits({ views: 1 });
+      const token = await fixtures.tokenFor(seeded.user.id, seeded.team.id);
+      const teamId = seeded.team.id;
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const schedule = { name: "Hooked", export: { kind: "document", documentId: seeded.document.id }, format: "csv", cron: "0 9 * * 1", timezone: "UTC", enabled: true, destinations: [{ type: "webhook", url }] };
+      const created = await call(SCHEDULES, "POST", { teamId }, bearer(token, { body: JSON.stringify(schedule), headers: { "content-type": "application/json" } }));
+      const run = await call(SCHEDULE_RUN, "POST", { teamId, scheduleId: created.body.id as string }, bearer(token));
+      await app.waitFor(async () => received.length > 0, 60_000, 200);
+
+      const hook = doc.webhooks.scheduleRun.post;
+      const validate = ajv.compile({ ...hook.requestBody.content["application/json"].schema, components: doc.components });
+      const body = JSON.parse(received[0]!.body) as unknown;
+      expect(validate(body), ajv.errorsText(validate.errors)).toBe(true);
+      expect(body).toMatchObject({ event: "export.completed", scheduleId: created.body.id, exportId: run.body.exportId, teamId, status: "COMPLETED", error: null });
+      const header = hook.parameters[0]!;
+      expect(header.name.toLowerCase()).toBe("x-export-center-signature");
+      expect(received[0]!.signature).toMatch(new RegExp(header.schema.pattern));
+      expect(received[0]!.signature).toBe(`sha256=${createHmac("sha256", created.body.signingSecret as string).update(received[0]!.body).digest("hex")}`);
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
   });
 
   it("answers 429 with the documented rate-limit headers once a token is over its limit", async () => {

@@ -1,11 +1,13 @@
 /**
  * A schedule's email and Slack destinations on real services: the local executor runs the
- * schedule, nodemailer speaks SMTP to the project's catcher (dev/smtp-catcher.ts), and Slack is a
+ * schedule, nodemailer speaks SMTP to the project's catcher (dev/smtp-catcher.ts, which refuses
+ * the recipients a test names, with the reply code it names), and Slack is a
  * local HTTP fake that checks the incoming-webhook payload's shape: Slack itself cannot run here.
  * The customer's bucket is a second bucket on the harness's s3rver.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +36,8 @@ async function startFakeSlack() {
 }
 
 const ATTACHMENT_LIMIT = 2_000;
+/** Per address, the SMTP codes the catcher refuses its next RCPTs with, in order; then it accepts. */
+const refusals = new Map<string, number[]>();
 
 let catcher: SmtpCatcher;
 let slack: Awaited<ReturnType<typeof startFakeSlack>>;
@@ -42,7 +46,7 @@ let app: typeof import("./support/export-app");
 let db: typeof import("~/server/db").db;
 
 beforeAll(async () => {
-  catcher = await startSmtpCatcher();
+  catcher = await startSmtpCatcher({ refuseRecipient: (address) => refusals.get(address)?.shift() });
   slack = await startFakeSlack();
   harness = await startExportHarness({
     env: { EMAIL_SERVER: catcher.smtpUrl, EMAIL_FROM: "Export Center <exports@example.test>", SCHEDULE_EMAIL_ATTACHMENT_MAX_BYTES: String(ATTACHMENT_LIMIT), APP_URL: "https://exports.example.test" },
@@ -120,6 +124,44 @@ describe("a scheduled run delivered by email and to Slack", () => {
   }, 90_000);
 });
 
+describe("email to several recipients when the mail server refuses one", () => {
+  it("retries only the refused one, so each gets the message once, and records who did not get it and why", async () => {
+    const [al, bo, cy, dee, ed] = ["al", "bo", "cy", "dee", "ed"].map((name) => `${name}-${Date.now()}@example.test`) as [string, string, string, string, string];
+    // Busy twice, then accepted; and a mailbox that does not exist, which no retry can change.
+    refusals.set(bo, [450, 450]);
+    refusals.set(ed, [550, 550, 550, 550]);
+    const { run } = await runOnce("SELECT 1 AS n", al, [{ type: "email", to: [al, bo, cy] }, { type: "email", to: [dee, ed] }]);
+    expect(run.deliveries.map((d) => [d.status, d.reason])).toEqual([
+      ["DELIVERED", null],
+      ["FAILED", `Delivered to 1 of 2 recipients; ${ed}: The mail server refused the message (550 on RCPT TO)`],
+    ]);
+    expect(run.deliveries.map((d) => d.tries)).toEqual([3, 1]);
+    const received = (address: string) => catcher.messages().filter((m) => m.to.includes(address)).length;
+    expect([al, bo, cy, dee, ed].map(received)).toEqual([1, 1, 1, 1, 0]);
+    expect(refusals.get(ed)).toHaveLength(3);
+  }, 90_000);
+});
+
+describe("the Slack webhook URL, Slack's credential for the channel", () => {
+  it("is stored sealed, shown only as its origin, and still delivers; a row stored plain before it was sealed delivers too", async () => {
+    const to = `sealed-${Date.now()}@example.test`;
+    const { team, schedule, exportId, run } = await runOnce("SELECT 1 AS n", to, [{ type: "slack", webhookUrl: slack.url }]);
+    expect(run.deliveries.map((d) => d.status)).toEqual(["DELIVERED"]);
+    expect(slack.received.some((p) => JSON.stringify(p).includes(exportId))).toBe(true);
+    const stored = JSON.stringify((await db.schedule.findUniqueOrThrow({ where: { id: schedule.id } })).destinations);
+    expect(stored).not.toContain(new URL(slack.url).pathname);
+    expect(stored).not.toContain("XXXX");
+    const shown = await team.trpc.schedules.get({ teamId: team.id, scheduleId: schedule.id });
+    expect(shown.destinations).toEqual([{ type: "slack", webhookUrl: `${new URL(slack.url).origin}/…` }]);
+
+    await db.schedule.update({ where: { id: schedule.id }, data: { destinations: [{ type: "slack", settings: { webhookUrl: slack.url } }] } });
+    const again = await team.trpc.schedules.runNow({ teamId: team.id, scheduleId: schedule.id });
+    await app.waitFor(async () => (await db.scheduleDelivery.count({ where: { run: { exportId: again.exportId } } })) === 1, 60_000, 200);
+    expect(await db.scheduleDelivery.findFirst({ where: { run: { exportId: again.exportId } }, select: { status: true } })).toEqual({ status: "DELIVERED" });
+    expect(slack.received.some((p) => JSON.stringify(p).includes(again.exportId))).toBe(true);
+  }, 90_000);
+});
+
 describe("a scheduled run delivered to the customer's own bucket", () => {
   const customerBucket = `customer-${Date.now()}`;
   let endpoint: string;
@@ -148,6 +190,29 @@ describe("a scheduled run delivered to the customer's own bucket", () => {
     expect(JSON.stringify(shown)).not.toContain("S3RVER");
     expect(shown.destinations[0]).toMatchObject({ type: "s3", bucket: customerBucket, prefix: "exports/daily" });
   }, 90_000);
+
+  // s3rver cannot list open uploads; its uploads directory on disk (harness.pendingUploads) is
+  // what it holds, and a part there is what a customer's store would bill for.
+  it("aborts the multipart upload when the file's stream fails after its first part, leaving no part and no object", async () => {
+    const { s3Destination } = await import("~/server/schedules/destinations/s3");
+    const settings = s3Destination.settings(s3());
+    const exportId = `failing-${Date.now()}`;
+    const fivePlus = Buffer.alloc(5 * 1024 * 1024 + 1, "a");
+    async function* failingAfterFirstPart() {
+      yield fivePlus;
+      // The first part is on its way: wait until s3rver holds it, then fail as a broken source would.
+      await app.waitFor(async () => harness.pendingUploads(customerBucket).length === 1, 10_000, 20);
+      throw new Error("the source stream broke");
+    }
+    const file = { name: "big.csv", size: 2 * fivePlus.length, contentType: "text/csv", open: async () => Readable.from(failingAfterFirstPart()) };
+    const report = { exportId, fileName: file.name } as Parameters<typeof s3Destination.deliver>[0]["report"];
+    const progress = { done: async () => false, markDone: async () => {} };
+    await expect(s3Destination.deliver({ settings, signingSecret: null, report, file, progress, signal: AbortSignal.timeout(30_000) })).rejects.toThrow("the source stream broke");
+    expect(harness.pendingUploads(customerBucket)).toEqual([]);
+    const { getStorage } = await import("~/server/services");
+    const left = await getStorage().client.send(new ListObjectsV2Command({ Bucket: customerBucket, Prefix: `exports/daily/${exportId}/` }));
+    expect(left.KeyCount ?? 0).toBe(0);
+  }, 60_000);
 
   // s3rver accepts any credentials, so a wrong secret cannot be tried here; s3.ts scrubs both from every error it records.
   it("Test destination writes and deletes an object, and shows the store's own error", async () => {

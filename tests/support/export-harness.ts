@@ -172,8 +172,8 @@ export async function startExportHarness(options: ExportHarnessOptions = {}) {
     async startStorage() {
       s3 = await startStorage(s3.port);
     },
-    /** Multipart uploads s3rver holds open (it has no ListMultipartUploads to ask). */
-    pendingUploads: () => s3.pendingUploads(),
+    /** Multipart uploads s3rver holds open in `bucket` (the exports bucket unless told); it has no ListMultipartUploads to ask. */
+    pendingUploads: (other?: string) => s3.pendingUploads(other),
     get executor() {
       return executor;
     },

@@ -15,6 +15,7 @@ import { formatChoices } from "~/server/exports/formats";
 import { allKindDefinitions } from "~/server/exports/kinds";
 import { exportJobAnswerSchema } from "~/server/rest/export-job-answer";
 import { cancelExportBody, jobQuery, listQuery, metricDownloadQuery, sendEmailBody, startExportBody, startExportQuery, viewsCountQuery } from "~/server/rest/export-routes";
+import { runReportSchema, SIGNATURE_HEADER } from "~/server/schedules/destinations";
 import { createScheduleInput, updateScheduleInput } from "~/server/schedules/schedule-input";
 import { MAX_BODY_BYTES } from "~/server/rest/request-body";
 
@@ -47,6 +48,7 @@ type LimitTexts = ReturnType<typeof limitTexts>;
 
 const schemas = (text: LimitTexts): Record<string, Schema> => ({
   ExportJob: jsonSchema(exportJobSchema, "output"),
+  RunReport: { ...jsonSchema(runReportSchema, "output"), description: "What a schedule's webhook is sent when a run ends." },
   ExportJobStatus: jsonSchema(exportJobAnswerSchema, "output"),
   ExportJobCancelled: {
     type: "object",
@@ -407,6 +409,37 @@ function schedulePaths() {
   };
 }
 
+/** What a schedule's webhook destination receives: an OpenAPI 3.1 webhook, sent by us rather than called. */
+function scheduleWebhooks() {
+  return {
+    scheduleRun: {
+      post: {
+        operationId: "scheduleRunEnded",
+        summary: "A scheduled run ended (sent to each of the schedule's webhook destinations)",
+        description:
+          "`export.completed` with the file's figures and a `downloadUrl` into the app, or `export.failed` with the reason. " +
+          `Verify \`${SIGNATURE_HEADER}\` before trusting the body: \`sha256=\` and the hex HMAC-SHA256 of the raw body, keyed with the schedule's \`signingSecret\` (shown once, when the schedule was created). ` +
+          "A 2xx answer counts as delivered; anything else, or no answer, is retried with backoff, then recorded as failed in the run's deliveries.",
+        tags: ["Schedules"],
+        parameters: [
+          {
+            name: SIGNATURE_HEADER,
+            in: "header",
+            required: true,
+            description: "`sha256=<hex HMAC-SHA256 of the raw body>`, keyed with the schedule's signing secret.",
+            schema: { type: "string", pattern: "^sha256=[0-9a-f]{64}$" },
+          },
+        ],
+        requestBody: { required: true, content: json(ref("RunReport")) },
+        responses: {
+          "2XX": { description: "Delivered." },
+          default: { description: "Not delivered: retried with backoff, then recorded as failed." },
+        },
+      },
+    },
+  };
+}
+
 /** Built for each request, so that it states the limits as this deployment configures them. */
 export function openApiDocument() {
   const text = limitTexts();
@@ -520,6 +553,7 @@ export function openApiDocument() {
       },
       ...schedulePaths(),
     },
+    webhooks: scheduleWebhooks(),
     components: {
       securitySchemes: { apiToken: { type: "http", scheme: "bearer", description: "An API token (`ec_…`) from the API tokens page or `npm run admin -- create-token`." } },
       schemas: schemas(text),

@@ -21,7 +21,10 @@ async function readCapped(req: Request): Promise<Uint8Array> {
   return body ? new Uint8Array(await new Response(body).arrayBuffer()) : new Uint8Array();
 }
 
-/** The body, parsed by `schema`; an empty body counts as `{}`, so bodiless POSTs keep working. */
+/**
+ * The body, parsed by `schema`, asynchronously since a schema may ask the resolver (a schedule
+ * destination's address); an empty body counts as `{}`, so bodiless POSTs keep working.
+ */
 export async function readJsonBody<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
   const bytes = await readCapped(req);
   let text: string;
@@ -30,12 +33,12 @@ export async function readJsonBody<T>(req: Request, schema: z.ZodType<T>): Promi
   } catch {
     throw new AppError("BAD_REQUEST", "The request body is not valid UTF-8");
   }
-  if (!text.trim()) return schema.parse({});
+  if (!text.trim()) return schema.parseAsync({});
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new AppError("BAD_REQUEST", `The request body is not valid JSON: ${(error as Error).message}`);
   }
-  return schema.parse(json);
+  return schema.parseAsync(json);
 }

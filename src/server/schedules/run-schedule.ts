@@ -14,17 +14,17 @@
 import { getEnv } from "~/env";
 import { recordScheduleChange } from "~/server/audit/schedule-audit";
 import { db } from "~/server/db";
-import { AppError, failureOf } from "~/server/errors";
+import { AppError, failureOf, isAppError } from "~/server/errors";
 import type { ExportQueue } from "~/server/exports/export-queue";
 import { exportFileType, fileOptionsSchema } from "~/server/exports/formats/file-options";
 import { liveFile, terminalStatuses } from "~/server/exports/job/export-job";
 import { kindDefinition } from "~/server/exports/kinds";
 import { startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
-import { getJobStore, getStorage } from "~/server/services";
+import { getJobStore, getRedis, getStorage } from "~/server/services";
 import { openJson } from "~/server/vault";
 
-import { type DeliveredFile, destinationOf, type RunReport } from "./destinations";
+import { type DeliveredFile, type DeliveryProgress, destinationOf, type RunReport } from "./destinations";
 import { scheduledKindInput } from "./schedule-input";
 import { storedDestinations } from "./schedule-view";
 
@@ -148,8 +148,9 @@ export async function destinationCount(runId: string): Promise<number> {
 
 /**
  * Delivers the run's report to its schedule's destination `index` and records the outcome. A
- * failure is thrown for the engine to retry with backoff, except on the `last` attempt, when
- * it is recorded as failed with its reason; the run's file and record stay either way.
+ * failure is thrown for the engine to retry with backoff, except on the `last` attempt or when
+ * no retry can help, when it is recorded as failed with its reason; the run's file and record
+ * stay either way.
  */
 export async function deliverScheduledRun(runId: string, index: number, report: RunReport, attempt: { tries: number; last: boolean }): Promise<void> {
   const existing = await db.scheduleDelivery.findUnique({ where: { runId_destinationIndex: { runId, destinationIndex: index } } });
@@ -169,14 +170,33 @@ export async function deliverScheduledRun(runId: string, index: number, report: 
     const file = report.status === "COMPLETED" && run.exportId ? await deliveredFile(run.exportId, run.schedule) : null;
     // 30 s for a message, plus time to carry the file at a slow 1 MB/s for one that copies it.
     const timeoutMs = 30_000 + Math.ceil((file?.size ?? 0) / 1000);
-    await destination.deliver({ settings: stored.settings, signingSecret, report, file, signal: AbortSignal.timeout(timeoutMs) });
+    await destination.deliver({ settings: stored.settings, signingSecret, report, file, progress: deliveryProgress(runId, index), signal: AbortSignal.timeout(timeoutMs) });
     await record("DELIVERED", null);
   } catch (error) {
-    const reason = failureOf(error).message;
-    log("warn", "schedule.delivery_failed", { runId, destination: stored.type, tries: attempt.tries, last: attempt.last, error: reason });
-    if (!attempt.last) throw error;
-    await record("FAILED", reason.slice(0, 2000));
+    const failure = failureOf(error);
+    // Our own refusal that no retry can pass (an address the network policy refuses) is recorded
+    // at once; anything else, a timeout included, may pass next time.
+    const last = attempt.last || (isAppError(error) && !failure.retry);
+    log("warn", "schedule.delivery_failed", { runId, destination: stored.type, tries: attempt.tries, last, error: failure.message });
+    if (!last) throw error;
+    await record("FAILED", failure.message.slice(0, 2000));
   }
+}
+
+/** Kept past the longest run of retries (Inngest's back-off over 3 retries is minutes), then let go. */
+const PROGRESS_TTL_SECONDS = 2 * 86_400;
+
+/** What the attempts at one delivery have done, in Redis, so that a retry in any worker sees it. */
+function deliveryProgress(runId: string, index: number): DeliveryProgress {
+  const key = `schedule_delivery:${runId}:${index}:done`;
+  const redis = getRedis();
+  return {
+    done: async (part) => (await redis.sismember(key, part)) === 1,
+    async markDone(part) {
+      await redis.sadd(key, part);
+      await redis.expire(key, PROGRESS_TTL_SECONDS);
+    },
+  };
 }
 
 /** The run's file while it is still in storage, opened only by a destination that needs its bytes. */

@@ -12,7 +12,13 @@ import { AppError, failureOf } from "~/server/errors";
 import { scheduleChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 import { openJson } from "~/server/vault";
 
-import { type DestinationInput, destinationOf, type RunReport } from "./destinations";
+import { type DeliveryProgress, type DestinationInput, destinationOf, type RunReport } from "./destinations";
+
+/** A test is one attempt: nothing to remember beyond it. */
+function onceNow(): DeliveryProgress {
+  const done = new Set<string>();
+  return { done: async (part) => done.has(part), markDone: async (part) => void done.add(part) };
+}
 
 export async function testDestination(member: TeamMember, input: { destination: DestinationInput; scheduleId?: string }): Promise<{ delivered: boolean; reason: string | null }> {
   const refusal = scheduleChangeRefusal(member, "manage");
@@ -44,7 +50,7 @@ export async function testDestination(member: TeamMember, input: { destination: 
     const settings = destination.settings(input.destination as never);
     const signal = AbortSignal.timeout(15_000);
     if (destination.test) await destination.test({ settings, signal });
-    else await destination.deliver({ settings, signingSecret, report, file: null, signal });
+    else await destination.deliver({ settings, signingSecret, report, file: null, progress: onceNow(), signal });
     return { delivered: true, reason: null };
   } catch (error) {
     return { delivered: false, reason: failureOf(error).message };

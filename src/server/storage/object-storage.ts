@@ -21,7 +21,7 @@ import { AppError } from "~/server/errors";
 import { contentDisposition, EXPORTS_PREFIX } from "./file-names";
 import { uploadInParts } from "./multipart-upload";
 import type { OpenUpload, OpenUploadIndex } from "./open-upload-index";
-import { createS3Client, type StorageConfig } from "./storage-config";
+import { createS3Client, type S3ClientOptions, type StorageConfig } from "./storage-config";
 
 /** 5 MB parts (S3's smallest), 2 in flight while a third fills: 15 MB of buffers per upload, whatever the file size. */
 export const PART_SIZE = 5 * 1024 * 1024;
@@ -67,11 +67,11 @@ export class ObjectStorage {
 
   /**
    * With `openUploads`, every multipart upload is recorded there until it completes or is
-   * aborted. `maxAttempts` is the client's tries per request (storage-config.ts).
+   * aborted. `maxAttempts` and `lookup` shape the client (storage-config.ts).
    */
-  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex; maxAttempts?: number } = {}) {
+  constructor(config: StorageConfig, options: { openUploads?: OpenUploadIndex } & S3ClientOptions = {}) {
     this.bucket = config.bucket;
-    this.client = createS3Client(config, options.maxAttempts);
+    this.client = createS3Client(config, options);
     this.openUploads = options.openUploads;
   }
 

@@ -2,7 +2,12 @@
  * Where export files go: Cloudflare R2 (production; the original's R2_* settings) or any
  * S3-compatible store (S3_*: AWS, MinIO, the embedded s3rver).
  */
+import type { LookupFunction } from "node:net";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+
 import { S3Client } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 import type { Env } from "~/env";
 
@@ -49,12 +54,22 @@ export function storageConfigFromEnv(env: Env): StorageConfig {
   };
 }
 
-/**
- * `maxAttempts`: tries per request, the SDK's standard retries with their jittered back-off
- * (3 unless told). One for a caller that retries the call itself, so that each call is
- * retried by exactly one layer.
- */
-export function createS3Client(config: StorageConfig, maxAttempts = 3): S3Client {
+export type S3ClientOptions = {
+  /**
+   * Tries per request, the SDK's standard retries with their jittered back-off (3 unless
+   * told). One for a caller that retries the call itself, so that each call is retried by
+   * exactly one layer.
+   */
+  maxAttempts?: number;
+  /**
+   * How every connection resolves the store's host, instead of the system resolver: a
+   * customer's bucket connects only to addresses its network policy passed. TLS still names
+   * the host (SNI and certificate), since only the address is looked up here.
+   */
+  lookup?: LookupFunction;
+};
+
+export function createS3Client(config: StorageConfig, { maxAttempts = 3, lookup }: S3ClientOptions = {}): S3Client {
   const credentials = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
   // Since 3.729 the SDK adds CRC32 checksums to every upload by default; R2 and most other
   // S3-compatible stores reject or mishandle them, so checksums go only where S3 requires one.
@@ -63,7 +78,10 @@ export function createS3Client(config: StorageConfig, maxAttempts = 3): S3Client
   // (minutes), and one that accepts but never answers holds it for ever. A store that is up
   // connects within 5 s and answers within 60 s (a 5 MB part at 85 KB/s); a body being
   // downloaded is not limited, since the timer stops at the answer's headers.
-  const requestHandler = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
+  const timeouts = { connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true };
+  // The SDK's own agents are keep-alive with 50 sockets; these are the same, with the lookup.
+  const agent = { keepAlive: true, maxSockets: 50, lookup };
+  const requestHandler = lookup ? new NodeHttpHandler({ ...timeouts, httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) }) : timeouts;
   const common = { credentials, requestHandler, maxAttempts, ...checksums };
   const client =
     config.kind === "r2"

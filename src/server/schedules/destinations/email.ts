@@ -2,11 +2,13 @@
  * Email: the run's outcome sent to a list of addresses over the app's SMTP mailer, with the app
  * link, rows and size, or the reason it failed. The file is attached only under
  * SCHEDULE_EMAIL_ATTACHMENT_MAX_BYTES; a bigger one is a link only, and the message says why.
+ * A recipient who got the message is never sent it again by a retry; the reason of a failed
+ * delivery names each recipient who did not get it, and why.
  */
 import { z } from "zod";
 
 import { getEnv } from "~/env";
-import { AppError } from "~/server/errors";
+import { AppError, type Failure, failureOf } from "~/server/errors";
 import { composeMessage, formatSize, type MessageLine } from "~/server/exports/outcome-email/outcome-email-message";
 import type { EmailMessage } from "~/server/notifications/smtp-mailer";
 import { getMailer } from "~/server/services";
@@ -50,12 +52,26 @@ export const emailDestination: ScheduleDestination<z.infer<typeof emailInput>> =
     if (!mailer) throw new AppError("UNPROCESSABLE", "Email is not set up on this server (EMAIL_SERVER and EMAIL_FROM)");
     const maxBytes = getEnv().SCHEDULE_EMAIL_ATTACHMENT_MAX_BYTES;
     const { to } = storedSettings.parse(context.settings);
+    const { file, progress } = context;
+    const refused: { recipient: string; failure: Failure }[] = [];
+    // One message per recipient, each sent once across retries: a retry after one recipient's
+    // server refused goes to that recipient only.
     for (const recipient of to) {
+      if (await progress.done(recipient)) continue;
       const message = messageFor(context, recipient, maxBytes);
-      const { file } = context;
-      // Opened per recipient: a stream is read once.
-      if (file && file.size < maxBytes) message.attachment = { filename: file.name, contentType: file.contentType, content: await file.open(context.signal) };
-      await mailer.send(message);
+      try {
+        // Opened per recipient: a stream is read once.
+        if (file && file.size < maxBytes) message.attachment = { filename: file.name, contentType: file.contentType, content: await file.open(context.signal) };
+        await mailer.send(message);
+      } catch (error) {
+        refused.push({ recipient, failure: failureOf(error) });
+        continue;
+      }
+      await progress.markDone(recipient);
     }
+    if (refused.length === 0) return;
+    const reason = `Delivered to ${to.length - refused.length} of ${to.length} recipients; ${refused.map((r) => `${r.recipient}: ${r.failure.message}`).join("; ")}`;
+    // Retried while any refusal may pass (a busy mailbox, a server out of reach); not when all are final (no such mailbox).
+    throw new AppError("UPSTREAM_UNAVAILABLE", reason, { details: { retryable: refused.some((r) => r.failure.retry) } });
   },
 };

@@ -10,7 +10,9 @@ import { s3Destination, s3Input } from "./s3";
 import { slackDestination, slackInput } from "./slack";
 import { webhookDestination, webhookInput } from "./webhook";
 
-export type { DeliveredFile, RunReport, ScheduleDestination } from "./schedule-destination";
+export type { DeliveredFile, DeliveryProgress, RunReport, ScheduleDestination } from "./schedule-destination";
+export { runReportSchema } from "./schedule-destination";
+export { SIGNATURE_HEADER } from "./webhook";
 
 const scheduleDestinations = {
   webhook: webhookDestination,

@@ -9,8 +9,8 @@ import type { AddressInfo } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { destinationNetworkPolicy } from "./destination-network";
 import { postJson } from "./outbound-post";
-import { destinationNetworkPolicy } from "./webhook";
 
 let server: Server;
 let base: string;

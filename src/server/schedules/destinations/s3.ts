@@ -1,27 +1,30 @@
 /**
  * The customer's own bucket: a completed run's file streamed (multipart, via ObjectStorage)
- * to `<prefix>/<exportId>/<fileName>`, so that runs never overwrite each other. A failed run
- * has no file and nothing is written. Credentials are sealed with the vault, never shown, and
- * scrubbed from any store error before it becomes a delivery's reason.
+ * to `<prefix>/<exportId>/<fileName>`, so that runs never overwrite each other. A copy that
+ * fails part-way aborts its multipart upload (storage/multipart-upload.ts), so that no orphan
+ * part is left for the customer to pay for. A failed run has no file and nothing is written.
+ * Credentials are sealed with the vault, never shown, and scrubbed from any store error before
+ * it becomes a delivery's reason.
  */
 import { Readable } from "node:stream";
 
 import { z } from "zod";
 
 import { getEnv } from "~/env";
+import { isAppError } from "~/server/errors";
 import { ObjectStorage } from "~/server/storage";
-import { resolvePermittedAddresses } from "~/server/sources/network-policy";
 import { openJson, sealJson } from "~/server/vault";
 
+import { destinationNetworkPolicy, permittedUrl } from "./destination-network";
+import { pinnedLookup } from "./pinned-lookup";
 import type { ScheduleDestination } from "./schedule-destination";
-import { destinationNetworkPolicy } from "./webhook";
 
 export const s3Input = z.strictObject({
   type: z.literal("s3"),
   bucket: z.string().min(3).max(63),
   prefix: z.string().max(500).optional(),
   region: z.string().min(1).max(50),
-  endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2000).optional(),
+  endpoint: permittedUrl(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2000)).optional(),
   forcePathStyle: z.boolean().optional(),
   accessKeyId: z.string().min(1).max(200),
   secretAccessKey: z.string().min(1).max(200),
@@ -40,19 +43,26 @@ const credentials = z.object({ accessKeyId: z.string(), secretAccessKey: z.strin
 
 type Settings = z.infer<typeof storedSettings>;
 
-/** The store's client for the settings, once the endpoint's addresses pass the network policy. */
+/**
+ * The store's client for the settings. Every connection it makes goes to addresses that passed
+ * the network policy, pinned on first use: the endpoint's host, checked here first so that a
+ * refusal is plain and nothing is sent, or without an endpoint the AWS host the SDK picks
+ * (`<bucket>.s3.<region>.amazonaws.com`), checked when it connects.
+ */
 async function customerStorage(settings: Settings) {
-  if (settings.endpoint) await resolvePermittedAddresses(new URL(settings.endpoint).hostname.replace(/^\[(.*)\]$/, "$1"), destinationNetworkPolicy());
+  const pinned = pinnedLookup(destinationNetworkPolicy());
+  if (settings.endpoint) await pinned.checkHost(new URL(settings.endpoint).hostname);
   const secret = credentials.parse(openJson(settings.sealedCredentials, getEnv().VAULT_KEY));
   const storage = new ObjectStorage(
     { kind: "s3", bucket: settings.bucket, region: settings.region, endpoint: settings.endpoint ?? undefined, forcePathStyle: settings.forcePathStyle, ...secret },
-    { maxAttempts: 1 },
+    { maxAttempts: 1, lookup: pinned.lookup },
   );
   return { storage, secret };
 }
 
-/** The store's own error, without the credentials should it echo them. */
+/** The store's own error, without the credentials should it echo them; our own errors (a refused address) carry none. */
 function scrubbed(error: unknown, secret: { accessKeyId: string; secretAccessKey: string }): Error {
+  if (isAppError(error)) return error;
   const name = error instanceof Error && error.name !== "Error" ? `${error.name}: ` : "";
   const message = `${name}${error instanceof Error ? error.message : String(error)}`;
   return new Error(message.split(secret.secretAccessKey).join("***").split(secret.accessKeyId).join("***"));
@@ -87,6 +97,9 @@ export const s3Destination: ScheduleDestination<z.infer<typeof s3Input>> = {
       await storage.uploadStream({ key: keyOf(stored, report.exportId ?? "run", file.name), body, contentType: file.contentType, fileName: file.name, signal });
     } catch (error) {
       throw scrubbed(error, secret);
+    } finally {
+      // Its sockets are pinned to this delivery's addresses: none outlives it.
+      storage.client.destroy();
     }
   },
   async test({ settings, signal }) {
@@ -98,6 +111,8 @@ export const s3Destination: ScheduleDestination<z.infer<typeof s3Input>> = {
       await storage.deleteObject(key);
     } catch (error) {
       throw scrubbed(error, secret);
+    } finally {
+      storage.client.destroy();
     }
   },
 };

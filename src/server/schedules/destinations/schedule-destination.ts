@@ -1,7 +1,7 @@
 /**
- * What a schedule's destination is: where a finished run is announced or delivered (a webhook
- * today; email, Slack and the customer's bucket to come). One file per destination beside
- * this one, and a line in the registry (index.ts).
+ * What a schedule's destination is: where a finished run is announced or delivered: a
+ * webhook, email, Slack, or the customer's own bucket. One file per destination beside this
+ * one, and a line in the registry (index.ts).
  *
  * These live with the schedules rather than in exports/destinations/: an export's destination
  * receives the file's bytes while the run writes them, to a key it owns; a schedule's
@@ -10,42 +10,56 @@
  */
 import type { Readable } from "node:stream";
 
-import type { z } from "zod";
+import { z } from "zod";
 
 import type { JsonObject } from "~/server/exports/kinds";
 
-/** What a destination is told about a finished run: the webhook payload of issue 14. */
-export type RunReport = {
-  event: "export.completed" | "export.failed";
-  scheduleId: string;
-  exportId: string | null;
-  teamId: string;
-  status: "COMPLETED" | "FAILED";
-  fileName: string | null;
-  format: string;
-  rowCount: number | null;
-  fileSize: number | null;
-  truncated: boolean;
-  /** The app's own link, which mints a fresh presigned link on each click. */
-  downloadUrl: string | null;
-  error: string | null;
-  /**
+/**
+ * What a destination is told about a finished run: the webhook payload of issue 14, and the
+ * OpenAPI document's `webhooks` entry (src/server/rest/openapi.ts), from this one schema.
+ */
+export const runReportSchema = z.object({
+  event: z.enum(["export.completed", "export.failed"]),
+  scheduleId: z.string(),
+  exportId: z.string().nullable().describe("The run's export; null when the run failed before it could start one."),
+  teamId: z.string(),
+  status: z.enum(["COMPLETED", "FAILED"]),
+  fileName: z.string().nullable(),
+  format: z.string().describe("The schedule's `format`."),
+  rowCount: z.number().int().nullable(),
+  fileSize: z.number().int().nullable().describe("In bytes."),
+  truncated: z.boolean().describe("True when the file ends at the row limit."),
+  downloadUrl: z
+    .url()
+    .nullable()
+    .describe("The app's own link (`/api/teams/{teamId}/export-jobs/{exportId}?download=true`), which mints a fresh presigned link on each click; null on a failed run."),
+  error: z.string().nullable().describe("Why the run failed; null when it completed."),
+  /*
    * True on the one failed run whose failure paused the schedule, with the reason: every
    * destination gets the pause as part of that run's "export.failed" report, rather than a
    * separate event, so a receiver sees the failure and the pause together.
    */
-  schedulePaused: boolean;
-  pauseReason: string | null;
-};
+  schedulePaused: z.boolean().describe("True on the failed run that paused the schedule (the fifth failure in a row), with `pauseReason`."),
+  pauseReason: z.string().nullable(),
+});
+
+export type RunReport = z.infer<typeof runReportSchema>;
 
 /** The run's file, for a destination that carries the bytes (an attachment, the customer's bucket). */
 export type DeliveredFile = { name: string; size: number; contentType: string; open(signal: AbortSignal): Promise<Readable> };
 
 /**
- * What a delivery gets: the destination's stored settings, the schedule's signing secret, and
- * the file when the run completed and the file is still there.
+ * The parts of one delivery already done, kept across the engine's retries of it: a
+ * destination that sends several things (email, one message per recipient) skips on a retry
+ * what a failed attempt had already sent.
  */
-export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; file: DeliveredFile | null; signal: AbortSignal };
+export type DeliveryProgress = { done(part: string): Promise<boolean>; markDone(part: string): Promise<void> };
+
+/**
+ * What a delivery gets: the destination's stored settings, the schedule's signing secret, the
+ * file when the run completed and the file is still there, and what earlier attempts did.
+ */
+export type DeliveryContext = { settings: JsonObject; signingSecret: string | null; report: RunReport; file: DeliveredFile | null; progress: DeliveryProgress; signal: AbortSignal };
 
 /** Methods rather than function-valued fields, so that a destination with its own input type fits the registry. */
 export interface ScheduleDestination<Input extends { type: string } = { type: string }> {

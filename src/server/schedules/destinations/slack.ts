@@ -1,22 +1,37 @@
 /**
  * Slack: the run's outcome POSTed to an incoming webhook as `{ text, blocks }` (Block Kit),
  * with the link and figures, or that it failed and why. https only, except where private
- * networks are allowed (destinationNetworkPolicy), as the webhook destination's URLs are.
+ * networks are allowed (destinationNetworkPolicy), as the webhook destination's URLs are. The
+ * URL is sealed at rest and never shown whole.
  */
 import { z } from "zod";
 
+import { getEnv } from "~/env";
+import type { JsonObject } from "~/server/exports/kinds";
 import { formatSize } from "~/server/exports/outcome-email/outcome-email-message";
+import { openJson, sealJson } from "~/server/vault";
 
+import { destinationNetworkPolicy, permittedUrl } from "./destination-network";
 import { postJson } from "./outbound-post";
 import type { RunReport, ScheduleDestination } from "./schedule-destination";
-import { destinationNetworkPolicy } from "./webhook";
 
 export const slackInput = z.strictObject({
   type: z.literal("slack"),
-  webhookUrl: z.url({ protocol: /^https?$/, error: "must be a Slack incoming webhook URL" }).max(2000),
+  webhookUrl: permittedUrl(z.url({ protocol: /^https?$/, error: "must be a Slack incoming webhook URL" }).max(2000)),
 });
 
-const storedSettings = z.object({ webhookUrl: z.string() });
+/**
+ * The URL is Slack's credential for the channel, so it is sealed with the vault and only its
+ * origin kept in the clear, for the view. Rows saved before it was sealed hold it plain as
+ * `webhookUrl`: they are read as they are rather than migrated (a migration cannot reach the
+ * vault key), and sealed when the schedule's destinations are next saved.
+ */
+const storedSettings = z.union([z.object({ origin: z.string(), sealedWebhookUrl: z.string() }), z.object({ webhookUrl: z.string() })]);
+
+function webhookUrlOf(settings: JsonObject): string {
+  const stored = storedSettings.parse(settings);
+  return "webhookUrl" in stored ? stored.webhookUrl : z.string().parse(openJson(stored.sealedWebhookUrl, getEnv().VAULT_KEY));
+}
 
 export function slackPayloadOf(report: RunReport) {
   const name = report.fileName ?? report.format;
@@ -42,11 +57,13 @@ export const slackDestination: ScheduleDestination<z.infer<typeof slackInput>> =
   type: "slack",
   input: slackInput,
   signed: false,
-  settings: (input) => ({ webhookUrl: input.webhookUrl }),
-  // The URL is Slack's credential for the channel: only its host is shown.
-  view: (settings) => ({ webhookUrl: `${new URL(storedSettings.parse(settings).webhookUrl).origin}/…` }),
+  settings: (input) => ({ origin: new URL(input.webhookUrl).origin, sealedWebhookUrl: sealJson(input.webhookUrl, getEnv().VAULT_KEY) }),
+  view: (settings) => {
+    const stored = storedSettings.parse(settings);
+    return { webhookUrl: `${"origin" in stored ? stored.origin : new URL(stored.webhookUrl).origin}/…` };
+  },
   async deliver({ settings, report, signal }) {
-    const { webhookUrl } = storedSettings.parse(settings);
+    const webhookUrl = webhookUrlOf(settings);
     const policy = destinationNetworkPolicy();
     if (new URL(webhookUrl).protocol !== "https:" && !policy.allowPrivateNetworks) throw new Error("A Slack webhook URL must be https");
     const answer = await postJson(webhookUrl, JSON.stringify(slackPayloadOf(report)), {}, policy, signal);

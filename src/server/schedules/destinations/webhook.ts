@@ -7,25 +7,19 @@ import { createHmac } from "node:crypto";
 
 import { z } from "zod";
 
-import { getEnv } from "~/env";
-
+import { destinationNetworkPolicy, permittedUrl } from "./destination-network";
 import { postJson } from "./outbound-post";
 import type { ScheduleDestination } from "./schedule-destination";
 
-const SIGNATURE_HEADER = "X-Export-Center-Signature";
+export const SIGNATURE_HEADER = "X-Export-Center-Signature";
 
 function signatureOf(body: string, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-/** Where webhooks may connect: private networks only in development or when the operator says so. */
-export function destinationNetworkPolicy(env = getEnv()) {
-  return { allowPrivateNetworks: env.NODE_ENV !== "production" || env.DESTINATIONS_ALLOW_PRIVATE_NETWORKS, overrideSetting: "DESTINATIONS_ALLOW_PRIVATE_NETWORKS" };
-}
-
 export const webhookInput = z.strictObject({
   type: z.literal("webhook"),
-  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2000),
+  url: permittedUrl(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).max(2000)),
 });
 
 const storedSettings = z.object({ url: z.string() });
