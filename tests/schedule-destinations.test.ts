@@ -5,35 +5,15 @@
  * local HTTP fake that checks the incoming-webhook payload's shape: Slack itself cannot run here.
  * The customer's bucket is a second bucket on the harness's s3rver.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type SmtpCatcher, startSmtpCatcher } from "../dev/smtp-catcher";
+import { startFakeSlack } from "./support/fake-slack";
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
-
-type SlackPayload = { text: string; blocks: { type: string; text?: { type: string; text: string }; elements?: { type: string; url?: string }[] }[] };
-
-/** The fake Slack: it answers 400 to a body that is not an incoming-webhook message, as Slack does. */
-async function startFakeSlack() {
-  const received: SlackPayload[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const payload = JSON.parse(Buffer.concat(chunks).toString("utf8")) as SlackPayload;
-      const wellFormed = req.headers["content-type"]?.startsWith("application/json") && typeof payload.text === "string" && Array.isArray(payload.blocks) && payload.blocks.every((b) => typeof b.type === "string");
-      if (wellFormed) received.push(payload);
-      res.writeHead(wellFormed ? 200 : 400).end(wellFormed ? "ok" : "invalid_payload");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`, received, close: () => new Promise((r) => server.close(r)) };
-}
 
 const ATTACHMENT_LIMIT = 2_000;
 /** Per address, the SMTP codes the catcher refuses its next RCPTs with, in order; then it accepts. */

@@ -1,17 +1,23 @@
 /**
  * Scheduled exports for real: the local executor fires the `scheduler` cron each minute, which
  * sends `export/schedule.due`; the run starts an ordinary export (PostgreSQL, Redis, s3rver),
- * watches it end, records the outcome, and POSTs the signed report to a local webhook receiver.
+ * watches it end, records the outcome, and delivers it: the signed report POSTed to a local
+ * webhook receiver, an email through the project's SMTP catcher, a message to a fake Slack
+ * (tests/support/fake-slack.ts: Slack cannot run here), and the file copied into a second
+ * bucket on the harness's s3rver.
  */
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 
+import { type SmtpCatcher, startSmtpCatcher } from "../dev/smtp-catcher";
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
+import { startFakeSlack } from "./support/fake-slack";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
 type Received = { url: string; headers: IncomingMessage["headers"]; body: string };
@@ -52,13 +58,17 @@ async function refusal(promise: Promise<unknown>) {
 
 let harness: ExportHarness;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let catcher: SmtpCatcher;
+let slack: Awaited<ReturnType<typeof startFakeSlack>>;
 let fixtures: typeof import("./support/fixtures");
 let visits: typeof import("./support/visit-fixtures");
 let app: typeof import("./support/export-app");
 let db: typeof import("~/server/db").db;
 
 beforeAll(async () => {
-  harness = await startExportHarness({ env: { APP_URL: "https://exports.example.test" } });
+  catcher = await startSmtpCatcher();
+  slack = await startFakeSlack();
+  harness = await startExportHarness({ env: { APP_URL: "https://exports.example.test", EMAIL_SERVER: catcher.smtpUrl, EMAIL_FROM: "Export Center <exports@example.test>" } });
   receiver = await startReceiver();
   fixtures = await import("./support/fixtures");
   visits = await import("./support/visit-fixtures");
@@ -69,14 +79,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await receiver?.close();
   await harness?.close();
+  await slack?.close();
+  await catcher?.close();
 });
 
 const runsOf = (scheduleId: string) => db.scheduleRun.findMany({ where: { scheduleId }, orderBy: { startedAt: "asc" }, include: { deliveries: true } });
 
 describe("a schedule every minute", () => {
-  it("runs twice on the executor's cron, each run an export in the owner's name, delivered and signed", async () => {
+  it("runs twice on the executor's cron, each run an export in the owner's name, delivered to all four destinations, the webhook's signed", async () => {
     const seeded = await visits.seedVisits({ views: 3 });
     const trpc = fixtures.trpcAs(fixtures.sessionCaller(seeded.user.id));
+    const bucket = `customer-${Date.now()}`;
+    const { getStorage } = await import("~/server/services");
+    await getStorage().client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const recipient = `team-${Date.now()}@example.test`;
+    const destinations = [
+      { type: "webhook" as const, url: receiver.url },
+      { type: "email" as const, to: [recipient] },
+      { type: "slack" as const, webhookUrl: slack.url },
+      { type: "s3" as const, bucket, prefix: "every-minute", region: "us-east-1", endpoint: (await import("~/env")).getEnv().S3_ENDPOINT!, forcePathStyle: true, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    ];
     const created = await trpc.schedules.create({
       teamId: seeded.team.id,
       schedule: {
@@ -87,22 +109,32 @@ describe("a schedule every minute", () => {
         timezone: "Europe/Paris",
         enabled: true,
         retentionDays: 2,
-        destinations: [{ type: "webhook", url: receiver.url }],
+        destinations,
       },
     });
     expect(created.signingSecret).toMatch(/^whsec_[0-9a-f]{64}$/);
     expect(JSON.stringify(await trpc.schedules.get({ teamId: seeded.team.id, scheduleId: created.id }))).not.toContain(created.signingSecret!);
 
-    await app.waitFor(async () => (await runsOf(created.id)).filter((r) => r.deliveries.length === 1).length >= 2, 150_000, 1_000);
+    await app.waitFor(async () => (await runsOf(created.id)).filter((r) => r.deliveries.length === destinations.length).length >= 2, 150_000, 1_000);
     const runs = (await runsOf(created.id)).slice(0, 2);
     expect(runs.map((r) => r.status)).toEqual(["COMPLETED", "COMPLETED"]);
     // Two consecutive minutes, each slot on the minute.
     expect(runs[1]!.dueAt.getTime() - runs[0]!.dueAt.getTime()).toBe(60_000);
     for (const run of runs) {
       expect(run).toMatchObject({ rows: 3, truncated: false });
-      expect(run.deliveries[0]).toMatchObject({ destination: "webhook", status: "DELIVERED", tries: 1 });
+      const deliveries = [...run.deliveries].sort((a, b) => a.destinationIndex - b.destinationIndex);
+      expect(deliveries.map((d) => [d.destination, d.status, d.reason])).toEqual(destinations.map((d) => [d.type, "DELIVERED", null]));
       const { getJobStore } = await import("~/server/services");
       const job = await getJobStore().get(run.exportId!);
+      // Email: the figures and the app's link, the small file attached.
+      const mail = (await catcher.messages()).find((m) => m.to.includes(recipient) && m.text.includes(run.exportId!));
+      expect(mail?.attachments.map((a) => a.filename)).toEqual([job!.file!.name]);
+      // Slack: the figures and the link.
+      expect(slack.received.some((p) => JSON.stringify(p).includes(run.exportId!) && p.text.includes("3 rows"))).toBe(true);
+      // The customer's bucket: the file, byte for byte.
+      const copy = await getStorage().client.send(new GetObjectCommand({ Bucket: bucket, Key: `every-minute/${run.exportId}/${job!.file!.name}` }));
+      const ours = await getStorage().openObject(job!.file!.key);
+      expect(Buffer.from(await copy.Body!.transformToByteArray()).equals(Buffer.concat(await ours.body.toArray()))).toBe(true);
       expect(job).toMatchObject({ status: "COMPLETED", userId: seeded.user.id, channel: "SCHEDULE" });
       // The file lives the schedule's retention (2 days), not the kind's own lifetime.
       const lifetime = Date.parse(job!.file!.expiresAt) - Date.parse(job!.completedAt!);
@@ -146,7 +178,7 @@ describe("a schedule every minute", () => {
     const history = await trpc.schedules.runs({ teamId: seeded.team.id, scheduleId: created.id, limit: 1, offset: 0 });
     expect(history.runs).toHaveLength(1);
     expect(history.total).toBeGreaterThanOrEqual(2);
-    expect(history.runs[0]!.delivery).toBe("delivered to 1 of 1");
+    expect(history.runs[0]!.delivery).toBe("delivered to 4 of 4");
     await trpc.schedules.delete({ teamId: seeded.team.id, scheduleId: created.id });
   }, 200_000);
 });
