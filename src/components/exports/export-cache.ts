@@ -8,7 +8,7 @@ import { useTRPC } from "~/trpc/react";
 
 /**
  * The exports.list cache is the one place the UI reads jobs from. Three writers feed it: the
- * list query (and its 3 s poll), each running job's progress stream, and the answers of
+ * list query (and its 3 s poll), the team's progress stream, and the answers of
  * start/retry/cancel. Whichever saw the job last by its updatedAt wins, so a poll that left
  * the server before a progress event arrived cannot move a bar backwards.
  */
@@ -34,6 +34,17 @@ export function withJob(list: ExportList, job: ExportJob): ExportList {
 export function withNewJob(list: ExportList, job: ExportJob, pageSize = PAGE_SIZE): ExportList {
   if (list.items.some((j) => j.id === job.id)) return withJob(list, job);
   return { ...list, items: [job, ...list.items].slice(0, pageSize), total: list.total + 1 };
+}
+
+/**
+ * A job the team's stream carries, for the first page: a job newer than the page's newest was
+ * started elsewhere (by a teammate, a token or a schedule) and goes on top; an older one the
+ * page does not hold belongs on a later page.
+ */
+export function withArrivedJob(list: ExportList, job: ExportJob, pageSize = PAGE_SIZE): ExportList {
+  const newest = list.items[0];
+  if (list.items.some((j) => j.id === job.id) || (newest && job.createdAt < newest.createdAt)) return withJob(list, job);
+  return withNewJob(list, job, pageSize);
 }
 
 export function withoutJob(list: ExportList, id: string): ExportList {
@@ -66,6 +77,11 @@ export function useExportCache(teamId: string) {
       /** A newer copy of a job that may be on any cached page. */
       update(job: ExportJob) {
         queryClient.setQueriesData<ExportList>(all(), (list) => (list ? withJob(list, job) : list));
+      },
+      /** A change from the team's stream: a newer copy of a cached job, or a new job on top of the first page. */
+      arrived(job: ExportJob) {
+        queryClient.setQueriesData<ExportList>(all(), (list) => (list ? withJob(list, job) : list));
+        queryClient.setQueriesData<ExportList>(trpc.exports.list.queryFilter({ teamId, offset: 0 }), (list) => (list ? withArrivedJob(list, job) : list));
       },
       /** A job that has just been created: it belongs at the top of the first page. */
       insert(job: ExportJob) {

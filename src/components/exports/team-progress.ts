@@ -10,14 +10,15 @@ const RESUBSCRIBE_MS = 5000;
 
 /**
  * One stream for the whole export center: every change of the team's jobs, written into the
- * exports.list cache, so every running row on the page moves live with a single connection.
+ * exports.list cache, so every running row on the page moves live with a single connection, and
+ * an export started elsewhere (a teammate, a token, a schedule) appears on top as it starts.
  * When the stream drops, httpSubscriptionLink reconnects from the last event id, and the list's
  * 3 s poll keeps the numbers moving meanwhile. Returns whether the stream is down.
  */
 export function useTeamProgress(teamId: string): { interrupted: boolean } {
   const trpc = useTRPC();
   const cache = useExportCache(teamId);
-  const stream = useSubscription(trpc.exports.onTeamProgress.subscriptionOptions({ teamId }, { onData: (event) => cache.update(event.data) }));
+  const stream = useSubscription(trpc.exports.onTeamProgress.subscriptionOptions({ teamId }, { onData: (event) => cache.arrived(event.data) }));
 
   // Read every field up front: the hook re-renders only for the fields it has seen read.
   const { status, error, reset } = stream;
