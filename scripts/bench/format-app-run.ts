@@ -33,14 +33,21 @@ export type AppFormatFigures = {
 
 type Team = Awaited<ReturnType<AppRuntime["newTeam"]>>;
 
+const WARM_UP_ROWS = 1_000;
+
 const [fileType = "", sizesArg = "", runsArg = "1"] = process.argv.slice(2);
 const [format, compressed] = fileType.split(".");
 const search = new URLSearchParams({ format: format!, ...(compressed === "gz" ? { compression: "gzip" } : {}) });
 
-/** One download: seconds from the request to the file on disk, its rows read back. */
-async function download(runtime: AppRuntime, team: Team, metricId: string, rows: number) {
+/**
+ * One download of `sql`: seconds from the request to the file on disk, its rows read back.
+ * Each is a metric of its own, since a repeat of the same request joins the export it repeats
+ * while that export's file is kept (start-export.ts) and would measure nothing.
+ */
+async function download(runtime: AppRuntime, team: Team, sql: string, rows: number) {
+  const metric = await team.metric("POSTGRES", { url: runtime.sourceDatabaseUrl }, sql);
   const started = performance.now();
-  const answer = await fetch(`${runtime.appUrl}/api/v2/metric_files/${metricId}/download?${search}`, { headers: { authorization: `Bearer ${team.token}` } });
+  const answer = await fetch(`${runtime.appUrl}/api/v2/metric_files/${metric.id}/download?${search}`, { headers: { authorization: `Bearer ${team.token}` } });
   const body = (await answer.json()) as { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
   if (!answer.ok) throw new Error(`${fileType}: the download answered ${answer.status}: ${JSON.stringify(body)}`);
   const file = await fetch(body.downloadUrl);
@@ -64,16 +71,14 @@ async function main() {
   const runtime = await startAppRuntime({ RATE_LIMIT_EXPORTS_PER_USER_PER_MINUTE: "1000", RATE_LIMIT_EXPORTS_PER_TEAM_PER_HOUR: "10000" });
   try {
     const team = await runtime.newTeam(`bench-${fileType}`);
-    const metrics = await Promise.all(sizes.map((rows) => team.metric("POSTGRES", { url: runtime.sourceDatabaseUrl }, benchSelect(rows))));
-    // The first request through a fresh server loads the route, the driver and the writer: not
-    // measured. Its RSS after that is the idle figure of every size, so that sizes compare.
-    await download(runtime, team, metrics[0]!.id, sizes[0]!);
+    // The first request through a fresh server loads the route, the driver and the writer: a
+    // small export, not measured. The RSS after it is every size's idle figure.
+    await download(runtime, team, `${benchSelect(sizes[0]!)} LIMIT ${WARM_UP_ROWS}`, WARM_UP_ROWS);
     const serverIdleMb = (await memoryOf(runtime.serverPid)).rssMb;
-    for (const [i, rows] of sizes.entries()) {
-      const metric = metrics[i]!;
+    for (const rows of sizes) {
       const sampler = sampleRss(runtime.serverPid);
       const measured = [];
-      for (let run = 0; run < runs; run++) measured.push(await download(runtime, team, metric.id, rows));
+      for (let run = 0; run < runs; run++) measured.push(await download(runtime, team, benchSelect(rows), rows));
       const serverPeakMb = await sampler.stop();
       const median = [...measured].sort((a, b) => a.seconds - b.seconds)[Math.floor(measured.length / 2)]!;
       const figures: AppFormatFigures = {
