@@ -12,6 +12,7 @@ import pg from "pg";
 import { exitOnInvalidEnv } from "../src/env";
 import { embeddedPlan } from "./embedded-env";
 import { migrate } from "./db-migrate";
+import { serverNodeFlags } from "./server-node-flags";
 import { startLocalInngest } from "../dev/local-inngest";
 import { startS3rver } from "../dev/s3rver";
 import { startSmtpCatcher } from "../dev/smtp-catcher";
@@ -114,7 +115,7 @@ async function main() {
     run("npx", ["next", "build"], env);
   }
   // Next behind the request gate (scripts/serve.ts), not `next start`: see there why.
-  const next = spawn("npx", ["tsx", "scripts/serve.ts", ...(dev ? ["--dev"] : []), "-p", env.PORT!, "-H", host], { stdio: "inherit", env });
+  const next = spawn("npx", ["tsx", ...serverNodeFlags, "scripts/serve.ts", ...(dev ? ["--dev"] : []), "-p", env.PORT!, "-H", host], { stdio: "inherit", env });
   log(`app starting on http://localhost:${env.PORT}`);
   if (!isLoopback(host)) log(`the app listens on ${host}: other machines can reach it; see HOST in .env.example`);
 

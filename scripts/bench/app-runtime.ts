@@ -19,6 +19,7 @@ import path from "node:path";
 
 import { ensureDatabase, migrate } from "../db-migrate";
 import type { Run } from "../../dev/local-inngest/state";
+import { serverNodeFlags } from "../server-node-flags";
 import { benchDatabases, benchEnv } from "./bench-env";
 
 const appPort = Number(process.env.BENCH_APP_PORT ?? 3200);
@@ -141,7 +142,7 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
     (line) => {
       if (line.startsWith("{")) logs.push(JSON.parse(line) as AppLogLine);
     },
-    profile,
+    [...serverNodeFlags, ...profile],
   );
   await waitForHttp(`${appUrl}/api/health`, 120_000);
   const executorUrl = `http://127.0.0.1:${executorPort}`;

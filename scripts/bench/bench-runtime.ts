@@ -17,6 +17,7 @@ import { build } from "esbuild";
 import { ensureDatabase, migrate } from "../db-migrate";
 import { startLocalInngest } from "../../dev/local-inngest";
 import { startS3rver } from "../../dev/s3rver";
+import { serverNodeFlags } from "../server-node-flags";
 import { benchDatabases, benchEnv } from "./bench-env";
 
 /** BENCH_WORKER_EXECUTOR_PORT moves it, so that two checkouts can run the benchmark side by side. */
@@ -75,7 +76,7 @@ export async function startBenchRuntime(extraEnv: Record<string, string> = {}) {
     user,
     /** A fresh worker and executor for one measurement; `stop()` returns the worker's peak RSS in MB. */
     async startWorker(workerEnv: Record<string, string> = {}) {
-      const worker = spawn(process.execPath, [workerScript], { env: { ...env, ...workerEnv }, stdio: ["ignore", "pipe", "inherit"] });
+      const worker = spawn(process.execPath, [...serverNodeFlags, workerScript], { env: { ...env, ...workerEnv }, stdio: ["ignore", "pipe", "inherit"] });
       const port = await new Promise<number>((resolve, reject) => {
         worker.stdout.on("data", (chunk: Buffer) => {
           const match = /ready (\d+)/.exec(chunk.toString());

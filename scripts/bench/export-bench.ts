@@ -10,6 +10,9 @@
  *   BENCH_MYSQL_ROWS=1000000    MySQL/MariaDB sizes ('' to skip), at BENCH_MYSQL_URL
  *   BENCH_WORKER=0              skip the isolated-worker figures (worker-bench.ts) that follow
  *
+ * `--format csv|csv.gz|xlsx|parquet|jsonl|jsonl.gz|all` (or a list) measures the file formats
+ * instead: through the app (format-app-bench.ts), then in the isolated worker (format-bench.ts).
+ *
  * Where the time goes (the median run's breakdown):
  *   queue   request → the produce step starts (auth, job, event, executor, load step); executor run history
  *   query   the adapter reading every row, alone (measured once here in the benchmark's process)
@@ -29,7 +32,8 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 import { type AppRuntime, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
 import { type Baseline, mysqlBatch, psqlCopy } from "./baselines";
-import { runFormatBench } from "./format-bench";
+import { runFormatsThroughApp } from "./format-app-bench";
+import { chosenFormats, runFormatBench } from "./format-bench";
 import { seedMysqlBenchTable } from "./seed-bench-mysql";
 import { benchSelect, seedBenchTable } from "./seed-bench-table";
 
@@ -210,10 +214,22 @@ async function main() {
   }
 }
 
-/** `--format <name>` runs the format benchmark (format-bench.ts) instead. */
+/**
+ * `--format <name>` instead: each format through the app (format-app-bench.ts), then each in
+ * the isolated worker (format-bench.ts, skip with BENCH_WORKER=0), which shows where time goes.
+ */
+async function formats(argument: string) {
+  console.log(`[bench] load: ${spawnSync("uptime", { encoding: "utf8" }).stdout.trim()}`);
+  await runFormatsThroughApp(chosenFormats(argument), pgSizes);
+  if (process.env.BENCH_WORKER !== "0") {
+    console.log("[bench] each format in the isolated worker (format-bench.ts):");
+    await runFormatBench(argument);
+  }
+}
+
 const formatArgument = process.argv[process.argv.indexOf("--format") + 1];
 
-(process.argv.includes("--format") ? runFormatBench(formatArgument ?? "all") : main()).then(
+(process.argv.includes("--format") ? formats(formatArgument ?? "all") : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error);

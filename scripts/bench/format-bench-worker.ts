@@ -25,6 +25,16 @@ const adapter = await createSourceAdapter("POSTGRES", { url: sourceUrl }, {
   appDatabase: postgresTarget({ url: appUrl }),
 });
 const query = { sql: benchSelect(Number(rowsArg)), maxRows: 1_000_000, statementTimeoutMs: 10 * 60_000 };
+// Where the peak sits: V8's heap, or memory outside it (Buffers' bytes), sampled as it runs.
+const peaks = { heapTotalMb: 0, heapUsedMb: 0, externalMb: 0, arrayBuffersMb: 0 };
+const sample = () => {
+  const m = process.memoryUsage();
+  peaks.heapTotalMb = Math.max(peaks.heapTotalMb, m.heapTotal / 2 ** 20);
+  peaks.heapUsedMb = Math.max(peaks.heapUsedMb, m.heapUsed / 2 ** 20);
+  peaks.externalMb = Math.max(peaks.externalMb, m.external / 2 ** 20);
+  peaks.arrayBuffersMb = Math.max(peaks.arrayBuffersMb, m.arrayBuffers / 2 ** 20);
+};
+const sampler = setInterval(sample, 20);
 const started = process.hrtime.bigint();
 const rows = format.databaseEncoding && adapter.queryCsv ? await adapter.queryCsv(query, format.databaseEncoding) : await adapter.query(query);
 const options = { maxRows: 1_000_000, maxBytes: 500 * 1024 * 1024, onProgress: () => undefined };
@@ -32,6 +42,8 @@ const file = compressed === "gz" ? encodeCompressed(exportCompressions.gzip, opt
 let bytes = 0;
 for await (const chunk of file.body) bytes += (chunk as Buffer).length;
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+clearInterval(sampler);
+sample();
 await adapter.close();
 const peakRssMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) / 1024;
-process.stdout.write(JSON.stringify({ seconds, bytes, rows: file.summary().rows, peakRssMb }) + "\n");
+process.stdout.write(JSON.stringify({ seconds, bytes, rows: file.summary().rows, peakRssMb, ...peaks }) + "\n");

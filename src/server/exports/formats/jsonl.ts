@@ -20,9 +20,9 @@ import type { ExportFormat } from "./export-format";
 import { eachCell, encodeTypedRows, type RowEncoder, uniqueNames } from "./typed-rows";
 
 /**
- * Characters gathered before they become a chunk. The text is built of many small strings
- * until then; at 64 KiB they outlived V8's young generation and were promoted, and RSS grew
- * with the file (+29% at 1M rows against 100k, against +15% at 16 KiB).
+ * Characters gathered before they become a chunk. Memory does not depend on it (4, 16 and
+ * 64 KiB promote the same 44 MB a million rows to V8's old generation; see README, "Formats:
+ * memory"); it only has to be large enough that a chunk is not a Buffer a row.
  */
 const CHUNK_SIZE = 16 * 1024;
 
