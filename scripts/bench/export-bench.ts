@@ -131,7 +131,7 @@ type MemoryFigures = { server: { idle: number; peak: number }; executor: { idle:
 async function measure(
   runtime: AppRuntime,
   team: Team,
-  metric: Metric,
+  newMetric: () => Promise<Metric>,
   source: Source,
   rows: number,
   baseline: () => Baseline,
@@ -141,7 +141,10 @@ async function measure(
   const samplers = withMemory ? { server: sampleRss(runtime.serverPid), executor: sampleRss(runtime.executorPid) } : undefined;
   const appRuns: AppRun[] = [];
   const baselines: Baseline[] = [];
-  for (let i = 0; i < runs; i++) {
+  // A metric a run: the same download again would join the export before it while its file lives.
+  const metrics: Metric[] = [];
+  for (let i = 0; i < runs; i++) metrics.push(await newMetric());
+  for (const metric of metrics) {
     appRuns.push(await downloadThroughApp(runtime, team, metric));
     baselines.push(baseline());
   }
@@ -152,7 +155,7 @@ async function measure(
   const app = appRuns.find((r) => r.seconds === median(appRuns.map((a) => a.seconds)))!;
   const base = baselines.find((b) => b.seconds === median(baselines.map((x) => x.seconds)))!;
   if (app.rows !== rows) throw new Error(`the app's file has ${app.rows} rows, not ${rows}`);
-  const breakdown = breakdownOf(app, await readAlone(team.team.id, metric.dataSource.id, metric.sql));
+  const breakdown = breakdownOf(app, await readAlone(team.team.id, metrics[0]!.dataSource.id, metrics[0]!.sql));
   const result: Measured = { source, rows, app, baseline: base, ratio: app.seconds / base.seconds, breakdown, memory };
   print(result, appRuns, baselines);
   return result;
@@ -194,11 +197,11 @@ async function main() {
         else await seedMysqlBenchTable(mysqlUrl, rows);
         console.log("done");
         const credentials = source === "POSTGRES" ? { url: runtime.sourceDatabaseUrl } : { url: mysqlUrl };
-        const metric = await team.metric(source, credentials, benchSelect(rows));
+        const newMetric = () => team.metric(source, credentials, benchSelect(rows));
         // The first request through a fresh server loads the route and the driver: not measured.
-        if (results.length === 0 || rows === sizes[0]) await downloadThroughApp(runtime, team, metric);
+        if (results.length === 0 || rows === sizes[0]) await downloadThroughApp(runtime, team, await newMetric());
         const baseline = source === "POSTGRES" ? () => psqlCopy(runtime.sourceDatabaseUrl, benchSelect(rows), runtime.dir) : () => mysqlBatch(mysqlUrl, benchSelect(rows), runtime.dir);
-        results.push(await measure(runtime, team, metric, source, rows, baseline, rows === Math.max(...sizes)));
+        results.push(await measure(runtime, team, newMetric, source, rows, baseline, rows === Math.max(...sizes)));
       }
     }
   } finally {
