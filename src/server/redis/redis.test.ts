@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 
 import { TEST_REDIS_URL as REDIS_URL } from "../../../tests/support/test-env";
 import { AppError } from "~/server/errors";
-import { type AppRedis, closeRedis, createRedis, stripUnsupportedFlags, TcpRequester } from "~/server/redis";
+import { type AppRedis, closeRedis, createRedis, stripUnsupportedFlags, subscriberOn, TcpRequester } from "~/server/redis";
 
 const prefix = `test:redis:${randomUUID()}:`;
 
@@ -158,5 +158,30 @@ describe("@upstash/redis over the TCP requester (real Redis 7.0)", () => {
     expect(() => createRedis({ redisUrl: "not a url :secret-planted@" })).toThrow(/REDIS_URL is not a valid URL/);
     expect(() => createRedis({ redisUrl: "not a url :secret-planted@" })).not.toThrow(/secret-planted/);
     expect(() => createRedis({})).toThrow(/Redis is not configured/);
+  });
+});
+
+describe("the change subscriber", () => {
+  // ioredis writes a SUBSCRIBE at once while the socket is up but not yet ready, and the
+  // connection's own ready check and SELECT then fail in subscriber mode. Seen under load: 100
+  // REST downloads at once waiting on the job feed as the server's connection came up.
+  it("takes a listener that arrives while its connection is connecting, and fails nothing", async () => {
+    const connection = new IORedis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
+    const errors: string[] = [];
+    connection.on("error", (error: Error) => errors.push(error.message));
+    const subscriber = subscriberOn(connection);
+    const channel = `${prefix}changes`;
+    const received: string[] = [];
+    const listening = new Promise<() => void>((resolve, reject) => {
+      connection.once("connect", () => subscriber.listen(channel, { message: (payload) => received.push(payload), resync: () => {} }).then(resolve, reject));
+    });
+    await connection.connect();
+    const leave = await listening;
+    expect(connection.status).toBe("ready");
+    await redis.publish(channel, "one");
+    await vi.waitFor(() => expect(received).toEqual(["one"]));
+    expect(errors).toEqual([]);
+    leave();
+    connection.disconnect();
   });
 });

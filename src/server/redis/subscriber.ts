@@ -20,7 +20,11 @@ export type ChangeSubscriber = {
 };
 
 export function createSubscriber(redisUrl: string): ChangeSubscriber {
-  const connection = new IORedis(redisUrl, { connectionName: "export-center-subscriber", maxRetriesPerRequest: null });
+  return subscriberOn(new IORedis(redisUrl, { connectionName: "export-center-subscriber", maxRetriesPerRequest: null }));
+}
+
+/** The subscriber on a connection of its own, which nothing else may use. */
+export function subscriberOn(connection: IORedis): ChangeSubscriber {
   const channels = new Map<string, Set<ChannelListener>>();
   let connectedOnce = false;
 
@@ -34,6 +38,11 @@ export function createSubscriber(redisUrl: string): ChangeSubscriber {
     for (const listener of channels.get(channel) ?? []) listener.message(payload);
   });
 
+  // ioredis writes a SUBSCRIBE at once while the socket is up but not yet ready; the connection
+  // is then in subscriber mode, and its own ready check and SELECT fail ("Connection in
+  // subscriber mode"). So a subscription waits for the connection to be ready.
+  const ready = () => (connection.status === "ready" ? Promise.resolve() : new Promise<void>((resolve) => connection.once("ready", () => resolve())));
+
   return {
     async listen(channel, listener) {
       let listeners = channels.get(channel);
@@ -45,6 +54,7 @@ export function createSubscriber(redisUrl: string): ChangeSubscriber {
       try {
         // Subscribing an already subscribed channel is a no-op for Redis, and it tells this
         // listener when the subscription is in place.
+        await ready();
         await connection.subscribe(channel);
       } catch (error) {
         listeners.delete(listener);
