@@ -78,7 +78,10 @@ async function main() {
   console.log(`[bench] progress: ${spawnSync("uptime", { encoding: "utf8" }).stdout.trim()}`);
   const redisServer = spawn("redis-server", ["--port", String(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
   process.env.BENCH_REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}/0`;
-  while (spawnSync("redis-cli", ["-p", String(REDIS_PORT), "ping"], { encoding: "utf8" }).stdout.trim() !== "PONG") await sleep(100);
+  for (let tries = 0; spawnSync("redis-cli", ["-p", String(REDIS_PORT), "ping"], { encoding: "utf8" }).stdout.trim() !== "PONG"; tries++) {
+    if (tries === 50 || redisServer.exitCode !== null) throw new Error(`redis-server did not start on port ${REDIS_PORT} (BENCH_PROGRESS_REDIS_PORT)`);
+    await sleep(100);
+  }
   const stats = new IORedis(process.env.BENCH_REDIS_URL);
   // Each subscription counts against its token's per-minute budget; the steps open 502.
   const runtime = await startAppRuntime({ RATE_LIMIT_REST_PER_TOKEN_PER_MINUTE: "100000" });
