@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { parse } from "csv-parse/sync";
 
 import { caughtEmails, query } from "./support/services";
@@ -31,16 +31,25 @@ test.beforeAll(async () => {
 
 test.afterAll(() => new Promise((r) => receiver.close(r)));
 
-test("a schedule created in the UI runs now, and its run is in the history with a working link", async ({ page }) => {
-  const name = `Nightly ${DATAROOM} ${Date.now()}`;
+/** Signs in as the demo user and opens the New schedule form. */
+async function openNewSchedule(page: Page) {
   await signInAsDemo(page);
   await page.getByRole("link", { name: "Schedules" }).first().click();
   await expect(page.getByRole("heading", { name: "Schedules" })).toBeVisible();
-
   await page.getByRole("button", { name: "New schedule" }).click();
+}
+
+/** The New schedule form, exporting the seeded dataroom's visits, named `name`. */
+async function newDataroomSchedule(page: Page, name: string) {
+  await openNewSchedule(page);
   await page.getByRole("tab", { name: "Visits" }).click();
   await page.getByRole("button", { name: new RegExp(`^${DATAROOM} Whole dataroom`) }).click();
   await page.getByLabel("Name").fill(name);
+}
+
+test("a schedule created in the UI runs now, and its run is in the history with a working link", async ({ page }) => {
+  const name = `Nightly ${DATAROOM} ${Date.now()}`;
+  await newDataroomSchedule(page, name);
   await page.getByRole("button", { name: "Daily at 09:00" }).click();
   await page.getByLabel("Time zone").fill("Europe/Paris");
   await expect(page.getByText("Every day at 09:00, Europe/Paris time.")).toBeVisible();
@@ -69,12 +78,7 @@ test("a schedule created in the UI runs now, and its run is in the history with 
 test("a schedule that emails JSON Lines: picked and tested in the form, run now, and the email links and attaches the file", async ({ page }) => {
   const name = `Emailed ${DATAROOM} ${Date.now()}`;
   const to = `schedule-${Date.now()}@example.test`;
-  await signInAsDemo(page);
-  await page.getByRole("link", { name: "Schedules" }).first().click();
-  await page.getByRole("button", { name: "New schedule" }).click();
-  await page.getByRole("tab", { name: "Visits" }).click();
-  await page.getByRole("button", { name: new RegExp(`^${DATAROOM} Whole dataroom`) }).click();
-  await page.getByLabel("Name").fill(name);
+  await newDataroomSchedule(page, name);
   await page.getByRole("radio", { name: /^JSON Lines/ }).check();
   await page.getByLabel("Deliver to").selectOption("email");
   await page.getByLabel("Recipients").fill(to);
@@ -101,12 +105,7 @@ test("a schedule that emails JSON Lines: picked and tested in the form, run now,
 test("a schedule with a webhook and an email, edited: a new preset, one destination removed, and the kept email still delivers", async ({ page }) => {
   const name = `Edited ${DATAROOM} ${Date.now()}`;
   const to = `edited-${Date.now()}@example.test`;
-  await signInAsDemo(page);
-  await page.getByRole("link", { name: "Schedules" }).first().click();
-  await page.getByRole("button", { name: "New schedule" }).click();
-  await page.getByRole("tab", { name: "Visits" }).click();
-  await page.getByRole("button", { name: new RegExp(`^${DATAROOM} Whole dataroom`) }).click();
-  await page.getByLabel("Name").fill(name);
+  await newDataroomSchedule(page, name);
   await page.getByRole("button", { name: "Daily at 09:00" }).click();
   const first = page.getByRole("group", { name: "Destination 1" });
   await first.getByLabel("Webhook URL").fill(hookUrl);
@@ -151,9 +150,7 @@ test("a schedule with a webhook and an email, edited: a new preset, one destinat
 test("a metric's schedule pinned to a version in the form runs it, and Edit shows the pin and can lift it", async ({ page }) => {
   const name = `Pinned revenue ${Date.now()}`;
   const pinned = async () => ((await query<{ metricVersion: number | null }>(`SELECT "metricVersion" FROM "Schedule" WHERE name = $1`, [name])) as [{ metricVersion: number | null }])[0].metricVersion;
-  await signInAsDemo(page);
-  await page.getByRole("link", { name: "Schedules" }).first().click();
-  await page.getByRole("button", { name: "New schedule" }).click();
+  await openNewSchedule(page);
   await page.getByRole("button", { name: /^Revenue by day/ }).click();
   await expect(page.getByLabel("Version")).toHaveValue("");
   await expect(page.getByLabel("Version").getByRole("option", { name: "Latest at each run" })).toHaveCount(1);
