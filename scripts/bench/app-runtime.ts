@@ -96,6 +96,8 @@ function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv, onLi
   child.once("exit", (code, signal) => {
     if (!stopping) console.error(`[bench] ${name} exited (${code ?? signal}) before the benchmark ended`);
   });
+  // A benchmark that fails ends with process.exit, which would leave its services holding their ports.
+  process.once("exit", () => child.kill("SIGKILL"));
   return child;
 }
 
