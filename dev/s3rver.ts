@@ -8,10 +8,16 @@
  * the handler below adds it, as S3 does it, so that an aborted export leaves nothing behind
  * here either and tests can see that it does not.
  *
+ * Its CompleteMultipartUpload pipes every part through an MD5 of the whole object: 0.7 s of a
+ * 180 MB export's time, spent after its last row. S3 does not hash the whole object of a
+ * multipart upload either (its ETag is the MD5 of the parts' MD5s, then "-<parts>"), so the
+ * store's assembly is replaced by one that does as S3 does and appends the parts to the file.
+ *
  *   tsx dev/s3rver.ts --port 4569 --dir .local/s3 --bucket metric-exports
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -33,14 +39,15 @@ export type EmbeddedS3 = {
 /** The parts of s3rver (a Koa app) this file reaches into; @types/s3rver does not declare them. */
 type KoaContext = { method: string; path: string; query: Record<string, string | string[] | undefined>; status: number; type: string; body: unknown };
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
-type S3rverInternals = {
-  httpServer: Server;
-  middleware: Middleware[];
-  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+type Store = {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObjectMultipart(bucket: string, uploadId: string, parts: { number: number }[]): Promise<{ size: number; md5: string }>;
 };
+type S3rverInternals = { httpServer: Server; middleware: Middleware[]; store: Store };
 
 // s3rver keeps each multipart upload's parts in `<dir>/<bucket>/._S3rver_uploads/<uploadId>/`.
-const uploadsDirectory = (s3: S3rverInternals, bucket: string) => s3.store.getResourcePath(bucket, undefined, "uploads");
+const uploadsDirectory = (s3: Pick<S3rverInternals, "store">, bucket: string) => s3.store.getResourcePath(bucket, undefined, "uploads");
 
 function abortMultipartUpload(s3: S3rverInternals): Middleware {
   return async (ctx, next) => {
@@ -61,6 +68,36 @@ function abortMultipartUpload(s3: S3rverInternals): Middleware {
   };
 }
 
+/** The store's assembly of a completed multipart upload, with S3's ETag; the upload's layout on disk is s3rver's. */
+function assembleParts(store: Store): Store["putObjectMultipart"] {
+  return async (bucket, uploadId, parts) => {
+    const directory = path.join(uploadsDirectory({ store }, bucket), uploadId);
+    const key = await readFile(path.join(directory, "key"), "utf8");
+    const metadata = JSON.parse(await readFile(path.join(directory, "metadata"), "utf8")) as Record<string, string>;
+    const objectPath = store.getResourcePath(bucket, key, "object");
+    await mkdir(path.dirname(objectPath), { recursive: true });
+    const ordered = [...parts].sort((a, b) => a.number - b.number);
+    const digests: Buffer[] = [];
+    let size = 0;
+    const object = await open(objectPath, "w");
+    try {
+      for (const { number } of ordered) {
+        const partPath = path.join(directory, String(number));
+        digests.push(Buffer.from(await readFile(`${partPath}.md5`, "utf8"), "hex"));
+        const bytes = await readFile(partPath);
+        await object.writeFile(bytes);
+        size += bytes.length;
+      }
+    } finally {
+      await object.close();
+    }
+    const md5 = `${createHash("md5").update(Buffer.concat(digests)).digest("hex")}-${ordered.length}`;
+    await store.putMetadata(bucket, key, { "content-type": "binary/octet-stream", ...metadata }, md5);
+    await rm(directory, { recursive: true, force: true });
+    return { size, md5 };
+  };
+}
+
 export async function startS3rver(options: { port?: number; directory: string; bucket: string }): Promise<EmbeddedS3> {
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
@@ -73,6 +110,7 @@ export async function startS3rver(options: { port?: number; directory: string; b
   const internals = server as unknown as S3rverInternals;
   // Just before s3rver's router (the last middleware), after its logging and XML rendering.
   internals.middleware.splice(internals.middleware.length - 1, 0, abortMultipartUpload(internals));
+  internals.store.putObjectMultipart = assembleParts(internals.store);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

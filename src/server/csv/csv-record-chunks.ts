@@ -2,12 +2,14 @@
  * CSV records written straight from a driver's bytes into chunks, for adapters that read a
  * result as raw UTF-8 cells (MySQL's text protocol): the same fields `csvField` would make of
  * the decoded values, without a string per cell, a string per line, or encoding them back to
- * UTF-8. Records end in LF and have no header, as `CsvWriter.encodeRecords` takes them.
+ * UTF-8. Records end in CRLF and have no header, and each chunk says how many it holds, as
+ * `CsvWriter.encodeRecords` takes them.
  *
  * Byte rules match textField's character rules because every character they look at is ASCII,
  * and in UTF-8 no byte of a multi-byte character is below 0x80.
  */
 import { startsLikeFormula } from "./csv-field";
+import { type CsvRecordChunk } from "./csv-writer";
 
 const LF = 10;
 const CR = 13;
@@ -24,6 +26,7 @@ export class CsvRecordChunks {
   private out: Buffer;
   private length = 0;
   private fields = 0;
+  private records = 0;
 
   constructor(private readonly chunkSize = DEFAULT_CHUNK_SIZE) {
     this.out = Buffer.allocUnsafe(chunkSize * 2);
@@ -39,17 +42,20 @@ export class CsvRecordChunks {
   }
 
   /** The records written so far, as one chunk; the next records go to a new one. */
-  take(): Buffer {
-    const chunk = this.out.subarray(0, this.length);
+  take(): CsvRecordChunk {
+    const chunk = { bytes: this.out.subarray(0, this.length), records: this.records };
     this.out = Buffer.allocUnsafe(this.chunkSize * 2);
     this.length = 0;
+    this.records = 0;
     return chunk;
   }
 
   endRecord(): void {
-    this.room(1);
+    this.room(2);
+    this.out[this.length++] = CR;
     this.out[this.length++] = LF;
     this.fields = 0;
+    this.records++;
   }
 
   /** NULL: an empty field. */

@@ -16,7 +16,9 @@ describe("CsvRecordChunks", () => {
         chunks.text(Buffer.from(text, "utf8"), neutralize);
         chunks.endRecord();
       }
-      expect(chunks.take().toString("utf8")).toBe(awkward.map((text) => textField(text, neutralize) + "\n").join(""));
+      const chunk = chunks.take();
+      expect(chunk.bytes.toString()).toBe(awkward.map((text) => textField(text, neutralize) + "\r\n").join(""));
+      expect(chunk.records).toBe(awkward.length);
     });
   }
 
@@ -29,7 +31,7 @@ describe("CsvRecordChunks", () => {
     chunks.isoDateTime(Buffer.from("0000-00-00 00:00:00"), "Z", true);
     chunks.ascii("AP8Q");
     chunks.endRecord();
-    expect(chunks.take().toString("utf8")).toBe("-12.50,,2024-03-10T12:34:56.789123Z,1999-12-31T23:59:59,0000-00-00 00:00:00,AP8Q\n");
+    expect(chunks.take()).toEqual({ bytes: Buffer.from("-12.50,,2024-03-10T12:34:56.789123Z,1999-12-31T23:59:59,0000-00-00 00:00:00,AP8Q\r\n"), records: 1 });
   });
 
   it("reports a full chunk and grows for a record larger than a chunk", () => {
@@ -37,7 +39,7 @@ describe("CsvRecordChunks", () => {
     chunks.text(Buffer.from("x".repeat(100)), true);
     chunks.endRecord();
     expect(chunks.full).toBe(true);
-    expect(chunks.take().toString()).toBe("x".repeat(100) + "\n");
+    expect(chunks.take()).toEqual({ bytes: Buffer.from("x".repeat(100) + "\r\n"), records: 1 });
     expect(chunks.size).toBe(0);
     expect(chunks.full).toBe(false);
   });

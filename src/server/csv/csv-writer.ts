@@ -15,7 +15,6 @@ const DEFAULT_CHUNK_SIZE = 64 * 1024;
 const BOM = "\uFEFF";
 const QUOTE = 0x22;
 const LF = 0x0a;
-const CR = 0x0d;
 
 export interface CsvProgress {
   rows: number;
@@ -46,10 +45,13 @@ export interface CsvWriterOptions {
 export type RowBatches = AsyncIterable<readonly (readonly unknown[])[]> | Iterable<readonly (readonly unknown[])[]>;
 
 /**
- * CSV records a database encoded itself (PostgreSQL's COPY … CSV): RFC 4180, no header,
- * each record ending in LF, values already following this writer's rules.
+ * Whole CSV records that a source encoded itself (PostgreSQL's COPY … CSV, MySQL's raw cells):
+ * RFC 4180, no header, each record ending in CRLF, values already following this writer's
+ * rules. Each chunk says how many records it holds, so nothing has to scan the bytes for
+ * record ends: the sources know them (a COPY sends one record a protocol message).
  */
-export type CsvRecords = AsyncIterable<Uint8Array>;
+export type CsvRecordChunk = { bytes: Uint8Array; records: number };
+export type CsvRecords = AsyncIterable<CsvRecordChunk>;
 
 function formatLimit(bytes: number): string {
   const mb = bytes / (1024 * 1024);
@@ -120,42 +122,31 @@ export class CsvWriter {
   }
 
   /**
-   * The CSV of records the database encoded: the header goes first, row ends become CRLF,
-   * and rows are counted, cut at `maxRows` and held to `maxBytes` as `encode` does for rows.
+   * The CSV of records a source encoded: the header goes first, and rows are counted, cut at
+   * `maxRows` and held to `maxBytes` as `encode` does for rows. The source's chunks pass
+   * through as they are.
    */
   async *encodeRecords(records: CsvRecords): AsyncGenerator<Buffer, CsvResult, undefined> {
-    const chunkSize = this.options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const scan = { inQuotes: false };
-    // Records are framed straight into one output buffer per chunk: the database's reads are
-    // small (about 8 KB), and a buffer for each would be garbage for V8 to collect. The
-    // header waits for the first records, so progress says "writing" only once rows come.
-    const header = Buffer.from(this.begin(), "utf8");
-    let out = Buffer.allocUnsafe(Math.max(chunkSize, header.length));
-    let length = header.copy(out);
-
-    for await (const input of records) {
-      const chunk = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-      if (chunk.length === 0) continue;
+    // The header waits for the first records, so progress says "writing" only once rows come.
+    let header: Buffer | undefined = Buffer.from(this.begin(), "utf8");
+    for await (const chunk of records) {
+      if (chunk.records === 0) continue;
       if (this.rows === this.maxRows) {
         this.truncated = true;
         break;
       }
-      // A CR before every LF at most doubles the bytes.
-      if (length + 2 * chunk.length > out.length) {
-        if (length > 0) yield this.flush(out.subarray(0, length));
-        out = Buffer.allocUnsafe(Math.max(chunkSize, 2 * chunk.length));
-        length = 0;
-      }
-      const framed = crlfRecords(chunk, scan, this.maxRows - this.rows, out, length);
-      this.rows += framed.records;
-      length = framed.end;
-      if (this.rows === this.maxRows && framed.consumed < chunk.length) {
+      let bytes = Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength);
+      const wanted = this.maxRows - this.rows;
+      if (chunk.records > wanted) {
+        bytes = bytes.subarray(0, recordsEnd(bytes, wanted));
         this.truncated = true;
-        break;
       }
+      if (header) yield this.flush(header, 0);
+      header = undefined;
+      yield this.flush(bytes, Math.min(chunk.records, wanted));
+      if (this.truncated) break;
     }
-    if (length > 0) yield this.flush(out.subarray(0, length));
-    else this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
+    if (header) yield this.flush(header, 0);
     return this.result;
   }
 
@@ -177,48 +168,27 @@ export class CsvWriter {
     return (this.options.bom ? BOM : "") + this.columns.map((c) => textField(c.name, neutralizeHeader)).join(",") + "\r\n";
   }
 
-  private flush(chunk: Buffer): Buffer {
+  /** Counts a chunk of `rows` rows (all of them in the file, or none), then hands it on. */
+  private flush(chunk: Buffer, rows?: number): Buffer {
     if (this.bytes + chunk.length > this.maxBytes) throw fileTooLargeError(this.maxBytes, this.rows);
     this.bytes += chunk.length;
+    if (rows !== undefined) this.rows += rows;
     this.options.onProgress?.({ rows: this.rows, bytes: this.bytes });
     return chunk;
   }
 }
 
 /**
- * Scans `chunk` for record ends (an LF outside quotes; a doubled quote toggles twice), at
- * most `maxRecords` of them, and copies the bytes scanned into `target` at `at`, with a CR
- * before each record's LF. The quote state carries over to the next chunk.
+ * The offset just past the `count`-th record of `bytes`, which starts at a record's start: its
+ * LF outside quotes (a doubled quote toggles twice). Only a cut at maxRows needs it.
  */
-function crlfRecords(
-  chunk: Buffer,
-  scan: { inQuotes: boolean },
-  maxRecords: number,
-  target: Buffer,
-  at: number,
-): { records: number; consumed: number; end: number } {
-  const ends: number[] = [];
-  let inQuotes = scan.inQuotes;
-  let i = 0;
-  for (; i < chunk.length; i++) {
-    const c = chunk[i];
+function recordsEnd(bytes: Buffer, count: number): number {
+  let inQuotes = false;
+  let found = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
     if (c === QUOTE) inQuotes = !inQuotes;
-    else if (c === LF && !inQuotes) {
-      ends.push(i);
-      if (ends.length === maxRecords) {
-        i++;
-        break;
-      }
-    }
+    else if (c === LF && !inQuotes && ++found === count) return i + 1;
   }
-  scan.inQuotes = inQuotes;
-  let from = 0;
-  let end = at;
-  for (const lf of ends) {
-    end += chunk.copy(target, end, from, lf);
-    target[end++] = CR;
-    from = lf;
-  }
-  end += chunk.copy(target, end, from, i);
-  return { records: ends.length, consumed: i, end };
+  return bytes.length;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "~/server/errors";
 
 import { type CsvColumn } from "./column-types";
-import { CsvWriter, type CsvWriterOptions, type RowBatches } from "./csv-writer";
+import { type CsvRecordChunk, CsvWriter, type CsvWriterOptions, type RowBatches } from "./csv-writer";
 
 async function collect(columns: CsvColumn[], batches: RowBatches, options?: CsvWriterOptions) {
   const writer = new CsvWriter(columns, options);
@@ -263,16 +263,16 @@ describe("CsvWriter", () => {
   });
 });
 
-describe("CsvWriter with records the database encoded", () => {
+describe("CsvWriter with records a source encoded", () => {
   const columns: CsvColumn[] = [
     { name: "id", type: "number" },
     { name: "note", type: "text" },
   ];
-  // As PostgreSQL's COPY … CSV writes them: LF row ends, LF and CR kept inside quotes.
-  const records = '1,"two\nlines"\n2,"say ""hi"", then\r\nleave"\n3,\n';
-  const expected = 'id,note\r\n1,"two\nlines"\r\n2,"say ""hi"", then\r\nleave"\r\n3,\r\n';
+  // Whole records as the sources hand them over: CRLF row ends, LF and CR kept inside quotes.
+  const records = ['1,"two\nlines"\r\n', '2,"say ""hi"", then\r\nleave"\r\n', "3,\r\n"];
+  const chunkOf = (...lines: string[]) => ({ bytes: Buffer.from(lines.join("")), records: lines.length });
 
-  async function collectRecords(chunks: Iterable<Buffer> | AsyncIterable<Buffer>, options?: CsvWriterOptions) {
+  async function collectRecords(chunks: Iterable<CsvRecordChunk> | AsyncIterable<CsvRecordChunk>, options?: CsvWriterOptions) {
     const writer = new CsvWriter(columns, options);
     async function* source() {
       yield* chunks;
@@ -282,15 +282,11 @@ describe("CsvWriter with records the database encoded", () => {
     return { writer, text: Buffer.concat(out).toString("utf8") };
   }
 
-  it("ends rows with CRLF, leaves line breaks inside quotes alone, however the records are chunked", async () => {
-    const bytes = Buffer.from(records);
-    for (let cut = 0; cut <= bytes.length; cut++) {
-      const { text, writer } = await collectRecords([bytes.subarray(0, cut), bytes.subarray(cut)]);
-      expect(text).toBe(expected);
-      expect(writer.result).toEqual({ rows: 3, bytes: Buffer.byteLength(expected), truncated: false });
-    }
-    const byteByByte = [...bytes].map((b) => Buffer.from([b]));
-    expect((await collectRecords(byteByByte)).text).toBe(expected);
+  it("writes the header, then the records as they came, counting them", async () => {
+    const expected = "id,note\r\n" + records.join("");
+    const { text, writer } = await collectRecords([chunkOf(records[0]!, records[1]!), chunkOf(), chunkOf(records[2]!)]);
+    expect(text).toBe(expected);
+    expect(writer.result).toEqual({ rows: 3, bytes: Buffer.byteLength(expected), truncated: false });
     expect(parseCsv(expected)).toEqual([["id", "note"], ["1", "two\nlines"], ["2", 'say "hi", then\r\nleave'], ["3", ""]]);
   });
 
@@ -298,19 +294,18 @@ describe("CsvWriter with records the database encoded", () => {
     expect((await collectRecords([], { bom: true })).text).toBe("\uFEFFid,note\r\n");
   });
 
-  it("cuts at maxRows, within a chunk or at a chunk's end, says truncated, and stops reading", async () => {
-    const bytes = Buffer.from(records);
-    const withinChunk = await collectRecords([bytes], { maxRows: 2 });
+  it("cuts at maxRows, within a chunk (past line breaks in quotes) or at a chunk's end, says truncated, and stops reading", async () => {
+    const withinChunk = await collectRecords([chunkOf(...records)], { maxRows: 2 });
+    expect(withinChunk.text).toBe("id,note\r\n" + records[0] + records[1]);
     expect(withinChunk.writer.result).toMatchObject({ rows: 2, truncated: true });
-    expect(parseCsv(withinChunk.text)).toHaveLength(3);
 
     let pulled = 0;
     let closed = false;
     async function* perRecord() {
       try {
-        for (const line of ["1,a\n", "2,b\n", "3,c\n", "4,d\n"]) {
+        for (const line of ["1,a\r\n", "2,b\r\n", "3,c\r\n", "4,d\r\n"]) {
           pulled++;
-          yield Buffer.from(line);
+          yield chunkOf(line);
         }
       } finally {
         closed = true;
@@ -324,15 +319,16 @@ describe("CsvWriter with records the database encoded", () => {
   });
 
   it("is not truncated with exactly maxRows records", async () => {
-    const { writer } = await collectRecords([Buffer.from(records)], { maxRows: 3 });
+    const { writer } = await collectRecords([chunkOf(...records)], { maxRows: 3 });
     expect(writer.result).toMatchObject({ rows: 3, truncated: false });
   });
 
-  it("fails with FILE_TOO_LARGE once the size cap is crossed", async () => {
+  it("fails with FILE_TOO_LARGE once the size cap is crossed, counting only the rows before it", async () => {
+    const line = `1,${"x".repeat(48)}\r\n`;
     async function* endless() {
-      for (;;) yield Buffer.from("1,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n".repeat(100));
+      for (;;) yield chunkOf(...Array<string>(100).fill(line));
     }
-    const writer = new CsvWriter(columns, { maxBytes: 100_000, chunkSize: 8 * 1024 });
+    const writer = new CsvWriter(columns, { maxBytes: 100_000 });
     let produced = 0;
     const error = await (async () => {
       try {
@@ -345,5 +341,6 @@ describe("CsvWriter with records the database encoded", () => {
     expect((error as AppError).code).toBe("FILE_TOO_LARGE");
     expect(produced).toBeLessThanOrEqual(100_000);
     expect(writer.result.bytes).toBe(produced);
+    expect(writer.result.rows).toBe((produced - "id,note\r\n".length) / line.length);
   });
 });

@@ -3,6 +3,7 @@ export {
   CsvWriter,
   fileTooLargeError,
   type CsvProgress,
+  type CsvRecordChunk,
   type CsvRecords,
   type CsvResult,
   type CsvWriterOptions,

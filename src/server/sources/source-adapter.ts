@@ -3,6 +3,7 @@
  * hands `columns` and `batches` to the export's format, and never sees a driver.
  */
 import { type Column } from "~/server/columns";
+import { type CsvRecords } from "~/server/csv";
 
 export const dataSourceTypes = ["POSTGRES", "MYSQL", "SNOWFLAKE", "BIGQUERY"] as const;
 export type DataSourceType = (typeof dataSourceTypes)[number];
@@ -32,13 +33,13 @@ export interface QueryResult {
 }
 
 /**
- * A result the database encoded as CSV itself: RFC 4180 records without a header, each
- * ending in LF, already following the rules the CSV writer would apply to rows.
+ * A result encoded as CSV records on the way out of the database (see `CsvRecords`), already
+ * following the rules the CSV writer would apply to rows.
  */
 export interface CsvRecordsResult {
   columns: Column[];
   /** Read it to the end or stop early; either way the adapter closes the query. */
-  csvRecords: AsyncIterable<Uint8Array>;
+  csvRecords: CsvRecords;
 }
 
 /** The CSV writer's rules that a database must follow to encode a result itself. */

@@ -78,9 +78,15 @@ async function sha256(body: ReadableStream<Uint8Array>): Promise<{ digest: strin
 }
 
 /** The stored object, read straight from the store (the app itself only ever hands out links). */
-async function storedObject(key: string): Promise<{ body: ReadableStream<Uint8Array>; size?: number; contentType?: string }> {
+async function storedObject(key: string): Promise<{ body: ReadableStream<Uint8Array>; size?: number; contentType?: string; contentDisposition?: string; etag?: string }> {
   const object = await storage.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return { body: object.Body!.transformToWebStream() as ReadableStream<Uint8Array>, size: object.ContentLength, contentType: object.ContentType };
+  return {
+    body: object.Body!.transformToWebStream() as ReadableStream<Uint8Array>,
+    size: object.ContentLength,
+    contentType: object.ContentType,
+    contentDisposition: object.ContentDisposition,
+    etag: object.ETag,
+  };
 }
 
 async function objectKeys(): Promise<string[]> {
@@ -169,8 +175,10 @@ describe("object storage against s3rver", () => {
     expect(sent[0]?.input).not.toHaveProperty("ACL");
     expect(await storage.headObject(key)).toEqual({ size: 20 * MB });
     const object = await storedObject(key);
-    expect(object).toMatchObject({ size: 20 * MB, contentType: "text/csv; charset=utf-8" });
+    expect(object).toMatchObject({ size: 20 * MB, contentType: "text/csv; charset=utf-8", contentDisposition: contentDisposition("big.csv") });
     expect(await sha256(object.body)).toEqual({ digest: body.digest(), size: 20 * MB });
+    // dev/s3rver.ts assembles the parts as S3 does: the ETag is the MD5 of the parts' MD5s.
+    expect(object.etag).toMatch(new RegExp(`^"[0-9a-f]{32}-${partCount}"$`));
     expect(s3.pendingUploads()).toEqual([]);
   });
 

@@ -19,7 +19,7 @@ import { connect as connectSocket, type Socket } from "node:net";
 
 import { type Connection, type ConnectionOptions, createConnection, type FieldPacket } from "mysql2";
 
-import { CsvRecordChunks } from "~/server/csv";
+import { type CsvRecordChunk, CsvRecordChunks } from "~/server/csv";
 import { type Column, typedColumn } from "~/server/columns";
 import { AppError } from "~/server/errors";
 
@@ -93,7 +93,7 @@ function rowCollector(fields: FieldPacket[], batchSize: number): Collector<Row[]
 }
 
 /** Raw cells written as CSV records, a chunk of about 64 KB at a time. */
-function csvCollector(writers: CellWriter[]): Collector<Uint8Array> {
+function csvCollector(writers: CellWriter[]): Collector<CsvRecordChunk> {
   const chunks = new CsvRecordChunks();
   const width = writers.length;
   return {
@@ -304,7 +304,7 @@ export function createMysqlAdapter(credentials: MysqlCredentials, policy: Source
       streamed.cancel();
       return await queryRows(query);
     }
-    return { columns: columnsOf(streamed.fields), csvRecords: streamed.batches as AsyncIterable<Uint8Array> };
+    return { columns: columnsOf(streamed.fields), csvRecords: streamed.batches };
   }
 
   return {

@@ -240,6 +240,41 @@ describe("Postgres adapter", () => {
       expect(await eventually(async () => (await exportConnections()) === 0)).toBe(true);
     });
 
+    // PostgreSQL sends a COPY record a protocol message, and the adapter frames records by them
+    // (copy-out-records.ts): messages larger than a socket read, notices among them, an error
+    // after rows have gone out, and a reader stopped half-way all have to keep it in step.
+    it("frames records by the protocol's messages: records larger than a socket read, notices among them", async () => {
+      const big = "SELECT g AS n, repeat(E'line\\n' || 'say \"hi\", ', 40000 * g) AS text FROM generate_series(1, 4) g";
+      const viaRows = await exportAndParse(adapter, { sql: big, maxRows: 10, statementTimeoutMs: 10_000 });
+      const viaCopy = await exportAndParse(adapter, { sql: big, maxRows: 10, statementTimeoutMs: 10_000 }, { databaseCsv: true });
+      expect(viaCopy).toMatchObject({ encodedBy: "database", rowsWritten: 4 });
+      expect(viaCopy.rows[3]![1]).toHaveLength(15 * 160_000);
+      expect(viaCopy.rows).toEqual(viaRows.rows);
+
+      await admin(database, (client) =>
+        client.query(`CREATE OR REPLACE FUNCTION noisy(i int) RETURNS int LANGUAGE plpgsql AS $$
+          BEGIN IF i % 100 = 0 THEN RAISE NOTICE 'row %', i; END IF; RETURN i; END $$`),
+      );
+      const noisy = await exportAndParse(adapter, { sql: "SELECT noisy(g) AS n FROM generate_series(1, 5000) g", maxRows: 10_000, statementTimeoutMs: 10_000 }, { databaseCsv: true });
+      expect(noisy).toMatchObject({ encodedBy: "database", rowsWritten: 5000, truncated: false });
+      expect(noisy.rows.map(([n]) => Number(n))).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+    });
+
+    it("reports an error that comes after rows have gone out, and a reader stopped half-way leaves no connection", async () => {
+      const failing = await failure(
+        exportAndParse(adapter, { sql: "SELECT g, 1 / (200000 - g) AS x FROM generate_series(1, 300000) g", maxRows: 1_000_000, statementTimeoutMs: 10_000 }, { databaseCsv: true }),
+      );
+      expect(failing).toMatchObject({ code: "QUERY_FAILED", message: "division by zero" });
+
+      const tooLarge = await failure(
+        exportAndParse(adapter, { sql: "SELECT generate_series(1, 10000000) AS n, md5(random()::text) AS filler", maxRows: 20_000_000, statementTimeoutMs: 60_000 }, { databaseCsv: true, maxBytes: 1_000_000 }),
+      );
+      expect(tooLarge.code).toBe("FILE_TOO_LARGE");
+      expect(await eventually(async () => (await exportConnections()) === 0)).toBe(true);
+      const after = await exportAndParse(adapter, { sql: "SELECT count(*) FROM awkward", maxRows: 1, statementTimeoutMs: 5_000 }, { databaseCsv: true });
+      expect(after.rows).toEqual([["10"]]);
+    });
+
     it("reports a statement timeout and an abort as the row path does", async () => {
       const timedOut = await failure(
         exportAndParse(adapter, { sql: "SELECT pg_sleep(5)", maxRows: 1, statementTimeoutMs: 200 }, { databaseCsv: true }),

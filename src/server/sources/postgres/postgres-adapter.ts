@@ -22,10 +22,10 @@
 import { isIP } from "node:net";
 
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import Cursor from "pg-cursor";
 
 import { type Column, typedColumn } from "~/server/columns";
+import { type CsvRecordChunk } from "~/server/csv";
 import { AppError } from "~/server/errors";
 
 import { type PostgresCredentials } from "../credentials";
@@ -50,6 +50,7 @@ import {
   urlSecrets,
 } from "../source-errors";
 import { type PostgresConnection, postgresConnection } from "./postgres-connection";
+import { CopyOutRecords } from "./copy-out-records";
 import { copySql, describeSql } from "./postgres-copy";
 import { exportTypeParsers, postgresCellType } from "./postgres-types";
 
@@ -261,9 +262,9 @@ export function createPostgresAdapter(credentials: PostgresCredentials, policy: 
     }
   }
 
-  async function* records(client: pg.Client, copy: AsyncIterable<Buffer>, query: SourceQuery, stopListening: () => void): AsyncGenerator<Buffer> {
+  async function* records(client: pg.Client, copy: CopyOutRecords, query: SourceQuery, stopListening: () => void): AsyncGenerator<CsvRecordChunk> {
     try {
-      for await (const chunk of copy) yield chunk;
+      for await (const chunk of copy) yield chunk as CsvRecordChunk;
     } catch (error) {
       throw toAppError(error, query, "query");
     } finally {
@@ -290,7 +291,7 @@ export function createPostgresAdapter(credentials: PostgresCredentials, policy: 
         return await runCursor(client, query, stopListening);
       }
       const columns = exportColumns(fields);
-      const copy = client.query(copyTo(copySql(query.sql, fields, { maxRows: query.maxRows, neutralizeFormulas: rules.neutralizeFormulas })));
+      const copy = client.query(new CopyOutRecords(copySql(query.sql, fields, { maxRows: query.maxRows, neutralizeFormulas: rules.neutralizeFormulas })));
       return { columns, csvRecords: records(client, copy, query, stopListening) };
     } catch (error) {
       stopListening();

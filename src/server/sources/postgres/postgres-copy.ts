@@ -15,7 +15,7 @@
  * The metric's SQL sits between `(\n` and `\n)` in both statements built here, and the text
  * after it holds no quote, `$` or comment marker, so the SQL lexes the same in both: the
  * describe statement, which runs through the extended protocol and so refuses a second
- * statement, vouches for the COPY, which pg-copy-streams sends through the simple protocol.
+ * statement, vouches for the COPY, which CopyOutRecords sends through the simple protocol.
  */
 import { isArrayType, oid } from "./postgres-types";
 
