@@ -1,9 +1,10 @@
 /**
- * "mark completed" and a cancel that reach an export at once. completeExport closes the audit
- * row COMPLETED before it marks the job COMPLETED, so that the REST download, which answers
- * the instant the job completes, finds the row closed; a cancel that lands between the upload
- * and the job's completion must still leave the export CANCELLED in the job store and in the
- * audit log, its file gone, whichever of the cancel's two writes comes first.
+ * "mark completed" and another end that reach an export at once. completeExport closes the
+ * audit row COMPLETED before it marks the job COMPLETED, so that the REST download, which
+ * answers the instant the job completes, finds the row closed; a cancel that lands between the
+ * upload and the job's completion must still leave the export CANCELLED in the job store and
+ * in the audit log, its file gone, whichever of the cancel's two writes comes first. A failure
+ * that recorded its outcome first but lost the job to the completion yields to it.
  *
  * The export function runs under @inngest/test, which executes its steps for real in this
  * process (real Redis, PostgreSQL and s3rver): the test stops the run after its upload, cancels
@@ -116,6 +117,22 @@ describe("'mark completed' and a cancel at once", () => {
     // The step tried again is refused and changes nothing.
     expect((await markCompleted()).error).toMatchObject({ message: "The export is already cancelled" });
     await expectCancelled(team, exportId);
+  });
+
+  it("'mark completed' that beats a failure recorded ahead of its job write ends the row COMPLETED", async () => {
+    const { exportId, markCompleted } = await uploadedExport();
+    // A settling failure's first write (settleUnfinishedExport); its transition would be refused.
+    await audit.recordExportOutcome(exportId, "FAILED", { error: "The export failed: a worker stopped" });
+
+    expect((await markCompleted()).error).toBeUndefined();
+    const job = await services.getJobStore().get(exportId);
+    expect(job).toMatchObject({ status: "COMPLETED", file: { rowCount: 3 } });
+    expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({
+      outcome: "COMPLETED",
+      rows: 3,
+      bytes: BigInt(job!.file!.size),
+      error: null,
+    });
   });
 
   it("'mark completed' tried again after it completed the export succeeds and leaves it COMPLETED", async () => {
