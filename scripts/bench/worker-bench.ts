@@ -34,7 +34,7 @@ async function main() {
 
     const started = process.hrtime.bigint();
     const job = await startExport(inngestExportQueue, { userId: runtime.user.id, teamId: runtime.team.id, channel: "CLIENT" }, metricKind, { metricId: metric.id }, { format: "csv" });
-    const done = await waitForExport(runtime.team.id, job.id, { timeoutMs: 10 * 60_000, pollMs: 50 });
+    const done = await waitForExport(runtime.team.id, job.id, { timeoutMs: 10 * 60_000 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (done.status !== "COMPLETED" || !done.file) throw new Error(`export ${done.status}: ${done.error}`);
     const rss = await worker.stop();

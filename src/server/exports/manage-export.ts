@@ -14,7 +14,7 @@ import { type ExportTarget, kindDefinition } from "~/server/exports/kinds";
 import { settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
-import { getJobStore } from "~/server/services";
+import { getJobFeed, getJobStore } from "~/server/services";
 import { type ExportChange, exportChangeRefusal, type TeamMember } from "~/server/teams/permissions";
 
 export function getExport(teamId: string, exportId: string): Promise<ExportJob> {
@@ -177,12 +177,16 @@ export async function deleteExpiredFile(exportId: string, key: string): Promise<
   log("info", "export.file_deleted", { exportId });
 }
 
-/** Polls the job until it ends, or until `timeoutMs`; returns the job as last seen. */
-export async function waitForExport(teamId: string, exportId: string, options: { timeoutMs: number; pollMs?: number; signal?: AbortSignal }) {
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    const job = await getExport(teamId, exportId);
-    if (isTerminal(job.status) || Date.now() >= deadline || options.signal?.aborted) return job;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(0, deadline - Date.now()))));
-  }
+/**
+ * The job once it has ended, or as it is when `timeoutMs` has passed or `signal` aborted. It
+ * follows the job feed, so the answer leaves as the job's end is written rather than at the
+ * next poll, and finds the export's audit row closed (an end is recorded before it is written:
+ * completeExport, settleUnfinishedExport); a job that vanishes is NOT_FOUND, as the feed has it.
+ */
+export async function waitForExport(teamId: string, exportId: string, options: { timeoutMs: number; signal?: AbortSignal }) {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const stop = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  for await (const job of getJobFeed().watchJob(teamId, exportId, stop)) if (isTerminal(job.status)) return job;
+  // Read again rather than keep the last change seen: a job past its deadline is failed on a read.
+  return getExport(teamId, exportId);
 }

@@ -4,7 +4,7 @@
  * records the outcome that stands. Idempotent, so every path that may see the end of a run
  * can call it: the run itself, onFailure, a cancel, the engine's end of a run, the watchdog.
  */
-import { recordExportOutcome } from "~/server/audit/export-audit";
+import { correctToJobEnd, recordExportOutcome } from "~/server/audit/export-audit";
 import { isAppError } from "~/server/errors";
 import { defaultDestination } from "~/server/exports/destinations";
 import { finishWithinMs } from "~/server/exports/export-run-limits";
@@ -21,6 +21,10 @@ export async function settleUnfinishedExport(
   const store = getJobStore();
   let job = await store.get(exportId);
   if (job && !isTerminal(job.status)) {
+    // The audit row first, so that whoever sees the job end (the REST download answers that
+    // instant) finds its row closed; a refused transition leaves the job another end, which
+    // closeAuditRow then gives the row.
+    await recordExportOutcome(exportId, outcome, { error: reason.message });
     try {
       await store.transition(exportId, outcome, { error: reason.message, errorCode: reason.code });
       log(outcome === "FAILED" ? "error" : "info", "export.settled", { exportId, outcome, code: reason.code, error: reason.message });
@@ -46,13 +50,17 @@ export async function settleUnfinishedExport(
   }
 }
 
-/** Ends the audit row of a job that has ended, with the job's own outcome; a closed row stays as it is. */
+/**
+ * Ends the audit row of a job that has ended with the job's own outcome. A row ended otherwise
+ * is corrected: its outcome was recorded ahead of a job end that another path won
+ * (correctToJobEnd). Every path that ends an export comes through here, so the row is put right
+ * wherever the race ends: in the run's own settling, in a cancel's, or in the watchdog's.
+ */
 export async function closeAuditRow(job: ExportJob): Promise<void> {
-  if (job.status === "COMPLETED") {
-    await recordExportOutcome(job.id, "COMPLETED", { rows: job.file?.rowCount, bytes: job.file?.size, truncated: job.file?.truncated });
-  } else if (job.status === "FAILED" || job.status === "CANCELLED") {
-    await recordExportOutcome(job.id, job.status, { error: job.error });
-  }
+  const { status } = job;
+  if (status !== "COMPLETED" && status !== "FAILED" && status !== "CANCELLED") return;
+  const figures = status === "COMPLETED" ? { rows: job.file?.rowCount, bytes: job.file?.size, truncated: job.file?.truncated } : { error: job.error };
+  if (!(await recordExportOutcome(job.id, status, figures))) await correctToJobEnd(job.id, status, figures);
 }
 
 /**

@@ -13,7 +13,7 @@
  * lease and beats its heartbeat every second (producer-lease.ts). A failure goes through
  * export-failure.ts, which settles the export when the failure ends it.
  */
-import { recordExportOutcome } from "~/server/audit/export-audit";
+import { correctToJobEnd, recordExportOutcome } from "~/server/audit/export-audit";
 import { AppError, failureOf, isAppError } from "~/server/errors";
 import { defaultDestination } from "~/server/exports/destinations";
 import { exportLimits } from "~/server/exports/export-limits";
@@ -136,15 +136,24 @@ export async function completeExport(run: RunExport, loaded: LoadedExport, produ
   await requireOwnFile(run, loaded.key);
   const expiresAt = new Date(Date.now() + fileLifetimeSeconds(run) * 1000).toISOString();
   const file = { key: loaded.key, name: loaded.fileName, size: produced.bytes, rowCount: produced.rows, truncated: produced.truncated, expiresAt };
+  // The audit row closes before the job completes, so that whoever sees the job COMPLETED (the
+  // REST download answers that instant) finds its row closed as well. Should the job end
+  // otherwise after all, settling it gives the row that end (closeAuditRow); every end goes
+  // through settling, so that holds even if this process dies right here and a cancel ends the
+  // job later.
+  const recorded = await recordExportOutcome(request.exportId, "COMPLETED", produced);
   try {
     await getJobStore().transition(request.exportId, "COMPLETED", { file });
   } catch (error) {
-    // A retry of this step after it completed the job: only the audit row is left to write.
+    // A retry of this step after it completed the job: both writes are done.
     // Cancelled between the upload and now, the CONFLICT settles the export CANCELLED, which
-    // deletes the file (export-failure.ts): it must not outlive the job.
+    // deletes the file and corrects the audit row (export-failure.ts): neither may say the
+    // export completed.
     if (!(isAppError(error) && error.code === "CONFLICT" && error.details?.status === "COMPLETED")) throw error;
   }
-  await recordExportOutcome(request.exportId, "COMPLETED", produced);
+  // The job is COMPLETED now. A row another end was recorded in first (a failure settled a
+  // moment ago, whose transition this one beat) is put right here: that path may not live to.
+  if (!recorded) await correctToJobEnd(request.exportId, "COMPLETED", produced);
   log("info", "export.completed", { exportId: request.exportId, kind: kind.id, ...produced, expiresAt });
 }
 
