@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -59,6 +59,13 @@ export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: nu
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { peakMb: kb("VmHWM") / 1024, rssMb: kb("VmRSS") / 1024 };
+}
+
+/** The CPU time a process has used so far, user and system, in seconds (Linux counts it in ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number): number {
+  // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /**
@@ -177,6 +184,7 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
     dir,
     serverPid: server.pid!,
     executorPid: executor.pid!,
+    s3rverPid: s3.pid!,
     /** The server's structured log lines so far. */
     logs,
     runsOf,

@@ -20,6 +20,7 @@
  *   upload  the produce step's time (executor history) minus query and encode: what streaming to storage adds
  *   settle  the produce step's end → the REST answer (complete step, the REST wait's poll)
  *   fetch   the REST answer → the file on disk from its presigned link
+ * CPU: the seconds of CPU the server and s3rver used during the median run's download.
  * Memory: the server's and the executor's VmRSS, sampled every 50 ms during the largest size's
  * exports, against their VmRSS just before them (idle, warmed up).
  */
@@ -30,7 +31,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
-import { type AppRuntime, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
+import { type AppRuntime, cpuSecondsOf, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
 import { type Baseline, mysqlBatch, psqlCopy } from "./baselines";
 import { runFormatsThroughApp } from "./format-app-bench";
 import { chosenFormats, runFormatBench } from "./format-bench";
@@ -45,7 +46,17 @@ const mysqlUrl = process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/exp
 
 type Source = "POSTGRES" | "MYSQL";
 type Breakdown = { queue: number; query: number; encode: number; upload: number; settle: number; fetch: number };
-type AppRun = { seconds: number; bytes: number; rows: number; produceMs: number; queueMs: number; settleMs: number; fetchMs: number };
+type AppRun = {
+  seconds: number;
+  bytes: number;
+  rows: number;
+  produceMs: number;
+  queueMs: number;
+  settleMs: number;
+  fetchMs: number;
+  /** CPU seconds the server and s3rver used during the download. */
+  cpu: { server: number; s3rver: number };
+};
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -57,6 +68,7 @@ type Metric = Awaited<ReturnType<Team["metric"]>>;
 async function downloadThroughApp(runtime: AppRuntime, team: Team, metric: Metric): Promise<AppRun> {
   const startedAt = Date.now();
   const started = performance.now();
+  const cpuBefore = { server: cpuSecondsOf(runtime.serverPid), s3rver: cpuSecondsOf(runtime.s3rverPid) };
   const answer = await fetch(`${runtime.appUrl}/api/v2/metric_files/${metric.id}/download`, { headers: { authorization: `Bearer ${team.token}` } });
   const body = (await answer.json()) as { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
   if (!answer.ok) throw new Error(`download answered ${answer.status}: ${JSON.stringify(body)}`);
@@ -67,6 +79,7 @@ async function downloadThroughApp(runtime: AppRuntime, team: Team, metric: Metri
   await pipeline(Readable.fromWeb(file.body as WebReadableStream<Uint8Array>), createWriteStream(target));
   const seconds = (performance.now() - started) / 1000;
   const endedAt = Date.now();
+  const cpu = { server: cpuSecondsOf(runtime.serverPid) - cpuBefore.server, s3rver: cpuSecondsOf(runtime.s3rverPid) - cpuBefore.s3rver };
   rmSync(target);
 
   const run = (await runtime.runsOf("export-metric-data")).find((r) => r.event.data.exportId === body.exportId);
@@ -82,6 +95,7 @@ async function downloadThroughApp(runtime: AppRuntime, team: Team, metric: Metri
     queueMs: produceStart - startedAt,
     settleMs: answeredAt - produceEnd,
     fetchMs: endedAt - answeredAt,
+    cpu,
   };
 }
 
@@ -171,6 +185,7 @@ function print(m: Measured, appRuns: AppRun[], baselines: Baseline[]) {
   );
   const b = m.breakdown;
   console.log(`         breakdown: queue ${s(b.queue)}, query ${s(b.query)}, encode ${s(b.encode)}, upload ${s(b.upload)}, settle ${s(b.settle)}, fetch ${s(b.fetch)}`);
+  console.log(`         CPU during the download: server ${m.app.cpu.server.toFixed(2)} s, s3rver ${m.app.cpu.s3rver.toFixed(2)} s`);
   if (m.memory) {
     const { server, executor } = m.memory;
     console.log(

@@ -13,16 +13,14 @@
  * cancelled at the end.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 
 import { Redis as IORedis } from "ioredis";
 
-import { startAppRuntime } from "./app-runtime";
+import { cpuSecondsOf, startAppRuntime } from "./app-runtime";
 
 const WATCHER_STEPS = [1, 50, 200];
 const WINDOW_MS = 10_000;
 const SETTLE_MS = 2_000;
-const CLOCK_TICKS = 100;
 /**
  * Rows of 2 KB at 10 ms each: 20 minutes, more than the steps take (the export is cancelled
  * when they are done), and enough bytes a second that progress moves several times a second.
@@ -32,12 +30,6 @@ const SLOW_ROWS = 120_000;
 const REDIS_PORT = Number(process.env.BENCH_PROGRESS_REDIS_PORT ?? 6391);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function cpuSeconds(pid: number): number {
-  // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 type Counter = { events: number; joined: number };
 
@@ -98,10 +90,10 @@ async function main() {
     // The export's own pace too: watchers that slowed its producer would show here.
     const measure = async () => {
       const rows0 = await rowsWritten();
-      const [c0, cpu0, t0] = [await commands(), cpuSeconds(runtime.serverPid), Date.now()];
+      const [c0, cpu0, t0] = [await commands(), cpuSecondsOf(runtime.serverPid), Date.now()];
       await sleep(WINDOW_MS);
       const seconds = (Date.now() - t0) / 1000;
-      const [c1, cpu1] = [await commands(), cpuSeconds(runtime.serverPid)];
+      const [c1, cpu1] = [await commands(), cpuSecondsOf(runtime.serverPid)];
       return { commandsPerSecond: (c1 - c0) / seconds, cpuPercent: ((cpu1 - cpu0) / seconds) * 100, rowsPerSecond: ((await rowsWritten()) - rows0) / seconds };
     };
 
