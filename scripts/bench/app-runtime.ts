@@ -140,10 +140,11 @@ export async function startAppRuntime(extraEnv: Record<string, string> = {}) {
   await ensureDatabase(sourceDatabaseUrl);
   ensureFreshBuild(env);
 
-  const s3 = startProcess("s3rver", ["dev/s3rver.ts", "--port", String(s3Port), "--dir", path.join(dir, "s3"), "--bucket", "bench-exports"], env, () => {});
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server and of s3rver, written as each exits.
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const s3 = startProcess("s3rver", ["dev/s3rver.ts", "--port", String(s3Port), "--dir", path.join(dir, "s3"), "--bucket", "bench-exports"], env, () => {}, profile);
   await waitForHttp(env.S3_ENDPOINT!, 30_000);
   const logs: AppLogLine[] = [];
-  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
   const server = startProcess(
     "serve",
     ["scripts/serve.ts", "-p", String(appPort), "-H", "127.0.0.1"],
