@@ -12,11 +12,13 @@
  * 180 MB export's time, spent after its last row. S3 does not hash the whole object of a
  * multipart upload either (its ETag is the MD5 of the parts' MD5s, then "-<parts>"), so the
  * store's assembly is replaced by one that does as S3 does and appends the parts to the file.
+ * It also reads an object in 64 KB chunks, which serve 180 MB in about 0.6 s against 0.3 s in
+ * 1 MB ones, so a download reads larger ones.
  *
  *   tsx dev/s3rver.ts --port 4569 --dir .local/s3 --bucket metric-exports
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, ReadStream } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -43,6 +45,7 @@ type Store = {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   putObjectMultipart(bucket: string, uploadId: string, parts: { number: number }[]): Promise<{ size: number; md5: string }>;
+  getObject(bucket: string, key: string, options?: unknown): Promise<{ content: unknown } | null>;
 };
 type S3rverInternals = { httpServer: Server; middleware: Middleware[]; store: Store };
 
@@ -98,6 +101,20 @@ function assembleParts(store: Store): Store["putObjectMultipart"] {
   };
 }
 
+/** The store's read of an object, with 1 MB chunks for its body rather than 64 KB ones. */
+function readInLargeChunks(store: Store): Store["getObject"] {
+  const getObject = store.getObject.bind(store);
+  return async (bucket, key, options) => {
+    const object = await getObject(bucket, key, options);
+    if (object?.content instanceof ReadStream) {
+      const { path: file, start, end } = object.content as ReadStream & { start?: number; end?: number };
+      object.content.destroy();
+      object.content = createReadStream(file, { start, end, highWaterMark: 1024 * 1024 });
+    }
+    return object;
+  };
+}
+
 export async function startS3rver(options: { port?: number; directory: string; bucket: string }): Promise<EmbeddedS3> {
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
@@ -111,6 +128,7 @@ export async function startS3rver(options: { port?: number; directory: string; b
   // Just before s3rver's router (the last middleware), after its logging and XML rendering.
   internals.middleware.splice(internals.middleware.length - 1, 0, abortMultipartUpload(internals));
   internals.store.putObjectMultipart = assembleParts(internals.store);
+  internals.store.getObject = readInLargeChunks(internals.store);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
