@@ -12,10 +12,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { get as httpGet, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 
 import { ensureDatabase, migrate } from "../db-migrate";
 import type { Run } from "../../dev/local-inngest/state";
@@ -61,6 +63,20 @@ export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: nu
   return { peakMb: kb("VmHWM") / 1024, rssMb: kb("VmRSS") / 1024 };
 }
 
+/**
+ * Fetches a presigned link into `target` as a user's download does it, on a connection of its
+ * own. A kept-alive one could have been closed by s3rver while a baseline's spawnSync held this
+ * process (the next fetch on it fails with "other side closed").
+ */
+export async function downloadTo(url: string, target: string): Promise<void> {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => httpGet(url, { agent: false }, resolve).once("error", reject));
+  if (response.statusCode !== 200) {
+    response.resume();
+    throw new Error(`the presigned link answered ${response.statusCode}`);
+  }
+  await pipeline(response, createWriteStream(target));
+}
+
 /** The CPU time a process has used so far, user and system, in seconds (Linux counts it in ticks of 1/100 s). */
 export function cpuSecondsOf(pid: number): number {
   // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
@@ -75,12 +91,15 @@ export function cpuSecondsOf(pid: number): number {
 export function sampleRss(pid: number): { stop(): Promise<number> } {
   let peak = 0;
   let stopped = false;
+  // A failed reading (the process has gone) ends the loop and is what stop() rejects with,
+  // rather than an unhandled rejection that would hide why the benchmark is stopping.
   const loop = (async () => {
     while (!stopped) {
       peak = Math.max(peak, (await memoryOf(pid)).rssMb);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
+  loop.catch(() => {});
   return {
     async stop() {
       stopped = true;

@@ -25,13 +25,10 @@
  * exports, against their VmRSS just before them (idle, warmed up).
  */
 import { spawnSync } from "node:child_process";
-import { createWriteStream, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
-import { type AppRuntime, cpuSecondsOf, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
+import { type AppRuntime, cpuSecondsOf, downloadTo, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
 import { type Baseline, mysqlBatch, psqlCopy } from "./baselines";
 import { runFormatsThroughApp } from "./format-app-bench";
 import { chosenFormats, runFormatBench } from "./format-bench";
@@ -73,10 +70,8 @@ async function downloadThroughApp(runtime: AppRuntime, team: Team, metric: Metri
   const body = (await answer.json()) as { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
   if (!answer.ok) throw new Error(`download answered ${answer.status}: ${JSON.stringify(body)}`);
   const answeredAt = Date.now();
-  const file = await fetch(body.downloadUrl);
-  if (!file.ok || !file.body) throw new Error(`the presigned link answered ${file.status}`);
   const target = path.join(runtime.dir, `app-${body.exportId}.csv`);
-  await pipeline(Readable.fromWeb(file.body as WebReadableStream<Uint8Array>), createWriteStream(target));
+  await downloadTo(body.downloadUrl, target);
   const seconds = (performance.now() - started) / 1000;
   const endedAt = Date.now();
   const cpu = { server: cpuSecondsOf(runtime.serverPid) - cpuBefore.server, s3rver: cpuSecondsOf(runtime.s3rverPid) - cpuBefore.s3rver };

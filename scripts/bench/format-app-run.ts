@@ -7,13 +7,10 @@
  *
  * Usage: tsx scripts/bench/format-app-run.ts <format>[.gz] <rows,rows,…> <runs>
  */
-import { createWriteStream, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
-import { type AppRuntime, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
+import { type AppRuntime, downloadTo, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
 import { readBack } from "./read-back";
 import { benchSelect } from "./seed-bench-table";
 
@@ -50,10 +47,8 @@ async function download(runtime: AppRuntime, team: Team, sql: string, rows: numb
   const answer = await fetch(`${runtime.appUrl}/api/v2/metric_files/${metric.id}/download?${search}`, { headers: { authorization: `Bearer ${team.token}` } });
   const body = (await answer.json()) as { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
   if (!answer.ok) throw new Error(`${fileType}: the download answered ${answer.status}: ${JSON.stringify(body)}`);
-  const file = await fetch(body.downloadUrl);
-  if (!file.ok || !file.body) throw new Error(`${fileType}: the presigned link answered ${file.status}`);
   const target = path.join(runtime.dir, `app-${body.exportId}.${fileType}`);
-  await pipeline(Readable.fromWeb(file.body as WebReadableStream<Uint8Array>), createWriteStream(target));
+  await downloadTo(body.downloadUrl, target);
   const seconds = (performance.now() - started) / 1000;
   try {
     const read = await readBack(target, fileType);
