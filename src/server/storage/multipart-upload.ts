@@ -42,6 +42,22 @@ export interface PartOptions {
   openUploads?: OpenUploadIndex;
 }
 
+/**
+ * A part's SigV4 signature leaves its body out (UNSIGNED-PAYLOAD), as the SDK itself does for a
+ * streamed body: hashing every byte with SHA-256 cost the server 0.25 s of CPU a 180 MB export.
+ * The signature still covers the request and its headers, and TLS the body's integrity.
+ */
+function withUnsignedPayload(command: UploadPartCommand): UploadPartCommand {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+      return next(args);
+    },
+    { step: "build", name: "unsignedPayload" },
+  );
+  return command;
+}
+
 /** Uploads `body` to `target` and returns its size in bytes. */
 export async function uploadInParts(
   client: S3Client,
@@ -73,10 +89,11 @@ export async function uploadInParts(
       await openUploads?.add({ key: target.Key, uploadId }, new Date());
     }
     const PartNumber = ++partNumber;
+    const command = withUnsignedPayload(
+      new UploadPartCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, PartNumber, Body: buffer.subarray(0, length) }),
+    );
     const upload = client
-      .send(new UploadPartCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, PartNumber, Body: buffer.subarray(0, length) }), {
-        abortSignal: signal,
-      })
+      .send(command, { abortSignal: signal })
       .then(
         ({ ETag }) => {
           parts.push({ PartNumber, ETag });

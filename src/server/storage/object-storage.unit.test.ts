@@ -32,6 +32,7 @@ let s3: EmbeddedS3;
 let storage: ObjectStorage;
 let dir: string;
 let sent: { command: string; input: Record<string, unknown> }[] = [];
+let partPayloadHashes: (string | undefined)[] = [];
 
 const s3Config = (bucket = BUCKET): StorageConfig => ({
   kind: "s3",
@@ -108,10 +109,19 @@ beforeAll(async () => {
     },
     { step: "initialize", name: "recordCommands" },
   );
+  // The payload hash each part was signed with, as the signed request carries it.
+  storage.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "UploadPartCommand") partPayloadHashes.push((args.request as { headers: Record<string, string> }).headers["x-amz-content-sha256"]);
+      return next(args);
+    },
+    { step: "deserialize", name: "recordPayloadHashes" },
+  );
 });
 
 beforeEach(() => {
   sent = [];
+  partPayloadHashes = [];
 });
 
 afterAll(async () => {
@@ -173,6 +183,8 @@ describe("object storage against s3rver", () => {
     expect(commands()).toEqual(["CreateMultipartUploadCommand", ...Array<string>(partCount).fill("UploadPartCommand"), "CompleteMultipartUploadCommand"]);
     expect(sent.filter((c) => c.command === "UploadPartCommand").map((c) => c.input.PartNumber)).toEqual([...Array(partCount).keys()].map((i) => i + 1));
     expect(sent[0]?.input).not.toHaveProperty("ACL");
+    // Signed without hashing each 5 MB body (multipart-upload.ts).
+    expect(partPayloadHashes).toEqual(Array<string>(partCount).fill("UNSIGNED-PAYLOAD"));
     expect(await storage.headObject(key)).toEqual({ size: 20 * MB });
     const object = await storedObject(key);
     expect(object).toMatchObject({ size: 20 * MB, contentType: "text/csv; charset=utf-8", contentDisposition: contentDisposition("big.csv") });
