@@ -8,15 +8,18 @@
  *    link. Meanwhile one poller calls `exports.list` and the REST job status
  *    (`GET /api/teams/:teamId/export-jobs/:exportId`) of a job in that list, one call after the
  *    other. Prints exports a minute, p50 and p95 time to file, and the pollers' p95.
- * 3. The per-team concurrency, checked on the executor's own record of when each run held a
- *    slot (its start and end): at most the metric kind's limit of runs at once per team.
+ * 3. The per-team concurrency, checked on the executor's own record of each call to the app
+ *    (its end and duration): at most the metric kind's limit of calls at once per team. The
+ *    limit counts calls in flight, as Inngest's counts steps, so a run waiting out a retry's
+ *    backoff holds no slot.
+ * 4. The server's warnings and errors during the run, counted by kind, with the first reason.
  *
  * Every export reads `bench_export_<BENCH_LOAD_ROWS>` (10,000 rows) in PostgreSQL.
  */
 import { randomUUID } from "node:crypto";
 import { spawnSync } from "node:child_process";
 
-import { type AppRuntime, startAppRuntime } from "./app-runtime";
+import { type AppLogLine, type AppRuntime, startAppRuntime } from "./app-runtime";
 import { benchSelect, seedBenchTable } from "./seed-bench-table";
 import { maxOverlap } from "../../tests/support/run-overlap";
 
@@ -209,14 +212,28 @@ async function main() {
     }
     const runs = await loadRuns();
     const limit = metricRun.limits.concurrencyPerTeam;
-    const overlaps = teams.map((team) =>
-      maxOverlap(
-        runs.filter((r) => r.event.data.teamId === team.team.id && r.startedAt && r.endedAt).map((r) => ({ start: Date.parse(r.startedAt!), end: Date.parse(r.endedAt!) })),
-      ),
-    );
+    // `at` and `ms` are whole milliseconds: a call that starts as another ends could seem to overlap it by one.
+    const callsOf = (run: (typeof runs)[number]) =>
+      run.history.filter((call) => call.ms !== undefined).map((call) => ({ start: Date.parse(call.at) - call.ms! + 1, end: Date.parse(call.at) }));
+    const overlaps = teams.map((team) => maxOverlap(runs.filter((r) => r.event.data.teamId === team.team.id).flatMap(callsOf)));
     const held = overlaps.every((o) => o <= limit);
+    const retried = runs.filter((r) => r.history.some((call) => call.status === "retry")).length;
     console.log(
-      `per-team concurrency: ${runs.length} runs, at most ${Math.max(...overlaps)} at once in a team (limit ${limit}): ${held ? "held" : "BROKEN"}; per team ${overlaps.join(", ")}`,
+      `per-team concurrency: ${runs.length} runs (${retried} with a retried step), at most ${Math.max(...overlaps)} calls at once in a team (limit ${limit}): ` +
+        `${held ? "held" : "BROKEN"}; per team ${overlaps.join(", ")}`,
+    );
+    const warnings = new Map<string, { count: number; first: AppLogLine }>();
+    for (const line of runtime.logs.filter((l) => (l.level === "warn" || l.level === "error") && Date.parse(l.time) >= startedAt)) {
+      const seen = warnings.get(line.msg);
+      if (seen) seen.count++;
+      else warnings.set(line.msg, { count: 1, first: line });
+    }
+    console.log(
+      `server warnings and errors during the run: ${
+        warnings.size === 0
+          ? "none"
+          : [...warnings].map(([msg, { count, first }]) => `${msg} ×${count} (first: ${String(first.reason ?? first.error ?? "").slice(0, 160)})`).join("; ")
+      }`,
     );
     if (runs.length !== exportCount) throw new Error(`the executor recorded ${runs.length} runs for ${exportCount} exports`);
     if (!held) throw new Error("the per-team concurrency was not held");
