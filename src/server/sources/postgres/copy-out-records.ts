@@ -27,7 +27,6 @@ const SKIPPED = new Set([0x48 /* CopyOutResponse */, 0x4e /* NoticeResponse */, 
 const HEADER = 5;
 const LF = 0x0a;
 const CR = 0x0d;
-const CHUNK_SIZE = 64 * 1024;
 
 type OnData = (chunk: Buffer) => void;
 
@@ -38,9 +37,6 @@ export class CopyOutRecords extends Readable implements pg.Submittable {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private needed = HEADER;
-  private out = Buffer.allocUnsafe(CHUNK_SIZE);
-  private length = 0;
-  private records = 0;
   private copyDone = false;
 
   constructor(private readonly text: string) {
@@ -88,12 +84,16 @@ export class CopyOutRecords extends Readable implements pg.Submittable {
       this.pending = [];
       this.pendingBytes = 0;
     }
+    // The records are compacted in place, in the buffer the socket read into: each moves left
+    // over its message's 5-byte header and gains a CR before its LF, so the records' end never
+    // passes the next message's start, and no record is copied into a buffer of its own.
+    const records = { end: 0, count: 0 };
     let at = 0;
     while (data.length - at >= HEADER) {
       const code = data[at]!;
       const end = at + 1 + data.readUInt32BE(at + 1);
       if (code !== COPY_DATA && !SKIPPED.has(code)) {
-        this.pushRecords();
+        this.pushRecords(data, records);
         this.copyDone = code === COPY_DONE;
         this.giveBack(data.subarray(at));
         if (this.copyDone && !this.destroyed) this.push(null);
@@ -103,7 +103,7 @@ export class CopyOutRecords extends Readable implements pg.Submittable {
         this.needed = end - at;
         break;
       }
-      if (code === COPY_DATA && !this.destroyed) this.addRecord(data, at + HEADER, end);
+      if (code === COPY_DATA && !this.destroyed) this.addRecord(data, at + HEADER, end, records);
       at = end;
     }
     if (at < data.length) {
@@ -111,33 +111,26 @@ export class CopyOutRecords extends Readable implements pg.Submittable {
       this.pendingBytes = data.length - at;
       if (this.pendingBytes < HEADER) this.needed = HEADER;
     }
-    this.pushRecords();
+    this.pushRecords(data, records);
   };
 
-  /** One record, `data[start, end)` ending in LF, written with CRLF. */
-  private addRecord(data: Buffer, start: number, end: number): void {
+  /** One record, `data[start, end)` ending in LF, moved to `records.end` with CRLF. */
+  private addRecord(data: Buffer, start: number, end: number, records: { end: number; count: number }): void {
     if (end === start || data[end - 1] !== LF) {
       this.destroy(new Error("The server sent COPY data that is not one whole record a message"));
       return;
     }
-    const size = end - start + 1;
-    if (this.length + size > this.out.length) {
-      this.pushRecords();
-      if (size > this.out.length) this.out = Buffer.allocUnsafe(size);
-    }
-    this.length += data.copy(this.out, this.length, start, end - 1);
-    this.out[this.length++] = CR;
-    this.out[this.length++] = LF;
-    this.records++;
+    data.copyWithin(records.end, start, end - 1);
+    records.end += end - 1 - start;
+    data[records.end++] = CR;
+    data[records.end++] = LF;
+    records.count++;
   }
 
-  /** Hands the records gathered so far on, and pauses the socket while the consumer is behind. */
-  private pushRecords(): void {
-    if (this.records === 0 || this.destroyed) return;
-    const chunk: CsvRecordChunk = { bytes: this.out.subarray(0, this.length), records: this.records };
-    this.out = Buffer.allocUnsafe(CHUNK_SIZE);
-    this.length = 0;
-    this.records = 0;
+  /** Hands the records compacted at the start of `data` on, and pauses the socket while the consumer is behind. */
+  private pushRecords(data: Buffer, records: { end: number; count: number }): void {
+    if (records.count === 0 || this.destroyed) return;
+    const chunk: CsvRecordChunk = { bytes: data.subarray(0, records.end), records: records.count };
     if (!this.push(chunk)) this.socket?.pause();
   }
 
