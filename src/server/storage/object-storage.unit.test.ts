@@ -16,7 +16,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { type EmbeddedS3, startS3rver } from "../../../dev/s3rver";
@@ -313,6 +320,79 @@ describe("object storage against s3rver", () => {
         },
       },
     ]);
+  });
+});
+
+describe("the embedded s3rver's multipart uploads (dev/s3rver.ts)", () => {
+  const md5 = (bytes: Buffer) => createHash("md5").update(bytes).digest("hex");
+  const partOf = (seed: number, size: number) => Buffer.alloc(size, seed);
+  const startUpload = async (key: string) => (await storage.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }))).UploadId!;
+  const sendPart = async (key: string, uploadId: string, number: number, body: Buffer) =>
+    (await storage.client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: number, Body: body }))).ETag!;
+  const complete = (key: string, uploadId: string, parts: { number: number; etag: string }[]) =>
+    storage.client.send(
+      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.number, ETag: p.etag })) } }),
+    );
+  // Compared by digest: a deep equality of megabytes takes vitest minutes.
+  const digestOf = (bytes: Buffer) => ({ size: bytes.length, md5: md5(bytes) });
+  const read = async (key: string, range?: string) =>
+    digestOf(Buffer.from(await (await storage.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: range }))).Body!.transformToByteArray()));
+
+  it("keeps the parts' order whatever order they arrive in, re-sent parts and parts left out of the list", async () => {
+    const key = "multipart/out-of-order.bin";
+    const uploadId = await startUpload(key);
+    const parts = [partOf(1, 5 * MB), partOf(2, 5 * MB), partOf(3, 5 * MB), partOf(4, 123)];
+    // 3 and 1 at once, then 4, 2, a part 5 that is left out, and 2 again with other bytes.
+    const etags = new Map<number, string>();
+    await Promise.all([3, 1].map(async (n) => etags.set(n, await sendPart(key, uploadId, n, parts[n - 1]!))));
+    etags.set(4, await sendPart(key, uploadId, 4, parts[3]!));
+    await sendPart(key, uploadId, 2, partOf(9, 5 * MB));
+    await sendPart(key, uploadId, 5, partOf(5, MB));
+    parts[1] = partOf(7, 5 * MB);
+    etags.set(2, await sendPart(key, uploadId, 2, parts[1]));
+    expect(etags.get(1)).toBe(`"${md5(parts[0]!)}"`);
+
+    const listed = [4, 2, 1, 3].map((number) => ({ number, etag: etags.get(number)! }));
+    const { ETag } = await complete(key, uploadId, listed);
+    const whole = Buffer.concat(parts);
+    expect(await read(key)).toEqual(digestOf(whole));
+    expect(ETag).toBe(`"${md5(Buffer.from(parts.map((p) => md5(p)).join(""), "hex"))}-4"`);
+    expect(s3.pendingUploads()).toEqual([]);
+  });
+
+  it("serves an upload sent in order as it was sent, ranges across its parts included", async () => {
+    const key = "multipart/in-order.bin";
+    const uploadId = await startUpload(key);
+    const parts = [partOf(1, 5 * MB), partOf(2, 5 * MB), partOf(3, 1000)];
+    const listed = [];
+    for (const [i, part] of parts.entries()) listed.push({ number: i + 1, etag: await sendPart(key, uploadId, i + 1, part) });
+    await complete(key, uploadId, listed);
+    const whole = Buffer.concat(parts);
+    expect(await read(key)).toEqual(digestOf(whole));
+    expect(await read(key, `bytes=${5 * MB - 10}-${10 * MB + 9}`)).toEqual(digestOf(whole.subarray(5 * MB - 10, 10 * MB + 10)));
+    // A later single PUT replaces it.
+    await storage.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "replaced" }));
+    expect(await read(key)).toEqual(digestOf(Buffer.from("replaced")));
+  });
+
+  it("answers S3's errors: an unknown upload, a part never sent, a bad part number, no Content-Length", async () => {
+    const key = "multipart/errors.bin";
+    await expect(sendPart(key, "0".repeat(32), 1, partOf(1, 10))).rejects.toMatchObject({ name: "NoSuchUpload", $metadata: { httpStatusCode: 404 } });
+    await expect(sendPart(key, "../../../elsewhere", 1, partOf(1, 10))).rejects.toMatchObject({ name: "NoSuchUpload" });
+    const uploadId = await startUpload(key);
+    const etag = await sendPart(key, uploadId, 1, partOf(1, 10));
+    await expect(sendPart(key, uploadId, 10_001, partOf(1, 10))).rejects.toMatchObject({ name: "InvalidArgument", $metadata: { httpStatusCode: 400 } });
+    await expect(complete(key, uploadId, [{ number: 1, etag }, { number: 2, etag }])).rejects.toMatchObject({ name: "InvalidPart", $metadata: { httpStatusCode: 400 } });
+    const chunked = await fetch(`${s3.endpoint}/${BUCKET}/${key}?partNumber=2&uploadId=${uploadId}`, {
+      method: "PUT",
+      body: Readable.toWeb(Readable.from([Buffer.from("no length")])) as ReadableStream,
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(411);
+    expect(await chunked.text()).toContain("<Code>MissingContentLength</Code>");
+    await complete(key, uploadId, [{ number: 1, etag }]);
+    expect(await read(key)).toEqual(digestOf(partOf(1, 10)));
+    expect(s3.pendingUploads()).toEqual([]);
   });
 });
 
