@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -56,14 +56,15 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return keys.sort();
 }
 
-/** The sizes of the parts s3rver holds for the one open upload (dev/s3rver.ts says where they are). */
+/** The sizes of the parts s3rver holds for the one open upload, by part number (dev/s3rver.ts: `<part>.json`). */
 function storedParts(): number[] {
   const [uploadId] = s3.pendingUploads();
   if (!uploadId) return [];
   const directory = path.join(dir, "s3", bucket, "._S3rver_uploads", uploadId);
   return readdirSync(directory)
-    .filter((name) => /^\d+$/.test(name))
-    .map((name) => statSync(path.join(directory, name)).size);
+    .filter((name) => /^\d+\.json$/.test(name))
+    .sort((a, b) => parseInt(a) - parseInt(b))
+    .map((name) => (JSON.parse(readFileSync(path.join(directory, name), "utf8")) as { size: number }).size);
 }
 
 const openUploads = () => index.startedBefore(new Date(Date.now() + 365 * DAY), 1000);
