@@ -63,13 +63,27 @@ export async function memoryOf(pid: number): Promise<{ peakMb: number; rssMb: nu
   return { peakMb: kb("VmHWM") / 1024, rssMb: kb("VmRSS") / 1024 };
 }
 
-/**
- * Fetches a presigned link into `target` as a user's download does it, on a connection of its
- * own. A kept-alive one could have been closed by s3rver while a baseline's spawnSync held this
- * process (the next fetch on it fails with "other side closed").
- */
+// The REST download and the file's fetch each go on a connection of their own, as a user's
+// download does. A kept-alive one could have been closed by the app or s3rver while a
+// baseline's spawnSync held this process: the next request on it fails with "other side closed".
+const getOnOwnConnection = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<IncomingMessage>((resolve, reject) => httpGet(url, { agent: false, headers }, resolve).once("error", reject));
+
+export type RestDownload = { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
+
+/** `GET /api/v2/metric_files/:id/download` (`query` its search, if any) with a team's Bearer token. */
+export async function requestRestDownload(appUrl: string, token: string, metricId: string, query = ""): Promise<RestDownload> {
+  const response = await getOnOwnConnection(`${appUrl}/api/v2/metric_files/${metricId}/download${query && `?${query}`}`, { authorization: `Bearer ${token}` });
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (response.statusCode !== 200) throw new Error(`the download answered ${response.statusCode}: ${text}`);
+  return JSON.parse(text) as RestDownload;
+}
+
+/** Fetches a presigned link into `target`. */
 export async function downloadTo(url: string, target: string): Promise<void> {
-  const response = await new Promise<IncomingMessage>((resolve, reject) => httpGet(url, { agent: false }, resolve).once("error", reject));
+  const response = await getOnOwnConnection(url);
   if (response.statusCode !== 200) {
     response.resume();
     throw new Error(`the presigned link answered ${response.statusCode}`);

@@ -28,7 +28,7 @@ import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import path from "node:path";
 
-import { type AppRuntime, cpuSecondsOf, downloadTo, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
+import { type AppRuntime, cpuSecondsOf, downloadTo, memoryOf, requestRestDownload, sampleRss, startAppRuntime } from "./app-runtime";
 import { type Baseline, mysqlBatch, psqlCopy } from "./baselines";
 import { runFormatsThroughApp } from "./format-app-bench";
 import { chosenFormats, runFormatBench } from "./format-bench";
@@ -66,9 +66,7 @@ async function downloadThroughApp(runtime: AppRuntime, team: Team, metric: Metri
   const startedAt = Date.now();
   const started = performance.now();
   const cpuBefore = { server: cpuSecondsOf(runtime.serverPid), s3rver: cpuSecondsOf(runtime.s3rverPid) };
-  const answer = await fetch(`${runtime.appUrl}/api/v2/metric_files/${metric.id}/download`, { headers: { authorization: `Bearer ${team.token}` } });
-  const body = (await answer.json()) as { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
-  if (!answer.ok) throw new Error(`download answered ${answer.status}: ${JSON.stringify(body)}`);
+  const body = await requestRestDownload(runtime.appUrl, team.token, metric.id);
   const answeredAt = Date.now();
   const target = path.join(runtime.dir, `app-${body.exportId}.csv`);
   await downloadTo(body.downloadUrl, target);

@@ -10,7 +10,7 @@
 import { rmSync } from "node:fs";
 import path from "node:path";
 
-import { type AppRuntime, downloadTo, memoryOf, sampleRss, startAppRuntime } from "./app-runtime";
+import { type AppRuntime, downloadTo, memoryOf, requestRestDownload, sampleRss, startAppRuntime } from "./app-runtime";
 import { readBack } from "./read-back";
 import { benchSelect } from "./seed-bench-table";
 
@@ -44,9 +44,7 @@ const search = new URLSearchParams({ format: format!, ...(compressed === "gz" ? 
 async function download(runtime: AppRuntime, team: Team, sql: string, rows: number) {
   const metric = await team.metric("POSTGRES", { url: runtime.sourceDatabaseUrl }, sql);
   const started = performance.now();
-  const answer = await fetch(`${runtime.appUrl}/api/v2/metric_files/${metric.id}/download?${search}`, { headers: { authorization: `Bearer ${team.token}` } });
-  const body = (await answer.json()) as { downloadUrl: string; fileSize: number; rowCount: number; exportId: string };
-  if (!answer.ok) throw new Error(`${fileType}: the download answered ${answer.status}: ${JSON.stringify(body)}`);
+  const body = await requestRestDownload(runtime.appUrl, team.token, metric.id, search.toString());
   const target = path.join(runtime.dir, `app-${body.exportId}.${fileType}`);
   await downloadTo(body.downloadUrl, target);
   const seconds = (performance.now() - started) / 1000;
