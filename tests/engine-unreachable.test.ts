@@ -4,7 +4,6 @@
  * state, as after a crash. A cancel then succeeds once the job is CANCELLED and its event is
  * delivered when the engine is back; a start that cannot be queued closes its audit row.
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
@@ -12,24 +11,17 @@ import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
 
 let harness: ExportHarness;
 let app: typeof import("./support/export-app");
-let services: typeof import("~/server/services");
 let db: typeof import("~/server/db").db;
 
 beforeAll(async () => {
   harness = await startExportHarness();
   app = await import("./support/export-app");
-  services = await import("~/server/services");
   ({ db } = await import("~/server/db"));
 }, 120_000);
 
 afterAll(async () => {
   await harness?.close();
 });
-
-async function objectsOf(teamId: string): Promise<string[]> {
-  const listed = await services.getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${teamId}/` }));
-  return (listed.Contents ?? []).map((o) => o.Key!);
-}
 
 function runOf(exportId: string) {
   return harness.executor.runs().find((r) => r.event.data.exportId === exportId && r.functionId.endsWith("export-metric-data"));
@@ -60,7 +52,7 @@ describe("with the engine down", () => {
     }
     await app.waitFor(async () => ["Cancelled", "Failed"].includes(runOf(exportId)?.status ?? ""), 30_000);
     expect((await team.trpc.exports.get({ teamId: team.id, exportId })).status).toBe("CANCELLED");
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
   });
 
   it("a queued run is cancelled by the event once the engine is back, and never starts", async () => {
@@ -97,7 +89,7 @@ describe("with the engine down", () => {
 
     for (const { exportId } of blockers) await team.trpc.exports.cancel({ teamId: team.id, exportId });
     await app.waitFor(async () => !(await app.activeQueries(marker)), 15_000);
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
   }, 90_000);
 
   it("an export that cannot be queued fails, and its audit row says FAILED", async () => {

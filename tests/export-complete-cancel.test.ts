@@ -10,7 +10,6 @@
  * process (real Redis, PostgreSQL and s3rver): the test stops the run after its upload, cancels
  * the export, and then runs "mark completed" with the earlier steps' own results.
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { InngestTestEngine } from "@inngest/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -35,11 +34,6 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function objectsOf(teamId: string): Promise<string[]> {
-  const listed = await services.getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${teamId}/` }));
-  return (listed.Contents ?? []).map((o) => o.Key!);
-}
-
 async function engineFor(event: { name: string; data: Record<string, unknown> }, steps: InngestTestEngine.MockedStep[] = []) {
   const { exportMetricData } = await import("~/server/jobs/functions/export-metric-data");
   return new InngestTestEngine({ function: exportMetricData, events: [event], steps });
@@ -62,7 +56,7 @@ async function uploadedExport() {
   const load = { id: "load metric", handler: () => loaded };
   const { result: produced } = await (await engineFor(event, [load])).executeStep("query and upload", { steps: [load] });
   expect(produced).toMatchObject({ rows: 3 });
-  expect(await objectsOf(team.id)).toHaveLength(1);
+  expect(await harness.exportObjects(team.id)).toHaveLength(1);
   // The steps around "mark completed" replay their results; the deletion run it would hand the
   // file to is another function's business.
   const otherSteps: InngestTestEngine.MockedStep[] = [load, { id: "query and upload", handler: () => produced }, { id: "schedule deletion", handler: () => undefined }];
@@ -82,7 +76,7 @@ async function expectCancelled(team: { id: string }, exportId: string) {
   expect(await services.getJobStore().get(exportId)).toMatchObject({ status: "CANCELLED", error: "Cancelled" });
   expect((await services.getJobStore().get(exportId))?.file).toBeUndefined();
   expect(await auditRow(exportId)).toMatchObject({ outcome: "CANCELLED", rows: null, bytes: null, finishedAt: expect.any(Date) });
-  expect(await objectsOf(team.id)).toEqual([]);
+  expect(await harness.exportObjects(team.id)).toEqual([]);
 }
 
 describe("'mark completed' and a cancel at once", () => {
@@ -146,7 +140,7 @@ describe("'mark completed' and a cancel at once", () => {
     expect((await markCompleted()).error).toBeUndefined();
     expect(await services.getJobStore().get(exportId)).toEqual(job);
     expect(await auditRow(exportId)).toEqual(completed);
-    expect(await objectsOf(team.id)).toHaveLength(1);
+    expect(await harness.exportObjects(team.id)).toHaveLength(1);
     // A completed export cannot be cancelled, and its row stays as it is.
     await expect(team.trpc.exports.cancel({ teamId: team.id, exportId })).rejects.toMatchObject({ code: "CONFLICT" });
     expect(await auditRow(exportId)).toEqual(completed);

@@ -9,7 +9,6 @@
  * event as the engine sends it, for a real running export whose job has been made to look
  * 6 minutes old; the user-cancel test lets the executor emit it by itself.
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
@@ -32,11 +31,6 @@ afterAll(async () => {
 });
 
 const runsOf = (fn: string) => harness.executor.runs().filter((r) => r.functionId.endsWith(fn));
-
-async function objectsOf(teamId: string): Promise<string[]> {
-  const listed = await services.getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${teamId}/` }));
-  return (listed.Contents ?? []).map((o) => o.Key!);
-}
 
 /** A metric export whose producing step is at work (its query sleeping), and its run in the executor. */
 async function runningExport(marker: string) {
@@ -66,7 +60,7 @@ describe("a run ended by the engine settles its job", () => {
     await app.waitFor(async () => (await services.getJobStore().get(exportId))?.status === "FAILED", 15_000);
     expect(await services.getJobStore().get(exportId)).toMatchObject({ errorCode: "TIMEOUT", error: "The export did not finish within 5 minutes and was stopped" });
     await app.waitFor(async () => !(await app.activeQueries(marker)), 15_000);
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
     expect(harness.pendingUploads()).toEqual([]);
     expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({ outcome: "FAILED", error: expect.stringContaining("did not finish within 5 minutes") });
   });

@@ -13,7 +13,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { migrate } from "../scripts/db-migrate";
@@ -46,11 +45,6 @@ afterAll(async () => {
 });
 
 const at = (ms: number) => new Date(ms);
-
-async function objectsOf(teamId: string): Promise<string[]> {
-  const listed = await services.getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${teamId}/` }));
-  return (listed.Contents ?? []).map((o) => o.Key!);
-}
 
 const audit = (exportId: string) => db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } });
 const state = async (exportId: string) => (await services.getJobStore().readStates([exportId]))[0];
@@ -90,7 +84,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     await app.waitFor(async () => (await state(exportId))?.heartbeatAt != null, 15_000);
     await harness.executor.close();
     // The step finishes its upload in the app, but its answer reaches no one: the job stays PROCESSING.
-    await app.waitFor(async () => (await objectsOf(team.id)).length === 1 && (await state(exportId))?.heartbeatAt === null, 15_000);
+    await app.waitFor(async () => (await harness.exportObjects(team.id)).length === 1 && (await state(exportId))?.heartbeatAt === null, 15_000);
     const stuck = (await state(exportId))!.job;
     expect(stuck.status).toBe("PROCESSING");
 
@@ -101,7 +95,7 @@ describe("the watchdog settles every export that stopped moving", () => {
 
     expect((await watchdog.watchExports(at(deadline + 1000))).settled).toContain(exportId);
     expect((await state(exportId))?.job).toMatchObject({ status: "FAILED", errorCode: "TIMEOUT", error: "The export stopped responding; please start it again" });
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
     expect(harness.pendingUploads()).toEqual([]);
     expect(await audit(exportId)).toMatchObject({ outcome: "FAILED", error: "The export stopped responding; please start it again" });
 
@@ -111,7 +105,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     await app.waitFor(async () => ["Failed", "Completed", "Cancelled"].includes(run()?.status ?? ""), 20_000);
     expect(run()?.status).toBe("Failed");
     expect((await state(exportId))?.job).toMatchObject({ status: "FAILED", error: "The export stopped responding; please start it again" });
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
   });
 
   it("stops a step still uploading when it settles its job: the multipart upload is aborted, no object is left", async () => {
@@ -125,7 +119,7 @@ describe("the watchdog settles every export that stopped moving", () => {
 
     expect((await watchdog.watchExports(at(deadline + 1000))).settled).toContain(exportId);
     await app.waitFor(async () => harness.pendingUploads().length === 0, 10_000);
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
     expect((await state(exportId))?.job).toMatchObject({ status: "FAILED", error: "The export stopped responding; please start it again" });
     expect(await audit(exportId)).toMatchObject({ outcome: "FAILED" });
   });
@@ -165,7 +159,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     expect((await watchdog.watchExports(at(lastBeat + runLimits.metric.silentForMs + 1000))).settled).toContain(job.id);
     expect((await state(job.id))?.job).toMatchObject({ status: "FAILED", errorCode: "TIMEOUT", error: "The export stopped responding; please start it again" });
     expect(await audit(job.id)).toMatchObject({ outcome: "FAILED", error: "The export stopped responding; please start it again" });
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
     expect(harness.pendingUploads()).toEqual([]);
   });
 
@@ -186,7 +180,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     expect((await watchdog.watchExports(at(lastBeat + runLimits.metric.silentForMs + 1000))).settled).toContain(job.id);
     expect((await state(job.id))?.job.status).toBe("FAILED");
     expect(harness.pendingUploads()).toEqual([]);
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
   });
 
   it("ends the audit row LOST when the job record vanished mid-run, after the run stopped and left nothing", async () => {
@@ -206,7 +200,7 @@ describe("the watchdog settles every export that stopped moving", () => {
     expect((await watchdog.watchExports(at(started.createdAt.getTime() + watchdog.LOST_AFTER_MS - 1000))).lost).not.toContain(exportId);
     expect((await watchdog.watchExports(at(started.createdAt.getTime() + watchdog.LOST_AFTER_MS + 1000))).lost).toContain(exportId);
     expect(await audit(exportId)).toMatchObject({ outcome: "LOST", error: watchdog.LOST_REASON });
-    expect(await objectsOf(team.id)).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
     expect(harness.pendingUploads()).toEqual([]);
   });
 

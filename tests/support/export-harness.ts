@@ -172,6 +172,13 @@ export async function startExportHarness(options: ExportHarnessOptions = {}) {
     async startStorage() {
       s3 = await startStorage(s3.port);
     },
+    /** The keys of a team's export files in the exports bucket. */
+    async exportObjects(teamId: string): Promise<string[]> {
+      const { getStorage } = await import("~/server/services");
+      const keys: string[] = [];
+      for await (const object of getStorage().listObjects(`exports/${teamId}/`)) keys.push(object.key);
+      return keys;
+    },
     /** Multipart uploads s3rver holds open in `bucket` (the exports bucket unless told); it has no ListMultipartUploads to ask. */
     pendingUploads: (other?: string) => s3.pendingUploads(other),
     get executor() {
