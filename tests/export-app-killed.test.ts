@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { parse } from "csv-parse/sync";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -73,8 +73,7 @@ it("resumes a metric export whose app was killed during \"query and upload\" and
   expect(steps.filter((s) => s === "next step: unreachable").length).toBeGreaterThanOrEqual(1);
   expect(steps.filter((s) => s.startsWith("query and upload"))).toEqual(["query and upload: ok"]);
 
-  const listed = await getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${team.id}/` }));
-  expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([job.file!.key]);
+  expect(await harness.exportObjects(team.id)).toEqual([job.file!.key]);
   const object = await getStorage().client.send(new GetObjectCommand({ Bucket: harness.bucket, Key: job.file!.key }));
   const rows = parse(await object.Body!.transformToString()) as string[][];
   expect(rows[0]).toEqual(["n", "h"]);

@@ -3,7 +3,6 @@
  * subscriber in order until the job ends, deleting a running export cancels it first, a
  * failed storage upload is retried and then fails cleanly, and the audit log records it all.
  */
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
@@ -86,9 +85,7 @@ describe("export engine, as a user sees it", () => {
         .map((h) => h.status) ?? [];
     await app.waitFor(async () => uploadAttempts().length === 3, 5_000);
     expect(uploadAttempts()).toEqual(["retry", "retry", "failed"]);
-    const { getStorage } = await import("~/server/services");
-    const listed = await getStorage().client.send(new ListObjectsV2Command({ Bucket: harness.bucket, Prefix: `exports/${team.id}/` }));
-    expect(listed.Contents ?? []).toEqual([]);
+    expect(await harness.exportObjects(team.id)).toEqual([]);
   });
 
   it("fails at once, without retrying, when the requester lost access before the run started", async () => {
