@@ -1,17 +1,20 @@
 /**
- * "mark completed" and another end that reach an export at once. completeExport closes the
- * audit row COMPLETED before it marks the job COMPLETED, so that the REST download, which
- * answers the instant the job completes, finds the row closed; a cancel that lands between the
- * upload and the job's completion must still leave the export CANCELLED in the job store and
- * in the audit log, its file gone, whichever of the cancel's two writes comes first. A failure
- * that recorded its outcome first but lost the job to the completion yields to it.
+ * "mark completed" and another end that reach an export at once. completeExport and
+ * cancelExport each close the audit row before they write the job's end, so that the REST
+ * download, which answers the instant the job ends, finds the row closed. A cancel that lands
+ * between the upload and the job's completion leaves the export CANCELLED in the job store and
+ * in the audit log, its file gone; one whose job write comes after the completion is refused,
+ * and the row it closed takes COMPLETED. A failure that recorded its outcome first but lost the
+ * job to the completion yields to it.
  *
  * The export function runs under @inngest/test, which executes its steps for real in this
  * process (real Redis, PostgreSQL and s3rver): the test stops the run after its upload, cancels
- * the export, and then runs "mark completed" with the earlier steps' own results.
+ * the export, and then runs "mark completed" with the earlier steps' own results. Where the
+ * completion must fall between a cancel's two writes, a spy on the job store runs it there and
+ * then lets the cancel's real write go on.
  */
 import { InngestTestEngine } from "@inngest/test";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { type ExportHarness, startExportHarness } from "./support/export-harness";
 import { TEST_SOURCE_DATABASE_URL as PG_URL } from "./support/test-env";
@@ -89,16 +92,25 @@ describe("'mark completed' and a cancel at once", () => {
     await expectCancelled(team, exportId);
   });
 
-  it("a cancel whose job write lands before 'mark completed' and its audit write after corrects the COMPLETED recorded between", async () => {
+  it("a cancel that closed the audit row and lost the job to 'mark completed' is refused, and the row ends COMPLETED", async () => {
     const { team, exportId, markCompleted } = await uploadedExport();
-    // The cancel's first write (cancelExport): the job is CANCELLED, its audit row still STARTED.
-    await services.getJobStore().transition(exportId, "CANCELLED", { error: "Cancelled" });
-
-    const { error } = await markCompleted();
-    expect(error).toMatchObject({ message: "The export is already cancelled" });
-    // The cancel's own audit write comes too late to land: the row is closed already.
-    expect(await audit.recordExportOutcome(exportId, "CANCELLED")).toBe(false);
-    await expectCancelled(team, exportId);
+    const store = services.getJobStore();
+    const transition = store.transition.bind(store);
+    // The run completes between the cancel's two writes: its audit row (first) and the job.
+    const between = vi.spyOn(store, "transition").mockImplementationOnce(async (...args) => {
+      expect(await auditRow(exportId)).toMatchObject({ outcome: "CANCELLED" });
+      expect((await markCompleted()).error).toBeUndefined();
+      return transition(...args);
+    });
+    try {
+      await expect(team.trpc.exports.cancel({ teamId: team.id, exportId })).rejects.toMatchObject({ code: "CONFLICT" });
+    } finally {
+      between.mockRestore();
+    }
+    const job = await store.get(exportId);
+    expect(job).toMatchObject({ status: "COMPLETED", file: { rowCount: 3 } });
+    expect(await auditRow(exportId)).toMatchObject({ outcome: "COMPLETED", rows: 3, bytes: BigInt(job!.file!.size) });
+    expect(await harness.exportObjects(team.id)).toEqual([job!.file!.key]);
   });
 
   it("a cancel after 'mark completed' closed the audit row, before it marked the job, ends the row CANCELLED too", async () => {

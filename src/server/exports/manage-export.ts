@@ -11,7 +11,7 @@ import type { ExportQueue } from "~/server/exports/export-queue";
 import { type ExportFile, type ExportJob, type ExportKind, isTerminal, liveFile } from "~/server/exports/job/export-job";
 import type { JobPage } from "~/server/exports/job/job-store";
 import { type ExportTarget, kindDefinition } from "~/server/exports/kinds";
-import { settleUnfinishedExport } from "~/server/exports/settle-export";
+import { closeAuditRow, settleUnfinishedExport } from "~/server/exports/settle-export";
 import { type Requester, startExportOf } from "~/server/exports/start-export";
 import { log } from "~/server/log";
 import { getJobFeed, getJobStore } from "~/server/services";
@@ -62,8 +62,17 @@ export async function cancelExport(queue: ExportQueue, actor: TeamMember, export
   if (isTerminal(job.status)) {
     throw new AppError("CONFLICT", `The export is already ${job.status.toLowerCase()}`, { details: { status: job.status } });
   }
-  await getJobStore().transition(exportId, "CANCELLED", { error: "Cancelled" });
+  // The audit row first, as every path that ends an export has it (settle-export.ts), so that a
+  // download waiting on the job finds the row closed the instant it sees CANCELLED.
   await recordExportOutcome(exportId, "CANCELLED");
+  try {
+    await getJobStore().transition(exportId, "CANCELLED", { error: "Cancelled" });
+  } catch (error) {
+    // The run ended first (CONFLICT): the row takes the job's own end, and the cancel is refused.
+    const ended = await getJobStore().get(exportId);
+    if (ended) await closeAuditRow(ended);
+    throw error;
+  }
   // Whatever was written so far goes now, not when the run gets round to it.
   await settleUnfinishedExport(exportId, "CANCELLED", { message: "Cancelled" });
   // The run stops on the CANCELLED status by itself; the event, sent in the background while
