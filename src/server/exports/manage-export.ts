@@ -190,7 +190,8 @@ export async function deleteExpiredFile(exportId: string, key: string): Promise<
  * The job once it has ended, or as it is when `timeoutMs` has passed or `signal` aborted. It
  * follows the job feed, so the answer leaves as the job's end is written rather than at the
  * next poll, and finds the export's audit row closed (an end is recorded before it is written:
- * completeExport, settleUnfinishedExport); a job that vanishes is NOT_FOUND, as the feed has it.
+ * completeExport, cancelExport, settleUnfinishedExport); a job that vanishes is NOT_FOUND, as
+ * the feed has it.
  */
 export async function waitForExport(teamId: string, exportId: string, options: { timeoutMs: number; signal?: AbortSignal }) {
   const timeout = AbortSignal.timeout(options.timeoutMs);
