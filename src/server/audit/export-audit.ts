@@ -60,8 +60,9 @@ export async function recordExportOutcome(exportId: string, outcome: FinalOutcom
  * Makes an ended row say how its job ended, when it says otherwise; returns whether it did.
  * The paths that end an export's job (completeExport, cancelExport, settleUnfinishedExport)
  * record their outcome just before they write the job's end, so that whoever sees the job end
- * finds its row closed. Of two racing to end one job, the job store lets exactly one write its end, and the
- * other may have recorded first: its outcome, written ahead of an end that never came, yields.
+ * finds its row closed. Of two racing to end one job, the job store lets exactly one write its
+ * end, and the other may have recorded first: its outcome, written ahead of an end that never
+ * came, yields.
  * Only an outcome read from an ended job may be given, which no write changes any more; LOST
  * stays, recorded only once the job is gone.
  */

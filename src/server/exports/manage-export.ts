@@ -68,7 +68,8 @@ export async function cancelExport(queue: ExportQueue, actor: TeamMember, export
   try {
     await getJobStore().transition(exportId, "CANCELLED", { error: "Cancelled" });
   } catch (error) {
-    // The run ended first (CONFLICT): the row takes the job's own end, and the cancel is refused.
+    // Not marked, most often because the run ended first (CONFLICT): the row takes the job's
+    // own end, if it has one by now, and the cancel is refused.
     const ended = await getJobStore().get(exportId);
     if (ended) await closeAuditRow(ended);
     throw error;
