@@ -42,6 +42,8 @@ const stages: Stage[] = filters.length
     ];
 
 const counts = { passed: 0, failed: 0, skipped: 0 };
+/** Why a stage failed when no test in it did: a file's hook or import, or an unhandled error. */
+const stageFailures: string[] = [];
 
 function readCounts(file: string, pick: (report: Record<string, unknown>) => { passed: number; failed: number; skipped: number }) {
   if (!existsSync(file)) return false;
@@ -50,6 +52,16 @@ function readCounts(file: string, pick: (report: Record<string, unknown>) => { p
   counts.failed += c.failed;
   counts.skipped += c.skipped;
   return true;
+}
+
+type VitestFileResult = { name: string; status: string; message: string; assertionResults: Array<{ status: string }> };
+
+/** Files that failed with every test in them passed: an error in a hook, or in the file's import. */
+function failedVitestFiles(): string[] {
+  const report = JSON.parse(readFileSync(vitestReport, "utf8")) as { testResults?: VitestFileResult[] };
+  return (report.testResults ?? [])
+    .filter((f) => f.status === "failed" && f.assertionResults.every((t) => t.status !== "failed"))
+    .map((f) => `${path.relative(process.cwd(), f.name)}: ${f.message || "failed outside its tests"}`);
 }
 
 const results: Array<{ name: string; ok: boolean; seconds: number }> = [];
@@ -62,11 +74,20 @@ for (const stage of stages) {
   let ok = run.status === 0;
   // Counts are read even from a failed run, so the closing line says what failed.
   if (stage.report === "vitest") {
+    const failedBefore = counts.failed;
     ok = readCounts(vitestReport, (r) => ({
       passed: Number(r.numPassedTests ?? 0),
       failed: Number(r.numFailedTests ?? 0),
       skipped: Number(r.numPendingTests ?? 0) + Number(r.numTodoTests ?? 0),
     })) && ok;
+    if (!ok && counts.failed === failedBefore) {
+      const files = existsSync(vitestReport) ? failedVitestFiles() : [];
+      stageFailures.push(
+        ...(files.length
+          ? files.map((f) => `${stage.name}: ${f}`)
+          : [`${stage.name}: Vitest exited with ${run.status ?? run.signal} and no test failed: an unhandled error, printed above under "Unhandled Errors"`]),
+      );
+    }
   }
   if (stage.report === "playwright") {
     ok =
@@ -84,5 +105,6 @@ const failedStages = results.filter((r) => !r.ok);
 console.log(`Tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
 // A stage can fail without failing a test (typecheck, lint, a crash): that fails the run too.
 if (failedStages.length) console.log(`Failed stages: ${failedStages.map((r) => r.name).join(", ")}`);
+for (const failure of stageFailures) console.log(`  ${failure}`);
 if (counts.passed === 0) console.log("No test ran: that is a failure.");
 process.exit(failedStages.length > 0 || counts.failed > 0 || counts.passed === 0 ? 1 : 0);
