@@ -133,12 +133,15 @@ describe("createExportCenterClient", () => {
     const { team, client } = await teamWithToken();
     const metric = await team.metric("SELECT pg_sleep(20), 1 AS done");
     const started = await client.exportMetric(team.id, metric.id);
+    // onProgress sees PROCESSING more than once; only the first cancels, as a second would be refused.
+    let cancelling: Promise<unknown> | undefined;
     const waiting = client.waitForExport(team.id, started.id, {
       onProgress: (job) => {
-        if (job.status === "PROCESSING") void client.trpc.exports.cancel.mutate({ teamId: team.id, exportId: started.id });
+        if (job.status === "PROCESSING") cancelling ??= client.trpc.exports.cancel.mutate({ teamId: team.id, exportId: started.id });
       },
     });
     await expect(waiting).rejects.toMatchObject({ name: "ExportFailedError", status: "CANCELLED" });
+    await expect(cancelling).resolves.toMatchObject({ id: started.id });
   });
 
   it("falls back to polling when the progress stream cannot connect", async () => {
