@@ -72,13 +72,13 @@ async function uploadedExport() {
 }
 
 const auditRow = (exportId: string) =>
-  db.exportAuditEvent.findUniqueOrThrow({ where: { exportId }, select: { outcome: true, rows: true, bytes: true, truncated: true, finishedAt: true } });
+  db.exportAuditEvent.findUniqueOrThrow({ where: { exportId }, select: { outcome: true, rows: true, bytes: true, truncated: true, error: true, finishedAt: true } });
 
-/** The export ended CANCELLED everywhere: its job, its audit row (without the file's figures) and storage. */
+/** The export ended CANCELLED everywhere: its job, its audit row (without the file's figures or an error) and storage. */
 async function expectCancelled(team: { id: string }, exportId: string) {
   expect(await services.getJobStore().get(exportId)).toMatchObject({ status: "CANCELLED", error: "Cancelled" });
   expect((await services.getJobStore().get(exportId))?.file).toBeUndefined();
-  expect(await auditRow(exportId)).toMatchObject({ outcome: "CANCELLED", rows: null, bytes: null, finishedAt: expect.any(Date) });
+  expect(await auditRow(exportId)).toMatchObject({ outcome: "CANCELLED", rows: null, bytes: null, error: null, finishedAt: expect.any(Date) });
   expect(await harness.exportObjects(team.id)).toEqual([]);
 }
 
@@ -139,6 +139,13 @@ describe("'mark completed' and a cancel at once", () => {
       bytes: BigInt(job!.file!.size),
       error: null,
     });
+  });
+
+  it("a cancel that beats a failure recorded ahead of its job write ends the row CANCELLED, without the failure's error", async () => {
+    const { team, exportId } = await uploadedExport();
+    await audit.recordExportOutcome(exportId, "FAILED", { error: "The export failed: a worker stopped" });
+    await team.trpc.exports.cancel({ teamId: team.id, exportId });
+    await expectCancelled(team, exportId);
   });
 
   it("'mark completed' tried again after it completed the export succeeds and leaves it COMPLETED", async () => {

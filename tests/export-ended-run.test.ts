@@ -72,7 +72,7 @@ describe("a run ended by the engine settles its job", () => {
     await app.waitFor(async () => (await services.getJobStore().get(exportId))?.status === "CANCELLED", 15_000);
     expect((await services.getJobStore().get(exportId))?.error).toBe("The export was cancelled");
     await app.waitFor(async () => !(await app.activeQueries(marker)), 15_000);
-    expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({ outcome: "CANCELLED" });
+    expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({ outcome: "CANCELLED", error: null });
   });
 
   it("handles the event the local executor emits itself for a user's cancel, keeping the user's outcome", async () => {
@@ -81,7 +81,7 @@ describe("a run ended by the engine settles its job", () => {
     const settled = () => runsOf("settle-ended-export").find((r) => (r.event.data as { run_id?: string }).run_id === run.id);
     await app.waitFor(async () => settled()?.status === "Completed", 15_000);
     expect(await services.getJobStore().get(exportId)).toMatchObject({ status: "CANCELLED", error: "Cancelled" });
-    expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({ outcome: "CANCELLED" });
+    expect(await db.exportAuditEvent.findUniqueOrThrow({ where: { exportId } })).toMatchObject({ outcome: "CANCELLED", error: null });
   });
 
   it("ignores the end of a run of any other function", async () => {

@@ -17,13 +17,17 @@ export type JobEnd = Exclude<FinalOutcome, "LOST">;
 
 type OutcomeFigures = { rows?: number; bytes?: number; truncated?: boolean; error?: string };
 
-/** The columns an outcome sets besides itself: a missing figure is empty, so a corrected row keeps none of the outcome it replaces. */
-function figureColumns(figures: OutcomeFigures) {
+/**
+ * The columns an outcome sets besides itself: a missing figure is empty, so a corrected row
+ * keeps none of the outcome it replaces. Only a failure has an error: a cancel is not one,
+ * whichever path recorded it and whatever the job says about it.
+ */
+function figureColumns(outcome: FinalOutcome, figures: OutcomeFigures) {
   return {
     rows: figures.rows ?? null,
     bytes: figures.bytes === undefined ? null : BigInt(figures.bytes),
     truncated: figures.truncated ?? false,
-    error: figures.error?.slice(0, 2000) ?? null,
+    error: outcome === "CANCELLED" ? null : (figures.error?.slice(0, 2000) ?? null),
   };
 }
 
@@ -51,7 +55,7 @@ export async function recordExportOutcome(exportId: string, outcome: FinalOutcom
   // Conditional on STARTED again, so that of two racing outcomes exactly one lands.
   const { count } = await db.exportAuditEvent.updateMany({
     where: { exportId, outcome: "STARTED" },
-    data: { outcome, finishedAt, durationMs: finishedAt.getTime() - started.createdAt.getTime(), ...figureColumns(figures) },
+    data: { outcome, finishedAt, durationMs: finishedAt.getTime() - started.createdAt.getTime(), ...figureColumns(outcome, figures) },
   });
   return count === 1;
 }
@@ -72,7 +76,7 @@ export async function correctToJobEnd(exportId: string, outcome: JobEnd, figures
     where: { exportId, outcome: { in: others.filter((other) => other !== outcome) } },
     // The finish time stays when the first outcome was recorded: as the export stopped, or a
     // moment from it.
-    data: { outcome, ...figureColumns(figures) },
+    data: { outcome, ...figureColumns(outcome, figures) },
   });
   return count === 1;
 }
