@@ -10,6 +10,7 @@
  * No ZIP64: an entry, or the archive, beyond 4 GiB is refused. Nothing reads an XLSX that
  * large, and a plain archive is what every spreadsheet opens.
  */
+import { finished } from "node:stream/promises";
 import { constants, createGzip, gzipSync, type Gzip } from "node:zlib";
 
 import { AppError } from "~/server/errors";
@@ -19,16 +20,18 @@ const GZIP_TRAILER = 8;
 const ZIP32_LIMIT = 0xffff_ffff;
 /** Version 2.0 (deflate), the oldest that every reader takes. */
 const VERSION = 20;
-/** Bit 3: sizes and CRC follow the data. Bit 11: names are UTF-8. */
-const STREAMED_FLAGS = 0x0808;
+/** Bit 11: names are UTF-8. */
+const UTF8_NAMES = 0x0800;
+/** Bit 3: the sizes and CRC follow the data. */
+const STREAMED_FLAGS = UTF8_NAMES | 0x0008;
 const DEFLATE = 8;
 /** 1980-01-01 00:00, DOS time's start: the entries carry no time worth keeping. */
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
 type Written = { name: Buffer; crc: number; compressed: number; size: number; offset: number; flags: number };
 
-function beyondZip32(what: string): AppError {
-  return new AppError("UNPROCESSABLE", `The file's ${what} passed the 4 GiB a ZIP archive holds. Choose CSV, Parquet or JSON Lines.`);
+function beyondZip32(detail = ""): AppError {
+  return new AppError("UNPROCESSABLE", `The file passed the 4 GiB a ZIP archive holds${detail}. Choose CSV, Parquet or JSON Lines.`);
 }
 
 function localHeader(entry: Omit<Written, "offset">): Buffer {
@@ -90,7 +93,7 @@ export class ZipArchive {
 
   private emit(chunk: Buffer): void {
     this.offset += chunk.length;
-    if (this.offset > ZIP32_LIMIT) throw beyondZip32("size");
+    if (this.offset > ZIP32_LIMIT) throw beyondZip32();
     this.chunks.push(chunk);
   }
 
@@ -109,7 +112,7 @@ export class ZipArchive {
       crc: gzip.readUInt32LE(gzip.length - GZIP_TRAILER),
       compressed: gzip.length - GZIP_HEADER - GZIP_TRAILER,
       size: data.length,
-      flags: 0x0800,
+      flags: UTF8_NAMES,
     };
     this.written.push({ ...entry, offset: this.offset });
     this.emit(localHeader(entry));
@@ -155,10 +158,10 @@ export class ZipArchive {
 
     this.streaming = {
       finish: async () => {
-        await new Promise<void>((resolve, reject) => {
-          gzip.once("end", resolve);
-          gzip.once("error", reject);
-          gzip.end();
+        gzip.end();
+        // A failure of our own destroyed the deflater: it, not the premature close, is the reason.
+        await finished(gzip).catch((error: unknown) => {
+          throw failure ?? error;
         });
         check();
         const crc = tail.readUInt32LE(0);
@@ -176,7 +179,7 @@ export class ZipArchive {
         check();
         const data = Buffer.from(text);
         size += data.length;
-        if (size > ZIP32_LIMIT) throw beyondZip32(`${path} uncompressed`);
+        if (size > ZIP32_LIMIT) throw beyondZip32(` (${path}, before compression)`);
         previous = latest;
         latest = new Promise<void>((resolve) => gzip.write(data, () => resolve()));
       },
